@@ -1,0 +1,62 @@
+"""conv2d forward: validate and plan in Python, compute in fastconv._conv."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _config
+from ._arrays import as_batched, as_float_array, check_layout, unbatch
+from ._shapes import conv2d_geometry
+
+ACTIVATIONS = (None, "relu")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
+           layout="NCHW", activation=None):
+    """2-D convolution (cross-correlation), as ``torch.nn.functional.conv2d``.
+
+    Parameters
+    ----------
+    input : array_like, float32 or float64
+        ``(N, C_in, H, W)`` (``layout="NCHW"``) or ``(N, H, W, C_in)``
+        (``"NHWC"``); 3-D input without batch is accepted.
+    weight : array_like, ``(C_out, C_in // groups, kH, kW)``
+    bias : array_like ``(C_out,)``, optional
+    stride, dilation : int or (int, int)
+    padding : int, (int, int), ((top, bottom), (left, right)), "valid", "same" or "same_lower"
+    groups : int
+    layout : {"NCHW", "NHWC"}
+    activation : None or "relu", fused into the kernel's epilogue.
+
+    Returns
+    -------
+    ndarray
+        ``(N, C_out, H_out, W_out)`` in ``layout``, the input's dtype.
+
+    Examples
+    --------
+    >>> import numpy as np, fastconv
+    >>> x = np.ones((1, 1, 4, 4), np.float32)
+    >>> w = np.ones((2, 1, 3, 3), np.float32)
+    >>> fastconv.conv2d(x, w, padding=1)[0, 0]
+    array([[4., 6., 6., 4.],
+           [6., 9., 9., 6.],
+           [6., 9., 9., 6.],
+           [4., 6., 6., 4.]], dtype=float32)
+    """
+    from . import _conv
+    layout = check_layout(layout)
+    x = as_float_array(input, "input")
+    w = as_float_array(weight, "weight", x.dtype)
+    x4, batched = as_batched(x, "input")
+    g = conv2d_geometry(x4.shape, w.shape, stride, padding, dilation, groups, layout)
+    if bias is not None:
+        bias = as_float_array(bias, "bias", x.dtype)
+        if bias.shape != (g.K,):
+            raise ValueError(f"bias must have shape ({g.K},), got {bias.shape}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be None or 'relu', got {activation!r}")
+    y = np.empty(g.output_shape, dtype=x.dtype)
+    if g.N:
+        _conv.conv2d(g, x4, w, bias, y, activation == "relu",
+                     _config.isa_level(), _config.get_num_threads())
+    return unbatch(y, batched)

@@ -1,0 +1,133 @@
+"""Build script for fastconv's C/Cython extensions.
+
+Each extension module is one Cython file plus the C sources of a few folders
+under ``src/``.  Sources whose file name ends in ``-avx2.c`` or ``-avx512.c``
+are compiled with that ISA's flags only, so the binary still runs on any
+x86-64; the runtime picks the kernels (see ``src/common/isa.h``).  On other
+architectures those files are skipped and the portable C kernels are used.
+
+OpenMP is probed; without it the extension builds serial, with a warning.
+
+Developer knob: ``FASTCONV_EXTENSIONS=_pool,_cpu`` builds only those modules
+(handy while one part of the tree does not compile).
+"""
+import glob
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import warnings
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+IS_X86 = platform.machine().lower() in ("x86_64", "amd64", "i686", "x86")
+
+ISA_FLAGS = {
+    "-avx2.c": ["-mavx2", "-mfma", "-mf16c"],
+    "-avx512.c": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma",
+                  "-mavx2", "-mf16c"],
+}
+
+BASE_FLAGS = ["-O3", "-std=gnu11", "-fno-strict-aliasing", "-Wall", "-Wno-unused-function",
+              "-Wno-unknown-pragmas"]
+
+
+def sources(*folders):
+    files = []
+    for folder in folders:
+        for path in sorted(glob.glob(os.path.join("src", folder, "*.c"))):
+            if not IS_X86 and any(path.endswith(sfx) for sfx in ISA_FLAGS):
+                continue
+            files.append(path)
+    return files
+
+
+# module name -> (Cython file, C source folders)
+MODULES = {
+    "_cpu": ("src/cpu.pyx", ["common", "kernels", "cpu"]),
+    "_conv": ("src/conv.pyx", ["common", "kernels", "conv"]),
+    "_conv_grad": ("src/conv_grad.pyx", ["common", "kernels", "conv_grad"]),
+    "_pool": ("src/pool.pyx", ["common", "kernels", "pool"]),
+}
+
+
+def openmp_flags():
+    """Return (compile, link) flags for OpenMP, or None if the compiler lacks it."""
+    if os.environ.get("FASTCONV_NO_OPENMP"):
+        return None
+    cc = sysconfig.get_config_var("CC") or "cc"
+    cc = cc.split()[0]
+    if shutil.which(cc) is None:
+        cc = "cc"
+    code = "#include <omp.h>\nint main(void){return omp_get_max_threads() > 0 ? 0 : 1;}\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "probe.c")
+        with open(src, "w") as f:
+            f.write(code)
+        for flag in ("-fopenmp", "-Xpreprocessor -fopenmp"):
+            cmd = [cc, *flag.split(), src, "-o", os.path.join(tmp, "probe")]
+            try:
+                ok = subprocess.run(cmd, capture_output=True).returncode == 0
+            except OSError:
+                ok = False
+            if ok:
+                return flag.split(), flag.split()[-1:] if flag == "-fopenmp" else ["-lomp"]
+    return None
+
+
+class BuildExt(build_ext):
+    """build_ext that adds per-file ISA flags (the runtime dispatch needs them)."""
+
+    def build_extensions(self):
+        compiler = self.compiler
+        original_compile = compiler._compile
+
+        def compile_one(obj, src, ext, cc_args, extra_postargs, pp_opts):
+            extra = list(extra_postargs)
+            for suffix, flags in ISA_FLAGS.items():
+                if src.endswith(suffix):
+                    extra += flags
+            return original_compile(obj, src, ext, cc_args, extra, pp_opts)
+
+        if compiler.compiler_type == "unix":
+            compiler._compile = compile_one
+        super().build_extensions()
+
+
+def extensions():
+    wanted = os.environ.get("FASTCONV_EXTENSIONS")
+    wanted = set(wanted.split(",")) if wanted else None
+    omp = openmp_flags()
+    if omp is None:
+        warnings.warn("fastconv: the C compiler has no OpenMP; building serial kernels")
+        omp_compile, omp_link = [], []
+    else:
+        omp_compile, omp_link = omp
+    macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
+              ("FC_HAVE_OPENMP", "1" if omp else "0"),
+              ("FC_X86", "1" if IS_X86 else "0")]
+    exts = []
+    for name, (pyx, folders) in MODULES.items():
+        if wanted is not None and name not in wanted:
+            continue
+        exts.append(Extension(
+            f"fastconv.{name}",
+            [pyx, *sources(*folders)],
+            include_dirs=[np.get_include(), "src", "src/common"],
+            define_macros=macros,
+            extra_compile_args=BASE_FLAGS + omp_compile,
+            extra_link_args=omp_link,
+        ))
+    return cythonize(exts, language_level=3, compiler_directives={
+        "boundscheck": False, "wraparound": False, "cdivision": True,
+        "initializedcheck": False, "embedsignature": True,
+    })
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt})

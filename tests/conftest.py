@@ -1,0 +1,36 @@
+import numpy as np
+import pytest
+
+import fastconv
+
+
+@pytest.fixture(params=fastconv.supported_isas())
+def isa(request):
+    """Run the test once per kernel variant this CPU supports."""
+    with fastconv.use_isa(request.param):
+        yield request.param
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture(params=["float32", "float64"])
+def dtype(request):
+    return np.dtype(request.param)
+
+
+@pytest.fixture(params=["NCHW", "NHWC"])
+def layout(request):
+    return request.param
+
+
+def to_layout(x_nchw, layout):
+    """A logical NCHW array stored in ``layout`` (contiguous)."""
+    return np.ascontiguousarray(x_nchw if layout == "NCHW" else x_nchw.transpose(0, 2, 3, 1))
+
+
+def from_layout(x, layout):
+    """Back to logical NCHW."""
+    return x if layout == "NCHW" else x.transpose(0, 3, 1, 2)
