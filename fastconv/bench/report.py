@@ -1,0 +1,212 @@
+"""Text report: aligned markdown tables of the records, per table and layout.
+
+Ratios are fastconv time / peer time: below 1.0 fastconv is faster.
+"""
+from __future__ import annotations
+
+import math
+
+from .cases import TABLE_TITLES
+
+__all__ = ["align", "geomean", "group_records", "summarise", "format_header",
+           "format_group", "format_summary", "format_report"]
+
+PEER_SHORT = {"torch": "torch", "onnxruntime": "ort", "reference": "ref"}
+
+
+def geomean(values):
+    """Geometric mean of positive numbers (None when there are none).
+
+    >>> round(geomean([0.5, 2.0]), 6)
+    1.0
+    """
+    values = [v for v in values if v is not None and v > 0]
+    if not values:
+        return None
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def align(rows, numeric_from=2):
+    """Aligned markdown table from a header row and data rows (lists of str).
+
+    Columns from ``numeric_from`` on are right-aligned.
+
+    >>> print(align([["a", "b"], ["x", "1"]], numeric_from=1))
+    | a |  b |
+    |---|---:|
+    | x |  1 |
+    """
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    widths = [max(w, 2) for w in widths]
+
+    def line(row):
+        cells = [c.ljust(w) if i < numeric_from else c.rjust(w)
+                 for i, (c, w) in enumerate(zip(row, widths))]
+        return "| " + " | ".join(cells) + " |"
+
+    rule = "|" + "|".join("-" * (w + 1) + ("-" if i < numeric_from else ":")
+                          for i, w in enumerate(widths)) + "|"
+    return "\n".join([line(rows[0]), rule] + [line(r) for r in rows[1:]])
+
+
+def _ms(value):
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if value < 10 else f"{value:.2f}" if value < 100 else f"{value:.1f}"
+
+
+def _ratio(value):
+    if value is None:
+        return "-"
+    return f"{value:.2f}" if value >= 0.1 else f"{value:.2g}"
+
+
+def _peer_cell(peer):
+    if peer is None:
+        return "-"
+    if peer.get("median_ms") is not None:
+        return _ms(peer["median_ms"])
+    error = peer.get("error") or "n/a"
+    return "skipped" if error.startswith("skipped") else error
+
+
+def group_records(records):
+    """``{(threads, dtype, table, layout): [records]}`` in run order."""
+    groups = {}
+    for r in records:
+        groups.setdefault((r["threads"], r["dtype"], r["table"], r["layout"]), []).append(r)
+    return groups
+
+
+def _speedups(records):
+    """fastconv time at the fewest threads / time at this record's threads."""
+    base = {}
+    fewest = min(r["threads"] for r in records) if records else 1
+    for r in records:
+        if r["threads"] == fewest:
+            base[(r["dtype"], r["table"], r["layer"], r["layout"])] = \
+                r["peers"].get("fastconv", {}).get("median_ms")
+    out = {}
+    for r in records:
+        if r["threads"] == fewest:
+            continue
+        t1 = base.get((r["dtype"], r["table"], r["layer"], r["layout"]))
+        tn = r["peers"].get("fastconv", {}).get("median_ms")
+        out[id(r)] = t1 / tn if t1 and tn else None
+    return fewest, out
+
+
+def summarise(group):
+    """Geometric mean of each peer's ratio and the worst layer, for one group."""
+    peers = [p for p in PEER_SHORT if any(p in r["peers"] for r in group)]
+    summary = {}
+    for p in peers:
+        pairs = [(r["ratios"][p], r["layer"]) for r in group if p in r.get("ratios", {})]
+        if pairs:
+            worst = max(pairs)
+            summary[p] = {"geomean": geomean([v for v, _ in pairs]), "layers": len(pairs),
+                          "worst_layer": worst[1], "worst_ratio": worst[0]}
+    return summary
+
+
+def format_header(info, options):
+    """Lines describing the machine and the run."""
+    lines = [
+        "# fastconv benchmarks",
+        "",
+        f"- date: {info['date']}",
+        f"- machine: {info['cpu']}, {info['cores']} cores ({info['platform']})",
+        f"- python {info['python']}, numpy {info['numpy']}, torch {info['torch'] or 'absent'}"
+        f", onnxruntime {info['onnxruntime'] or 'absent'}",
+    ]
+    for n, roof in info["roofs"].items():
+        lines.append(f"- measured with {n} thread(s): fp32 FMA peak {roof['peak_gflops']:.1f} "
+                     f"GFLOP/s, copy bandwidth {roof['bandwidth_gbs']:.1f} GB/s")
+    lines.append(f"- run: tables {', '.join(options.tables)}; layouts "
+                 f"{', '.join(options.layouts)}; {', '.join(options.dtypes)}; threads "
+                 f"{', '.join(map(str, options.threads))}"
+                 f"{'; quick subset' if options.quick else ''}")
+    lines.append("- ratio = fastconv time / peer time (< 1: fastconv faster); medians of "
+                 "interleaved runs; % roof = % of the measured fp32 FMA peak (half of it "
+                 "for float64) for convs, % of copy bandwidth for pools")
+    lines += ["", "```", info["fastconv_config"], "```"]
+    return lines
+
+
+def format_group(key, group, speedups=None, fewest=1):
+    """One aligned table for one (threads, dtype, table, layout) group, plus its summary."""
+    threads, dtype, table, layout = key
+    peers = [p for p in PEER_SHORT if any(p in r["peers"] for r in group)]
+    header = ["layer", "shape", "fastconv ms", "throughput", "% roof"]
+    for p in peers:
+        header += [f"{p} ms", f"fc/{PEER_SHORT[p]}"]
+    show_speedup = speedups is not None and threads != fewest
+    if show_speedup:
+        header.append(f"fc T{threads}/T{fewest}")
+    header.append("check")
+    rows = [header]
+    for r in group:
+        fc = r["peers"].get("fastconv")
+        if r["skipped"]:
+            row = [r["layer"], r["description"], "skipped", "-", "-"]
+        else:
+            rate = (f"{r['gflops']:.1f} GF/s" if r["gflops"] is not None else
+                    f"{r['gbs']:.1f} GB/s" if r["gbs"] is not None else "-")
+            roof = r["pct_peak"] if r["family"] == "conv" else r["pct_bandwidth"]
+            row = [r["layer"], r["description"], _peer_cell(fc), rate,
+                   f"{roof:.0f}%" if roof is not None else "-"]
+        for p in peers:
+            row += [_peer_cell(r["peers"].get(p)), _ratio(r["ratios"].get(p))]
+        if show_speedup:
+            s = speedups.get(id(r))
+            row.append(f"{s:.2f}" if s else "-")
+        check = r.get("check")
+        if check is None:
+            row.append("-")
+        elif check["ok"]:
+            row.append("ok")
+        else:
+            err = check.get("rel_err")
+            row.append(f"DIFF {err:.1e} vs {check['against']}" if err is not None
+                       else f"DIFF {check.get('note', '')}")
+        rows.append(row)
+    title = f"## {TABLE_TITLES.get(table, table)}: {layout}, {dtype}, {threads} thread(s)"
+    lines = [title, "", align(rows)]
+    summary = summarise(group)
+    notes = []
+    for p, s in summary.items():
+        notes.append(f"geomean fastconv/{p} {_ratio(s['geomean'])} over {s['layers']} "
+                     f"layer(s), worst {s['worst_layer']} {_ratio(s['worst_ratio'])}")
+    lines += ["", "; ".join(notes) if notes else "no ratio (fastconv or peers unavailable)"]
+    return "\n".join(lines)
+
+
+def format_summary(records):
+    """One row per group: geomean and worst ratio to torch, and the fastconv roof share."""
+    rows = [["table", "layout", "dtype", "threads", "layers", "fc/torch geomean",
+             "worst fc/torch", "fc/ref geomean", "median % roof"]]
+    for key, group in group_records(records).items():
+        threads, dtype, table, layout = key
+        s = summarise(group)
+        roofs = sorted(r["pct_peak"] if r["family"] == "conv" else r["pct_bandwidth"]
+                       for r in group if (r["pct_peak"] if r["family"] == "conv"
+                                          else r["pct_bandwidth"]) is not None)
+        t, ref = s.get("torch"), s.get("reference")
+        rows.append([table, layout, dtype, str(threads), str(len(group)),
+                     _ratio(t["geomean"]) if t else "-",
+                     f"{_ratio(t['worst_ratio'])} {t['worst_layer']}" if t else "-",
+                     _ratio(ref["geomean"]) if ref else "-",
+                     f"{roofs[len(roofs) // 2]:.0f}%" if roofs else "-"])
+    return "## Summary\n\n" + align(rows, numeric_from=4)
+
+
+def format_report(records, info, options):
+    """The whole text report: header, one table per group, summary."""
+    fewest, speedups = _speedups(records)
+    parts = ["\n".join(format_header(info, options))]
+    for key, group in group_records(records).items():
+        parts.append(format_group(key, group, speedups if len(options.threads) > 1 else None,
+                                  fewest))
+    if records:
+        parts.append(format_summary(records))
+    return "\n\n".join(parts) + "\n"
