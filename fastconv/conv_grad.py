@@ -1,9 +1,135 @@
-"""conv2d gradients and conv_transpose2d (being written: placeholder so the package imports)."""
+"""conv2d gradients and conv_transpose2d: validate and plan in Python, compute in
+fastconv._conv_grad."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _config
+from ._arrays import as_batched, as_float_array, check_layout, unbatch
+from ._shapes import conv2d_geometry, conv_transpose2d_geometry
 
 
-def conv2d_backward(*args, **kwargs):
-    raise NotImplementedError("conv2d_backward is not implemented yet")
+def _flag(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
 
 
-def conv_transpose2d(*args, **kwargs):
-    raise NotImplementedError("conv_transpose2d is not implemented yet")
+def conv2d_backward(grad_output, input, weight, stride=1, padding=0, dilation=1, groups=1, *,
+                    layout="NCHW", input_grad=True, weight_grad=True, bias_grad=True):
+    """Gradients of ``conv2d`` (without activation) w.r.t. input, weight and bias.
+
+    Parameters
+    ----------
+    grad_output : array_like
+        Gradient of the loss w.r.t. the conv2d output: ``(N, C_out, H_out,
+        W_out)`` (``"NCHW"``) or ``(N, H_out, W_out, C_out)`` (``"NHWC"``),
+        3-D where ``input`` is unbatched; same dtype as ``input``.
+    input : array_like, float32 or float64
+        The forward input, ``(N, C_in, H, W)`` or ``(N, H, W, C_in)`` (or 3-D).
+    weight : array_like, ``(C_out, C_in // groups, kH, kW)``
+    stride, padding, dilation, groups, layout
+        As in ``fastconv.conv2d``.
+    input_grad, weight_grad, bias_grad : bool
+        Which gradients to compute; a False flag returns None in its slot and
+        skips that work.
+
+    Returns
+    -------
+    (grad_input, grad_weight, grad_bias) : ndarray or None
+        Shaped like ``input``, ``weight`` and ``(C_out,)``, the input's dtype.
+
+    Examples
+    --------
+    >>> import numpy as np, fastconv
+    >>> x, w = np.ones((1, 1, 3, 3), np.float32), np.ones((1, 1, 2, 2), np.float32)
+    >>> gx, gw, gb = fastconv.conv2d_backward(np.ones((1, 1, 2, 2), np.float32), x, w)
+    >>> gx[0, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]], dtype=float32)
+    >>> gb
+    array([4.], dtype=float32)
+    """
+    from . import _conv_grad
+    layout = check_layout(layout)
+    x = as_float_array(input, "input")
+    w = as_float_array(weight, "weight", x.dtype)
+    x4, batched = as_batched(x, "input")
+    g = conv2d_geometry(x4.shape, w.shape, stride, padding, dilation, groups, layout)
+    gy = as_float_array(grad_output, "grad_output", x.dtype)
+    want = g.output_shape if batched else g.output_shape[1:]
+    if gy.shape != tuple(want):
+        raise ValueError(f"grad_output must have shape {tuple(want)} (the conv2d output), "
+                         f"got {gy.shape}")
+    gy4 = gy if batched else gy[None]
+    input_grad = _flag(input_grad, "input_grad")
+    weight_grad = _flag(weight_grad, "weight_grad")
+    bias_grad = _flag(bias_grad, "bias_grad")
+    isa, nthreads = _config.isa_level(), _config.get_num_threads()
+
+    gx = gw = gb = None
+    if input_grad:
+        gx = np.empty(g.input_shape, dtype=x.dtype)
+        if g.N:
+            _conv_grad.grad_input(g, gy4, w, None, gx, isa, nthreads)
+        gx = unbatch(gx, batched)
+    if weight_grad or bias_grad:
+        gw = np.empty(w.shape, dtype=x.dtype) if weight_grad else None
+        gb = np.empty((g.K,), dtype=x.dtype) if bias_grad else None
+        _conv_grad.grad_weight(g, gy4, x4, gw, gb, isa, nthreads)
+    return gx, gw, gb
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1, *, layout="NCHW"):
+    """Transposed convolution, as ``torch.nn.functional.conv_transpose2d``.
+
+    The adjoint of ``conv2d`` w.r.t. its input: computed by the conv2d
+    grad-input kernels (gather per output phase, no scatter).
+
+    Parameters
+    ----------
+    input : array_like, float32 or float64
+        ``(N, C_in, H, W)`` (``"NCHW"``) or ``(N, H, W, C_in)`` (``"NHWC"``), or 3-D.
+    weight : array_like, ``(C_in, C_out // groups, kH, kW)``
+    bias : array_like ``(C_out,)``, optional
+    stride, dilation : int or (int, int)
+    padding : int, (int, int), ((top, bottom), (left, right)) or "valid"
+        Cropped from the full transposed output, as in PyTorch.
+    output_padding : int or (int, int)
+        Extra rows/columns at the bottom/right; smaller than stride or dilation.
+    groups : int
+    layout : {"NCHW", "NHWC"}
+
+    Returns
+    -------
+    ndarray
+        ``(N, C_out, H_out, W_out)`` in ``layout`` with
+        ``H_out = (H - 1)*stride - pad_top - pad_bottom + dilation*(kH - 1) + output_padding + 1``.
+
+    Examples
+    --------
+    >>> import numpy as np, fastconv
+    >>> x = np.ones((1, 1, 2, 2), np.float32)
+    >>> fastconv.conv_transpose2d(x, np.ones((1, 1, 2, 2), np.float32))[0, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]], dtype=float32)
+    """
+    from . import _conv_grad
+    layout = check_layout(layout)
+    x = as_float_array(input, "input")
+    w = as_float_array(weight, "weight", x.dtype)
+    x4, batched = as_batched(x, "input")
+    # g is the forward conv whose input gradient this is: its input is our output
+    g = conv_transpose2d_geometry(x4.shape, w.shape, stride, padding, output_padding,
+                                  groups, dilation, layout)
+    if bias is not None:
+        bias = as_float_array(bias, "bias", x.dtype)
+        if bias.shape != (g.C,):
+            raise ValueError(f"bias must have shape ({g.C},), got {bias.shape}")
+    y = np.empty(g.input_shape, dtype=x.dtype)
+    if g.N:
+        _conv_grad.grad_input(g, x4, w, bias, y, _config.isa_level(), _config.get_num_threads())
+    return unbatch(y, batched)

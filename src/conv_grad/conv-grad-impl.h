@@ -1,0 +1,428 @@
+/* Template of the conv2d gradient drivers (prototypes and layouts in
+ * conv-grad.h). Included by conv-grad-driver.c once per dtype with FC_T,
+ * FC_DT ("f32"/"f64"), FC_SFX (_f32/_f64), FC_IGEMM_FN and FC_GRADW_FN. */
+
+#define FC_CAT2_(a, b) a##b
+#define FC_CAT2(a, b) FC_CAT2_(a, b)
+#define FC_FN(name) FC_CAT2(name, FC_SFX)
+
+/* Target sizes (elements are bytes / sizeof(FC_T)): a weight panel of one
+ * K-chunk should stay in L2 while a block of pixels streams past it. */
+#define FC_GI_PANEL_BYTES (256 * 1024)
+#define FC_GI_TILES_PER_BLOCK 16
+#define FC_GW_BAND_PIXELS 384
+#define FC_GW_XBAND_BYTES (1024 * 1024)
+#define FC_GW_PRIVATE_BYTES ((size_t)8 << 20)
+
+/* ------------------------------------------------------------------------ */
+/* grad input                                                               */
+
+int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_T *w,
+                                const FC_T *bias, FC_T *gx, int isa, int nthreads) {
+    if (!fc_conv_geom_ok(g) || nthreads < 1) return FC_EINVAL;
+    const fc_kernel_info *ki = fc_kernel_select("igemm", FC_DT, isa);
+    if (ki == NULL) return FC_EINVAL;
+    const FC_IGEMM_FN kern = (FC_IGEMM_FN)ki->fn;
+    const int64_t MR = ki->mr, NR = ki->nr;
+    const int64_t N = g->N, C = g->C, H = g->H, W = g->W, K = g->K, OH = g->OH, OW = g->OW;
+    const int64_t KH = g->KH, KW = g->KW, SH = g->SH, SW = g->SW, DH = g->DH, DW = g->DW;
+    const int64_t PT = g->PT, PL = g->PL, G = g->G;
+    const int64_t Cg = C / G, Kg = K / G, CB = fc_cdiv(Cg, NR);
+    const int nhwc = g->layout == FC_NHWC;
+    if (N == 0) return FC_OK;
+
+    /* Phase tables: taps of phase rh are the kh with kh*DH = rh (mod SH). */
+    const int64_t NP = SH * SW;
+    int64_t *tabs = (int64_t *)fc_alloc(sizeof(int64_t) * (size_t)(SH * (KH + 3) + SW * (KW + 3) + 3 * NP + 3));
+    if (tabs == NULL) return FC_ENOMEM;
+    int64_t *tph = tabs, *nth = tph + SH * KH, *ih0 = nth + SH, *nih = ih0 + SH;
+    int64_t *tpw = nih + SH, *ntw = tpw + SW * KW, *iw0 = ntw + SW, *niw = iw0 + SW;
+    int64_t *woff = niw + SW, *nblk = woff + NP + 1, *blkpre = nblk + NP;
+    for (int64_t r = 0; r < SH; r++) {
+        nth[r] = 0;
+        for (int64_t kh = 0; kh < KH; kh++)
+            if ((kh * DH) % SH == r) tph[r * KH + nth[r]++] = kh;
+        ih0[r] = ((r - PT) % SH + SH) % SH;
+        nih[r] = ih0[r] < H ? fc_cdiv(H - ih0[r], SH) : 0;
+    }
+    for (int64_t r = 0; r < SW; r++) {
+        ntw[r] = 0;
+        for (int64_t kw = 0; kw < KW; kw++)
+            if ((kw * DW) % SW == r) tpw[r * KW + ntw[r]++] = kw;
+        iw0[r] = ((r - PL) % SW + SW) % SW;
+        niw[r] = iw0[r] < W ? fc_cdiv(W - iw0[r], SW) : 0;
+    }
+    const int64_t PBLK = MR * FC_GI_TILES_PER_BLOCK;
+    int64_t maxtaps = 1;
+    woff[0] = 0;
+    blkpre[0] = 0;
+    for (int64_t p = 0; p < NP; p++) {
+        const int64_t nt = nth[p / SW] * ntw[p % SW];
+        maxtaps = fc_max64(maxtaps, nt);
+        woff[p + 1] = woff[p] + G * CB * nt * Kg * NR;
+        nblk[p] = fc_cdiv(nih[p / SW] * niw[p % SW], PBLK);
+        blkpre[p + 1] = blkpre[p] + nblk[p] * G * CB;
+    }
+    const int64_t items_img = blkpre[NP];
+    /* K-chunk so that one chunk's panel [taps][kc][NR] stays in L2 */
+    int64_t kcb = FC_GI_PANEL_BYTES / (int64_t)sizeof(FC_T) / (maxtaps * NR);
+    kcb = fc_max64(16, fc_min64(kcb, Kg));
+    kcb = fc_min64(kcb, Kg);
+
+    /* NCHW grad_output is reordered to pixel-major, nb images at a time */
+    const int64_t img = OH * OW * K;
+    int64_t nb = nhwc ? N : fc_max64(1, fc_min64(N, ((int64_t)8 << 20) / (int64_t)sizeof(FC_T) / img));
+
+    FC_T *wp = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)fc_max64(woff[NP], 1));
+    FC_T *zero = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)Kg);
+    FC_T *gyb = nhwc ? NULL : (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nb * img));
+    FC_T *tbuf = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * (PBLK + 1) * NR));
+    const FC_T **tind = (const FC_T **)fc_alloc(sizeof(FC_T *) * (size_t)(nthreads * MR * maxtaps));
+    if (wp == NULL || zero == NULL || (!nhwc && gyb == NULL) || tbuf == NULL || tind == NULL) {
+        fc_free(wp); fc_free(zero); fc_free(gyb); fc_free(tbuf); fc_free((void *)tind);
+        fc_free(tabs);
+        return FC_ENOMEM;
+    }
+    memset(zero, 0, sizeof(FC_T) * (size_t)Kg);
+
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        const int tid = FC_THREAD_ID(), nt = FC_NUM_THREADS();
+        int64_t b, e;
+        /* pack weights: phase p, group gg, block cb -> chunks [taps][kc][NR] */
+        fc_split(NP * G * CB, nt, tid, &b, &e);
+        for (int64_t i = b; i < e; i++) {
+            const int64_t p = i / (G * CB), gg = (i / CB) % G, cb = i % CB;
+            const int64_t rh = p / SW, rw = p % SW, ntp = nth[rh] * ntw[rw];
+            FC_T *dst = wp + woff[p] + (gg * CB + cb) * ntp * Kg * NR;
+            for (int64_t k0 = 0; k0 < Kg; k0 += kcb) {
+                const int64_t kc = fc_min64(kcb, Kg - k0);
+                for (int64_t th = 0; th < nth[rh]; th++)
+                    for (int64_t tw = 0; tw < ntw[rw]; tw++) {
+                        const int64_t kh = tph[rh * KH + th], kw = tpw[rw * KW + tw];
+                        FC_T *d = dst + k0 * ntp * NR + (th * ntw[rw] + tw) * kc * NR;
+                        for (int64_t k = 0; k < kc; k++)
+                            for (int64_t n = 0; n < NR; n++) {
+                                const int64_t c = cb * NR + n;
+                                d[k * NR + n] = c < Cg
+                                    ? w[(((gg * Kg + k0 + k) * Cg + c) * KH + kh) * KW + kw]
+                                    : (FC_T)0;
+                            }
+                    }
+            }
+        }
+        FC_T *buf = tbuf + (int64_t)tid * (PBLK + 1) * NR;
+        FC_T *bb = buf + PBLK * NR; /* NR bias values of the current block */
+        const FC_T **ind = tind + (int64_t)tid * MR * maxtaps;
+        for (int64_t n0 = 0; n0 < N; n0 += nb) {
+            const int64_t nbc = fc_min64(nb, N - n0);
+#if FC_HAVE_OPENMP
+#pragma omp barrier
+#endif
+            if (!nhwc) {
+                fc_split(nbc * K, nt, tid, &b, &e);
+                for (int64_t i = b; i < e; i++) {
+                    const int64_t n = i / K, k = i % K;
+                    const FC_T *s = gy + ((n0 + n) * K + k) * OH * OW;
+                    FC_T *d = gyb + n * img + k;
+                    for (int64_t q = 0; q < OH * OW; q++) d[q * K] = s[q];
+                }
+#if FC_HAVE_OPENMP
+#pragma omp barrier
+#endif
+            }
+            const FC_T *gys = nhwc ? gy + n0 * img : gyb;
+            fc_split(nbc * items_img, nt, tid, &b, &e);
+            for (int64_t i = b; i < e; i++) {
+                const int64_t nl = i / items_img;
+                int64_t rem = i % items_img, p = 0;
+                while (rem >= blkpre[p + 1]) p++;
+                rem -= blkpre[p];
+                /* item order within a phase: group, C-block, pixel block */
+                const int64_t gg = rem / (CB * nblk[p]), cb = (rem / nblk[p]) % CB;
+                const int64_t blk = rem % nblk[p];
+                const int64_t rh = p / SW, rw = p % SW, nwp = niw[rw];
+                const int64_t ntp = nth[rh] * ntw[rw];
+                const int64_t q0 = blk * PBLK, q1 = fc_min64(q0 + PBLK, nih[rh] * nwp);
+                const int64_t c0 = cb * NR, nr = fc_min64(NR, Cg - c0);
+                const int64_t n = n0 + nl;
+                const FC_T *gyn = gys + nl * img + gg * Kg;
+                for (int64_t j = 0; j < NR; j++)
+                    bb[j] = (bias != NULL && j < nr) ? bias[gg * Cg + c0 + j] : (FC_T)0;
+                if (ntp == 0) {
+                    for (int64_t q = q0; q < q1; q++)
+                        for (int64_t j = 0; j < NR; j++) buf[(q - q0) * NR + j] = bb[j];
+                } else {
+                    const FC_T *wpanel = wp + woff[p] + (gg * CB + cb) * ntp * Kg * NR;
+                    for (int64_t k0 = 0; k0 < Kg; k0 += kcb) {
+                        const int64_t kc = fc_min64(kcb, Kg - k0);
+                        for (int64_t qt = q0; qt < q1; qt += MR) {
+                            const int64_t mr = fc_min64(MR, q1 - qt);
+                            for (int64_t m = 0; m < MR; m++) {
+                                const int64_t q = qt + (m < mr ? m : 0);
+                                const int64_t ih = ih0[rh] + (q / nwp) * SH;
+                                const int64_t iw = iw0[rw] + (q % nwp) * SW;
+                                for (int64_t th = 0; th < nth[rh]; th++) {
+                                    const int64_t nh = ih + PT - tph[rh * KH + th] * DH;
+                                    const int64_t oh = nh / SH;
+                                    const int ok_h = nh >= 0 && oh < OH;
+                                    for (int64_t tw = 0; tw < ntw[rw]; tw++) {
+                                        const int64_t nw = iw + PL - tpw[rw * KW + tw] * DW;
+                                        const int64_t ow = nw / SW;
+                                        const int64_t t = th * ntw[rw] + tw;
+                                        ind[t * MR + m] = (ok_h && nw >= 0 && ow < OW)
+                                            ? gyn + (oh * OW + ow) * K + k0 : zero;
+                                    }
+                                }
+                            }
+                            kern((size_t)mr, (size_t)nr, (size_t)kc, (size_t)ntp, ind,
+                                 wpanel + k0 * ntp * NR, bb, buf + (qt - q0) * NR, (size_t)NR,
+                                 k0 == 0 ? 0u : FC_FLAG_ACCUMULATE);
+                        }
+                    }
+                }
+                /* write the block out in the caller's layout */
+                if (nhwc) {
+                    for (int64_t q = q0; q < q1; q++) {
+                        const int64_t ih = ih0[rh] + (q / nwp) * SH, iw = iw0[rw] + (q % nwp) * SW;
+                        memcpy(gx + ((n * H + ih) * W + iw) * C + gg * Cg + c0,
+                               buf + (q - q0) * NR, sizeof(FC_T) * (size_t)nr);
+                    }
+                } else {
+                    for (int64_t j = 0; j < nr; j++) {
+                        FC_T *d = gx + (n * C + gg * Cg + c0 + j) * H * W;
+                        for (int64_t q = q0; q < q1; q++) {
+                            const int64_t ih = ih0[rh] + (q / nwp) * SH;
+                            const int64_t iw = iw0[rw] + (q % nwp) * SW;
+                            d[ih * W + iw] = buf[(q - q0) * NR + j];
+                        }
+                    }
+                }
+            }
+        }
+    }
+    fc_free(wp); fc_free(zero); fc_free(gyb); fc_free(tbuf); fc_free((void *)tind);
+    fc_free(tabs);
+    return FC_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* grad weight + grad bias                                                  */
+
+/* The gradw kernel of the best ISA level allowed whose tile wastes least on
+ * this (Kg, J): narrow tiles for tiny channel counts (LeNet, RGB stems). */
+static const fc_kernel_info *FC_FN(fc_gradw_pick)(int isa, int64_t Kg, int64_t J) {
+    const fc_kernel_info *best = NULL;
+    double best_score = -1.0;
+    int top = -1;
+    for (size_t i = 0; i < fc_num_kernels; i++) {
+        const fc_kernel_info *k = &fc_kernels[i];
+        if (strcmp(k->op, "gradw") == 0 && strcmp(k->dtype, FC_DT) == 0 && k->isa <= isa &&
+            k->isa > top)
+            top = k->isa;
+    }
+    for (size_t i = 0; i < fc_num_kernels; i++) {
+        const fc_kernel_info *k = &fc_kernels[i];
+        if (strcmp(k->op, "gradw") != 0 || strcmp(k->dtype, FC_DT) != 0 || k->isa != top)
+            continue;
+        const double score = (double)Kg / (double)(fc_cdiv(Kg, k->mr) * k->mr) *
+                             (double)J / (double)(fc_cdiv(J, k->nr) * k->nr);
+        if (score > best_score + 1e-9) {
+            best = k;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
+int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC_T *x,
+                                 FC_T *gw, FC_T *gb, int isa, int nthreads) {
+    if (!fc_conv_geom_ok(g) || nthreads < 1) return FC_EINVAL;
+    const int64_t N = g->N, C = g->C, H = g->H, W = g->W, K = g->K, OH = g->OH, OW = g->OW;
+    const int64_t KH = g->KH, KW = g->KW, SH = g->SH, SW = g->SW, DH = g->DH, DW = g->DW;
+    const int64_t PT = g->PT, PL = g->PL, G = g->G;
+    const int64_t Cg = C / G, Kg = K / G;
+    const int nhwc = g->layout == FC_NHWC;
+    if (gw == NULL && gb == NULL) return FC_OK;
+    /* Columns of the GEMM: with DW == 1 the (kw, c) run of one input row is
+     * contiguous in the packed band, so kw joins the vectorised dimension
+     * (fills the vectors when C/G is tiny); taps are then the kernel rows. */
+    const int kwcols = DW == 1;
+    const int64_t T = kwcols ? KH : KH * KW, J = kwcols ? KW * Cg : Cg;
+    const fc_kernel_info *ki = FC_FN(fc_gradw_pick)(isa, Kg, J);
+    if (ki == NULL) return FC_EINVAL;
+    const FC_GRADW_FN kern = (FC_GRADW_FN)ki->fn;
+    const int64_t MR = ki->mr, NR = ki->nr, Kp = fc_cdiv(Kg, MR) * MR, Jp = fc_cdiv(J, NR) * NR;
+    const int64_t KT = Kp / MR, JT = Jp / NR;
+    const int64_t accsz = G * Kp * T * Jp;
+
+    if (N == 0) {
+        if (gw != NULL) memset(gw, 0, sizeof(FC_T) * (size_t)(K * Cg * KH * KW));
+        if (gb != NULL) memset(gb, 0, sizeof(FC_T) * (size_t)K);
+        return FC_OK;
+    }
+    /* Split over pixels (private accumulators, reduced in thread order) unless
+     * the copies would be too large; then split over output-channel tiles. */
+    const int pixel_split = gw == NULL || G * KT < nthreads ||
+                            (size_t)nthreads * (size_t)accsz * sizeof(FC_T) <= FC_GW_PRIVATE_BYTES;
+    const int64_t ncopies = pixel_split ? nthreads : 1;
+    /* band of output rows: about FC_GW_BAND_PIXELS pixels, x band within budget */
+    const int64_t Wp = (OW - 1) * SW + (KW - 1) * DW + 1;
+    int64_t BR = fc_max64(1, fc_min64(OH, fc_cdiv(FC_GW_BAND_PIXELS, OW)));
+    while (BR > 1 && ((BR - 1) * SH + (KH - 1) * DH + 1) * Wp * Cg * (int64_t)sizeof(FC_T) >
+                         FC_GW_XBAND_BYTES)
+        BR--;
+    const int64_t XR = (BR - 1) * SH + (KH - 1) * DH + 1;
+    const int64_t xbsz = gw != NULL ? XR * Wp * Cg + NR : 0, gybsz = BR * OW * Kp;
+
+    FC_T *acc = gw != NULL ? (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(ncopies * accsz)) : NULL;
+    FC_T *gbp = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * K));
+    FC_T *tx = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * (xbsz + gybsz)));
+    if ((gw != NULL && acc == NULL) || gbp == NULL || tx == NULL) {
+        fc_free(acc); fc_free(gbp); fc_free(tx);
+        return FC_ENOMEM;
+    }
+
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        const int tid = FC_THREAD_ID(), nt = FC_NUM_THREADS();
+        FC_T *xb = tx + (int64_t)tid * (xbsz + gybsz), *gyb = xb + xbsz;
+        FC_T *gbt = gbp + (int64_t)tid * K;
+        FC_T *acct = acc;
+        int64_t r0 = 0, r1 = N * OH, i0 = 0, i1 = G * KT, b, e;
+        memset(gbt, 0, sizeof(FC_T) * (size_t)K);
+        if (pixel_split) {
+            fc_split(N * OH, nt, tid, &r0, &r1);
+            if (acc != NULL) {
+                acct = acc + (int64_t)tid * accsz;
+                memset(acct, 0, sizeof(FC_T) * (size_t)accsz);
+            }
+        } else {
+            fc_split(G * KT, nt, tid, &i0, &i1);
+            fc_split(G * Kp, nt, tid, &b, &e);
+            memset(acc + b * T * Jp, 0, sizeof(FC_T) * (size_t)((e - b) * T * Jp));
+#if FC_HAVE_OPENMP
+#pragma omp barrier
+#endif
+        }
+        if (xbsz) memset(xb + xbsz - NR, 0, sizeof(FC_T) * (size_t)NR);
+        for (int64_t r = r0; r < r1;) {
+            const int64_t n = r / OH, oh0 = r % OH;
+            const int64_t rows = fc_min64(fc_min64(BR, OH - oh0), r1 - r);
+            const int64_t ih00 = oh0 * SH - PT, xrows = (rows - 1) * SH + (KH - 1) * DH + 1;
+            r += rows;
+            for (int64_t gg = 0; gg < G; gg++) {
+                /* this thread's k-tiles of group gg */
+                const int64_t kt0 = fc_max64(i0 - gg * KT, 0), kt1 = fc_min64(i1 - gg * KT, KT);
+                if (kt0 >= kt1) continue;
+                /* pack grad_output [k-tile][pixel][MR], summing grad bias on the way */
+                for (int64_t kt = kt0; kt < kt1; kt++) {
+                    FC_T *d = gyb + kt * rows * OW * MR;
+                    for (int64_t m = 0; m < MR; m++) {
+                        const int64_t k = kt * MR + m;
+                        if (k >= Kg) {
+                            for (int64_t q = 0; q < rows * OW; q++) d[q * MR + m] = 0;
+                            continue;
+                        }
+                        const int64_t kk = gg * Kg + k;
+                        FC_T s = 0;
+                        if (nhwc) {
+                            const FC_T *src = gy + ((n * OH + oh0) * OW) * K + kk;
+                            for (int64_t q = 0; q < rows * OW; q++) {
+                                const FC_T v = src[q * K];
+                                d[q * MR + m] = v;
+                                s += v;
+                            }
+                        } else {
+                            const FC_T *src = gy + ((n * K + kk) * OH + oh0) * OW;
+                            for (int64_t q = 0; q < rows * OW; q++) {
+                                const FC_T v = src[q];
+                                d[q * MR + m] = v;
+                                s += v;
+                            }
+                        }
+                        gbt[kk] += s;
+                    }
+                }
+                if (gw == NULL) continue;
+                /* pack the input band [xrows][Wp][Cg], zeros where padding */
+                for (int64_t xr = 0; xr < xrows; xr++) {
+                    const int64_t ih = ih00 + xr;
+                    FC_T *d = xb + xr * Wp * Cg;
+                    if (ih < 0 || ih >= H) {
+                        memset(d, 0, sizeof(FC_T) * (size_t)(Wp * Cg));
+                        continue;
+                    }
+                    const int64_t lo = fc_min64(Wp, fc_max64(0, PL));       /* first column inside */
+                    const int64_t hi = fc_max64(lo, fc_min64(Wp, W + PL));  /* end of the inside */
+                    memset(d, 0, sizeof(FC_T) * (size_t)(lo * Cg));
+                    memset(d + hi * Cg, 0, sizeof(FC_T) * (size_t)((Wp - hi) * Cg));
+                    if (nhwc) {
+                        if (Cg == C) {
+                            memcpy(d + lo * Cg, x + ((n * H + ih) * W + lo - PL) * C,
+                                   sizeof(FC_T) * (size_t)((hi - lo) * C));
+                        } else {
+                            for (int64_t xc = lo; xc < hi; xc++)
+                                memcpy(d + xc * Cg, x + ((n * H + ih) * W + xc - PL) * C + gg * Cg,
+                                       sizeof(FC_T) * (size_t)Cg);
+                        }
+                    } else {
+                        for (int64_t c = 0; c < Cg; c++) {
+                            const FC_T *src = x + ((n * C + gg * Cg + c) * H + ih) * W - PL;
+                            for (int64_t xc = lo; xc < hi; xc++) d[xc * Cg + c] = src[xc];
+                        }
+                    }
+                }
+                for (int64_t kt = kt0; kt < kt1; kt++) {
+                    const FC_T *gk = gyb + kt * rows * OW * MR;
+                    for (int64_t t = 0; t < T; t++) {
+                        const int64_t kh = kwcols ? t : t / KW, kw = kwcols ? 0 : t % KW;
+                        const FC_T *xt = xb + kh * DH * Wp * Cg + kw * DW * Cg;
+                        FC_T *at = acct + ((gg * Kp + kt * MR) * T + t) * Jp;
+                        for (int64_t jt = 0; jt < JT; jt++)
+                            kern((size_t)rows, (size_t)OW, gk, (size_t)MR, (size_t)(OW * MR),
+                                 xt + jt * NR, (size_t)(SW * Cg), (size_t)(SH * Wp * Cg),
+                                 at + jt * NR, (size_t)(T * Jp));
+                    }
+                }
+            }
+        }
+#if FC_HAVE_OPENMP
+#pragma omp barrier
+#endif
+        /* fixed-order reduction of the partials into the caller's layouts */
+        if (gb != NULL) {
+            fc_split(K, nt, tid, &b, &e);
+            for (int64_t k = b; k < e; k++) {
+                FC_T s = 0;
+                for (int u = 0; u < nt; u++) s += gbp[(int64_t)u * K + k];
+                gb[k] = s;
+            }
+        }
+        if (gw != NULL) {
+            const int64_t copies = pixel_split ? nt : 1;
+            fc_split(K, nt, tid, &b, &e);
+            for (int64_t kk = b; kk < e; kk++) {
+                const int64_t gg = kk / Kg, k = kk % Kg;
+                for (int64_t c = 0; c < Cg; c++)
+                    for (int64_t kh = 0; kh < KH; kh++)
+                        for (int64_t kw = 0; kw < KW; kw++) {
+                            const int64_t t = kwcols ? kh : kh * KW + kw;
+                            const int64_t j = kwcols ? kw * Cg + c : c;
+                            const FC_T *a = acc + ((gg * Kp + k) * T + t) * Jp + j;
+                            FC_T s = a[0];
+                            for (int64_t u = 1; u < copies; u++) s += a[u * accsz];
+                            gw[((kk * Cg + c) * KH + kh) * KW + kw] = s;
+                        }
+            }
+        }
+    }
+    fc_free(acc); fc_free(gbp); fc_free(tx);
+    return FC_OK;
+}
+
+#undef FC_FN

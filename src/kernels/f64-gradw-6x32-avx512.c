@@ -1,0 +1,13 @@
+/* gradw, f64, 6 output channels x 32 input columns (4 vectors), avx512. */
+#include <immintrin.h>
+#define FC_T double
+#define FC_MR 6
+#define FC_NV 4
+#define FC_NAME fc_f64_gradw_6x32__avx512
+#define FC_VEC __m512d
+#define FC_VL 8
+#define FC_LOAD _mm512_loadu_pd
+#define FC_STORE _mm512_storeu_pd
+#define FC_SET1 _mm512_set1_pd
+#define FC_FMA _mm512_fmadd_pd
+#include "gradw-simd.h"
