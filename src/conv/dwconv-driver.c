@@ -1,13 +1,125 @@
-/* Depthwise conv2d drivers (placeholder until the kernels land). */
+/* Depthwise conv2d forward drivers: pack, split the work, call the
+ * dwconv_nhwc / dwconv_nchw micro-kernels (src/kernels/dwconv-kernels.h).
+ * One OpenMP region per call; the only allocations are the packed weights
+ * (NHWC) or one scratch of padded rows per thread (NCHW). */
 #include "dwconv.h"
+#include "kernels/dwconv-kernels.h"
+#include "kernels/registry.h"
+
+/* Scratch per NCHW task is kept near this many bytes (L2-resident). */
+#define FC_DW_SCRATCH_BYTES (192 * 1024)
+
+static int fc_dwconv2d(const fc_conv_geom *g, const void *x, const void *w, const void *bias,
+                       void *y, int relu, int isa, int nthreads, int dbl) {
+    if (!g || !x || !w || !y || !fc_conv_geom_ok(g) || !fc_dwconv2d_applicable(g) ||
+        nthreads < 1)
+        return FC_EINVAL;
+    if (g->N == 0) return FC_OK;
+    const size_t es = dbl ? sizeof(double) : sizeof(float);
+    const char *dtype = dbl ? "f64" : "f32";
+    const uint32_t flags = relu ? FC_FLAG_RELU : 0u;
+    const int64_t N = g->N, C = g->C, H = g->H, W = g->W, OH = g->OH, OW = g->OW;
+    const int64_t KH = g->KH, KW = g->KW;
+
+    if (g->layout == FC_NHWC) {
+        const fc_kernel_info *ki = fc_kernel_select("dwconv_nhwc", dtype, isa);
+        if (!ki) return FC_EINVAL;
+        fc_dwconv_fn kern = (fc_dwconv_fn)ki->fn;
+        const int64_t Cp = (C + 15) & ~(int64_t)15;
+        /* weights [KH*KW][Cp] and bias [Cp], zero past C: full-vector loads */
+        char *wp = fc_alloc((size_t)((KH * KW + 1) * Cp) * es);
+        if (!wp) return FC_ENOMEM;
+        char *bp = wp + (size_t)(KH * KW * Cp) * es;
+        memset(wp, 0, (size_t)((KH * KW + 1) * Cp) * es);
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t t = 0; t < KH * KW; t++) {
+                if (dbl) ((double *)wp)[t * Cp + c] = ((const double *)w)[c * KH * KW + t];
+                else ((float *)wp)[t * Cp + c] = ((const float *)w)[c * KH * KW + t];
+            }
+        if (bias) memcpy(bp, bias, (size_t)C * es);
+        /* tasks: (image, output row, channel block); channel blocks only when
+           rows alone leave threads idle (small late layers) */
+        int64_t cblk = (C + 63) & ~(int64_t)63;
+        int64_t rows = N * OH;
+        while (rows * fc_cdiv(C, cblk) < 4 * (int64_t)nthreads && cblk > 64)
+            cblk = ((cblk / 2) + 63) & ~(int64_t)63;
+        const int64_t ncb = fc_cdiv(C, cblk), total = rows * ncb;
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+        {
+            int64_t t0, t1;
+            fc_split(total, FC_NUM_THREADS(), FC_THREAD_ID(), &t0, &t1);
+            fc_dwconv_nhwc_args a;
+            a.w = wp; a.bias = bp;
+            a.C = C; a.Cp = Cp; a.H = H; a.W = W;
+            a.KH = KH; a.KW = KW; a.SW = g->SW; a.DH = g->DH; a.DW = g->DW; a.PL = g->PL;
+            a.ow0 = 0; a.ow1 = OW; a.flags = flags;
+            for (int64_t t = t0; t < t1; t++) {
+                int64_t r = t / ncb, cb = t % ncb, n = r / OH, oh = r % OH;
+                a.x = (const char *)x + (size_t)(n * H * W * C) * es;
+                a.y = (char *)y + (size_t)((n * OH + oh) * OW * C) * es;
+                a.ih0 = oh * g->SH - g->PT;
+                a.c0 = cb * cblk;
+                a.c1 = fc_min64(C, a.c0 + cblk);
+                kern(&a);
+            }
+        }
+        fc_free(wp);
+        return FC_OK;
+    }
+
+    const fc_kernel_info *ki = fc_kernel_select("dwconv_nchw", dtype, isa);
+    if (!ki) return FC_EINVAL;
+    fc_dwconv_fn kern = (fc_dwconv_fn)ki->fn;
+    /* tasks: (image, channel, run of output rows); runs short enough for an
+       L2-sized scratch and numerous enough to feed every thread */
+    int64_t run = OH;
+    while (run > 1 && fc_dwconv_nchw_scratch(run, OW, KH, KW, g->SH, g->SW, g->DH, g->DW) *
+                              (int64_t)es > FC_DW_SCRATCH_BYTES)
+        run = fc_cdiv(run, 2);
+    while (run > 1 && N * C * fc_cdiv(OH, run) < 4 * (int64_t)nthreads) run = fc_cdiv(run, 2);
+    const int64_t nruns = fc_cdiv(OH, run), total = N * C * nruns;
+    const int64_t sz = fc_dwconv_nchw_scratch(run, OW, KH, KW, g->SH, g->SW, g->DH, g->DW);
+    const size_t per = ((size_t)sz * es + 63) & ~(size_t)63;
+    char *scratch = fc_alloc(per * (size_t)nthreads);
+    if (!scratch) return FC_ENOMEM;
+    const double zero = 0.0;
+    const float zerof = 0.0f;
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        int64_t t0, t1;
+        int tid = FC_THREAD_ID();
+        fc_split(total, FC_NUM_THREADS(), tid, &t0, &t1);
+        fc_dwconv_nchw_args a;
+        a.scratch = scratch + per * (size_t)tid;
+        a.H = H; a.W = W; a.OW = OW; a.KH = KH; a.KW = KW;
+        a.SH = g->SH; a.SW = g->SW; a.DH = g->DH; a.DW = g->DW; a.PT = g->PT; a.PL = g->PL;
+        a.flags = flags;
+        for (int64_t t = t0; t < t1; t++) {
+            int64_t p = t / nruns, ri = t % nruns, c = p % C;
+            a.oh0 = ri * run;
+            a.oh1 = fc_min64(OH, a.oh0 + run);
+            a.x = (const char *)x + (size_t)(p * H * W) * es;
+            a.w = (const char *)w + (size_t)(c * KH * KW) * es;
+            a.bias = bias ? (const void *)((const char *)bias + (size_t)c * es)
+                          : (dbl ? (const void *)&zero : (const void *)&zerof);
+            a.y = (char *)y + (size_t)((p * OH + a.oh0) * OW) * es;
+            kern(&a);
+        }
+    }
+    fc_free(scratch);
+    return FC_OK;
+}
 
 int fc_dwconv2d_f32(const fc_conv_geom *g, const float *x, const float *w, const float *bias,
                     float *y, int relu, int isa, int nthreads) {
-    (void)g; (void)x; (void)w; (void)bias; (void)y; (void)relu; (void)isa; (void)nthreads;
-    return FC_EINVAL;
+    return fc_dwconv2d(g, x, w, bias, y, relu, isa, nthreads, 0);
 }
+
 int fc_dwconv2d_f64(const fc_conv_geom *g, const double *x, const double *w, const double *bias,
                     double *y, int relu, int isa, int nthreads) {
-    (void)g; (void)x; (void)w; (void)bias; (void)y; (void)relu; (void)isa; (void)nthreads;
-    return FC_EINVAL;
+    return fc_dwconv2d(g, x, w, bias, y, relu, isa, nthreads, 1);
 }

@@ -1,0 +1,5 @@
+/* fc_f32_dwconv_nchw_1x4__scalar: see dwconv-nchw.h (template) and its *-kernels.h (contract). */
+#define FC_T float
+#define FC_SIMD 0
+#define FC_NAME fc_f32_dwconv_nchw_1x4__scalar
+#include "dwconv-nchw.h"

@@ -1,0 +1,5 @@
+/* fc_f32_dwconv_nchw_1x64__avx512: see dwconv-nchw.h (template) and its *-kernels.h (contract). */
+#define FC_T float
+#define FC_SIMD 3
+#define FC_NAME fc_f32_dwconv_nchw_1x64__avx512
+#include "dwconv-nchw.h"
