@@ -8,10 +8,28 @@ from ._arrays import as_batched, as_float_array, check_layout, unbatch
 from ._shapes import conv2d_geometry
 
 ACTIVATIONS = (None, "relu")
+ALGORITHMS = ("auto", "igemm", "depthwise", "smallc")
+
+
+def _plan(g, _conv, algorithm):
+    """The C paths to try, in order: a specialised one where it applies, then igemm."""
+    if algorithm == "igemm":
+        return ("igemm",)
+    if algorithm == "depthwise":
+        if not _conv.depthwise_applicable(g):
+            raise ValueError("algorithm='depthwise' needs groups == C_in == C_out")
+        return ("depthwise",)
+    if algorithm == "smallc":
+        return ("smallc",)
+    if _conv.depthwise_applicable(g):
+        return ("depthwise", "igemm")
+    if _conv.smallc_applicable(g):
+        return ("smallc", "igemm")
+    return ("igemm",)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
-           layout="NCHW", activation=None):
+           layout="NCHW", activation=None, algorithm="auto"):
     """2-D convolution (cross-correlation), as ``torch.nn.functional.conv2d``.
 
     Parameters
@@ -26,6 +44,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     groups : int
     layout : {"NCHW", "NHWC"}
     activation : None or "relu", fused into the kernel's epilogue.
+    algorithm : {"auto", "igemm", "depthwise", "smallc"}
+        Kernel family. "auto" takes the depthwise kernels for groups == C_in ==
+        C_out, the small-channel kernels where they expect to be faster, else
+        the indirect GEMM that handles any geometry. A named family that cannot
+        take the geometry raises ValueError.
 
     Returns
     -------
@@ -55,8 +78,14 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
             raise ValueError(f"bias must have shape ({g.K},), got {bias.shape}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be None or 'relu', got {activation!r}")
+    if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
     y = np.empty(g.output_shape, dtype=x.dtype)
     if g.N:
-        _conv.conv2d(g, x4, w, bias, y, activation == "relu",
-                     _config.isa_level(), _config.get_num_threads())
+        relu, isa, nthreads = activation == "relu", _config.isa_level(), _config.get_num_threads()
+        for path in _plan(g, _conv, algorithm):
+            if _conv.conv2d_path(path, g, x4, w, bias, y, relu, isa, nthreads):
+                break
+        else:
+            raise ValueError(f"algorithm={algorithm!r} does not support this geometry")
     return unbatch(y, batched)

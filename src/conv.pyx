@@ -1,0 +1,163 @@
+# cython: language_level=3
+"""conv2d forward kernels (fastconv._conv): arrays -> pointers, GIL released.
+
+Python (fastconv/conv.py) validates, computes the geometry and picks the path;
+this module only checks what it needs to pass pointers safely.
+"""
+cimport numpy as cnp
+from libc.stdint cimport int64_t, uint32_t
+from common cimport fc_conv_geom, conv_geom, check_status, FC_OK, FC_EINVAL
+
+import numpy as np
+
+cnp.import_array()
+
+cdef extern from "conv/conv2d.h" nogil:
+    int fc_conv2d_f32(const fc_conv_geom *g, const float *x, const float *w, const float *bias,
+                      float *y, int relu, int isa, int nthreads)
+    int fc_conv2d_f64(const fc_conv_geom *g, const double *x, const double *w,
+                      const double *bias, double *y, int relu, int isa, int nthreads)
+    int fc_igemm_run_f32(const char *name, size_t mr, size_t nr, size_t kc, size_t ks,
+                         const float *base, const int64_t *offs, const float *w,
+                         const float *bias, float *y, size_t ys, uint32_t flags)
+    int fc_igemm_run_f64(const char *name, size_t mr, size_t nr, size_t kc, size_t ks,
+                         const double *base, const int64_t *offs, const double *w,
+                         const double *bias, double *y, size_t ys, uint32_t flags)
+
+cdef extern from "conv/dwconv.h" nogil:
+    int fc_dwconv2d_f32(const fc_conv_geom *g, const float *x, const float *w,
+                        const float *bias, float *y, int relu, int isa, int nthreads)
+    int fc_dwconv2d_f64(const fc_conv_geom *g, const double *x, const double *w,
+                        const double *bias, double *y, int relu, int isa, int nthreads)
+    int fc_dwconv2d_applicable(const fc_conv_geom *g)
+
+cdef extern from "conv/smallc.h" nogil:
+    int fc_smallc_conv2d_f32(const fc_conv_geom *g, const float *x, const float *w,
+                             const float *bias, float *y, int relu, int isa, int nthreads)
+    int fc_smallc_conv2d_f64(const fc_conv_geom *g, const double *x, const double *w,
+                             const double *bias, double *y, int relu, int isa, int nthreads)
+    int fc_smallc_conv2d_applicable(const fc_conv_geom *g)
+
+ctypedef int (*conv_f32_fn)(const fc_conv_geom *, const float *, const float *, const float *,
+                            float *, int, int, int) noexcept nogil
+ctypedef int (*conv_f64_fn)(const fc_conv_geom *, const double *, const double *,
+                            const double *, double *, int, int, int) noexcept nogil
+
+# path name -> index into the function tables below
+PATHS = {"igemm": 0, "depthwise": 1, "smallc": 2}
+cdef conv_f32_fn F32[3]
+cdef conv_f64_fn F64[3]
+F32[0] = fc_conv2d_f32; F32[1] = fc_dwconv2d_f32; F32[2] = fc_smallc_conv2d_f32
+F64[0] = fc_conv2d_f64; F64[1] = fc_dwconv2d_f64; F64[2] = fc_smallc_conv2d_f64
+
+
+cdef int check_array(cnp.ndarray a, str name, object dtype, Py_ssize_t size) except -1:
+    if a.dtype != dtype or not a.flags.c_contiguous or not a.flags.aligned:
+        raise TypeError(f"{name} must be a C-contiguous aligned {dtype} array")
+    if a.size != size:
+        raise ValueError(f"{name} has {a.size} elements, the geometry needs {size}")
+    return 0
+
+
+cdef int run(str path, object geom, cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray y,
+             bint relu, int isa, int nthreads) except -2:
+    """Call one C path; returns its status (FC_EINVAL means it declined)."""
+    cdef fc_conv_geom g = conv_geom(geom)
+    cdef int which = PATHS[path]
+    dtype = x.dtype
+    if dtype != np.float32 and dtype != np.float64:
+        raise TypeError(f"input must be float32 or float64, got {dtype}")
+    cdef Py_ssize_t cg = g.C // g.G
+    check_array(x, "input", dtype, g.N * g.C * g.H * g.W)
+    check_array(w, "weight", dtype, g.K * cg * g.KH * g.KW)
+    check_array(y, "output", dtype, g.N * g.K * g.OH * g.OW)
+    cdef cnp.ndarray b
+    cdef const void *bp = NULL
+    if bias is not None:
+        b = bias
+        check_array(b, "bias", dtype, g.K)
+        bp = cnp.PyArray_DATA(b)
+    if nthreads < 1:
+        raise ValueError(f"nthreads must be >= 1, got {nthreads}")
+    cdef const void *xp = cnp.PyArray_DATA(x)
+    cdef const void *wp = cnp.PyArray_DATA(w)
+    cdef void *yp = cnp.PyArray_DATA(y)
+    cdef int status
+    if dtype == np.float32:
+        with nogil:
+            status = F32[which](&g, <const float *>xp, <const float *>wp, <const float *>bp,
+                                <float *>yp, relu, isa, nthreads)
+    else:
+        with nogil:
+            status = F64[which](&g, <const double *>xp, <const double *>wp,
+                                <const double *>bp, <double *>yp, relu, isa, nthreads)
+    return status
+
+
+def conv2d(geom, cnp.ndarray x, cnp.ndarray w, bias, cnp.ndarray y, bint relu, int isa,
+           int nthreads):
+    """General conv2d forward (igemm): any geometry. x, y in geom.layout; w OIHW."""
+    check_status(run("igemm", geom, x, w, bias, y, relu, isa, nthreads))
+
+
+def conv2d_path(str path, geom, cnp.ndarray x, cnp.ndarray w, bias, cnp.ndarray y, bint relu,
+                int isa, int nthreads):
+    """conv2d through a named path ("igemm", "depthwise", "smallc").
+
+    Returns False (y untouched or partly written) where that path declines the
+    geometry, True when y holds the result; raises on other errors."""
+    if path not in PATHS:
+        raise ValueError(f"path must be one of {sorted(PATHS)}, got {path!r}")
+    status = run(path, geom, x, w, bias, y, relu, isa, nthreads)
+    if status == FC_EINVAL and path != "igemm":
+        return False
+    check_status(status)
+    return True
+
+
+def depthwise_applicable(geom):
+    """Whether the depthwise path takes this geometry (groups == C_in == C_out)."""
+    cdef fc_conv_geom g = conv_geom(geom)
+    return bool(fc_dwconv2d_applicable(&g))
+
+
+def smallc_applicable(geom):
+    """Whether the small-channel path expects to beat igemm on this geometry."""
+    cdef fc_conv_geom g = conv_geom(geom)
+    return bool(fc_smallc_conv2d_applicable(&g))
+
+
+def igemm_run(str name, size_t mr, size_t nr, size_t kc, size_t ks, cnp.ndarray base,
+              cnp.ndarray offs, cnp.ndarray w, cnp.ndarray bias, cnp.ndarray y, size_t ys,
+              unsigned int flags):
+    """Test hook: run the registered igemm kernel `name` once (see conv2d.h).
+
+    `offs` (int64, ks*MR) are element offsets into `base`; the caller sizes the
+    buffers (w: ks*kc*NR, bias: NR, y: rows of stride ys)."""
+    dtype = base.dtype
+    for a, nm in ((w, "w"), (bias, "bias"), (y, "y")):
+        check_array(a, nm, dtype, a.size)
+    check_array(offs, "offs", np.dtype(np.int64), offs.size)
+    check_array(base, "base", dtype, base.size)
+    if offs.size and (offs.min() < 0 or offs.max() + kc > base.size):
+        raise ValueError("offs point outside base")
+    if mr < 1 or nr < 1 or <Py_ssize_t>y.size < <Py_ssize_t>((mr - 1) * ys + nr):
+        raise ValueError("y is too small for mr rows of stride ys")
+    cdef bytes bname = name.encode()
+    cdef const char *cname = bname
+    cdef int status
+    if dtype == np.float32:
+        status = fc_igemm_run_f32(cname, mr, nr, kc, ks, <const float *>cnp.PyArray_DATA(base),
+                                  <const int64_t *>cnp.PyArray_DATA(offs),
+                                  <const float *>cnp.PyArray_DATA(w),
+                                  <const float *>cnp.PyArray_DATA(bias),
+                                  <float *>cnp.PyArray_DATA(y), ys, flags)
+    elif dtype == np.float64:
+        status = fc_igemm_run_f64(cname, mr, nr, kc, ks, <const double *>cnp.PyArray_DATA(base),
+                                  <const int64_t *>cnp.PyArray_DATA(offs),
+                                  <const double *>cnp.PyArray_DATA(w),
+                                  <const double *>cnp.PyArray_DATA(bias),
+                                  <double *>cnp.PyArray_DATA(y), ys, flags)
+    else:
+        raise TypeError(f"base must be float32 or float64, got {dtype}")
+    check_status(status)

@@ -1,0 +1,59 @@
+/* conv2d forward, general path: float32 and float64 drivers from one
+ * template (conv2d-template.h), plus the test hook that runs one kernel. */
+#include "conv2d.h"
+#include "kernels/igemm.h"
+#include "kernels/registry.h"
+
+#define FC_T float
+#define FC_DT "f32"
+#define FC_IGEMM_FN fc_f32_igemm_fn
+#define FC_SFX(name) name##_f32
+#include "conv2d-template.h"
+#undef FC_T
+#undef FC_DT
+#undef FC_IGEMM_FN
+#undef FC_SFX
+
+#define FC_T double
+#define FC_DT "f64"
+#define FC_IGEMM_FN fc_f64_igemm_fn
+#define FC_SFX(name) name##_f64
+#include "conv2d-template.h"
+#undef FC_T
+#undef FC_DT
+#undef FC_IGEMM_FN
+#undef FC_SFX
+
+int fc_conv2d_f32(const fc_conv_geom *g, const float *x, const float *w, const float *bias,
+                  float *y, int relu, int isa, int nthreads) {
+    return fc_conv2d_impl_f32(g, x, w, bias, y, relu, isa, nthreads);
+}
+
+int fc_conv2d_f64(const fc_conv_geom *g, const double *x, const double *w, const double *bias,
+                  double *y, int relu, int isa, int nthreads) {
+    return fc_conv2d_impl_f64(g, x, w, bias, y, relu, isa, nthreads);
+}
+
+#define FC_IGEMM_RUN(T, DT, FN)                                                               \
+    const fc_kernel_info *ki = fc_kernel_by_name(name);                                       \
+    if (ki == NULL || strcmp(ki->op, "igemm") != 0 || strcmp(ki->dtype, DT) != 0 ||           \
+        mr < 1 || mr > (size_t)ki->mr || nr < 1 || nr > (size_t)ki->nr || kc < 1 || ks < 1)   \
+        return FC_EINVAL;                                                                     \
+    const T **a = fc_alloc(ks * (size_t)ki->mr * sizeof(T *));                                \
+    if (a == NULL) return FC_ENOMEM;                                                          \
+    for (size_t i = 0; i < ks * (size_t)ki->mr; i++) a[i] = base + offs[i];                   \
+    ((FN)ki->fn)(mr, nr, kc, ks, a, w, bias, y, ys, flags);                                   \
+    fc_free(a);                                                                               \
+    return FC_OK;
+
+int fc_igemm_run_f32(const char *name, size_t mr, size_t nr, size_t kc, size_t ks,
+                     const float *base, const int64_t *offs, const float *w, const float *bias,
+                     float *y, size_t ys, uint32_t flags) {
+    FC_IGEMM_RUN(float, "f32", fc_f32_igemm_fn)
+}
+
+int fc_igemm_run_f64(const char *name, size_t mr, size_t nr, size_t kc, size_t ks,
+                     const double *base, const int64_t *offs, const double *w,
+                     const double *bias, double *y, size_t ys, uint32_t flags) {
+    FC_IGEMM_RUN(double, "f64", fc_f64_igemm_fn)
+}

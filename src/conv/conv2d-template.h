@@ -1,0 +1,250 @@
+/* Template of the general conv2d forward driver (see conv2d.h), included by
+ * conv2d-driver.c once per dtype with FC_T, FC_DT ("f32"/"f64"), FC_IGEMM_FN
+ * (the igemm function type) and FC_SFX(name) (name ## _f32 ...) defined.
+ *
+ * Plan of one call (XNNPACK-style indirect GEMM):
+ *  - weights are packed once into [G][cb][kb][KH*KW][kc][NR] panels (cb: block
+ *    of input channels, kb: block of NR output channels, zero padded), so one
+ *    (kb, cb) panel is contiguous and a group of them fits in L2;
+ *  - work items (n, group, block of kb, band of output pixels) are split
+ *    evenly over the threads of ONE parallel region (N = 1 still uses all);
+ *  - per tile of MR output pixels an indirection buffer points every
+ *    (tap, pixel) at the input pixel's channels or at a zero vector (padding),
+ *    so any padding / stride / dilation is free of branches in the kernel;
+ *  - channel blocks beyond the first accumulate into the output
+ *    (FC_FLAG_ACCUMULATE); the last one applies relu.
+ * NHWC reads x and writes y in place. NCHW copies the input rows a band needs
+ * into a per-thread pixel-major scratch and writes the band's outputs into a
+ * per-thread buffer transposed into y afterwards.
+ * The result of each output value does not depend on the thread count: its
+ * reduction order is fixed by the channel blocks, which depend only on the
+ * geometry and the kernel. */
+
+/* Target size of the weight panels one band sweeps, in bytes (L2 is 1 MiB). */
+#ifndef FC_CONV_PANEL_BYTES
+#define FC_CONV_PANEL_BYTES (256 * 1024)
+#endif
+
+typedef struct {
+    int64_t MR, NR, KS, Cg, Kg, nkb, Kgp;
+    int64_t kcb, ncb;    /* input-channel block size and count */
+    int64_t nkbg, nkg;   /* output-channel blocks per item, item count along K */
+    int64_t band, nband; /* output pixels per item (multiple of MR), count */
+    int64_t rows_max;    /* NCHW: input rows a band may touch */
+} FC_SFX(fc_conv_plan);
+
+static void FC_SFX(conv_plan)(const fc_conv_geom *g, int64_t MR, int64_t NR, int nthreads,
+                              FC_SFX(fc_conv_plan) *p) {
+    const int64_t sz = (int64_t)sizeof(FC_T);
+    p->MR = MR;
+    p->NR = NR;
+    p->KS = g->KH * g->KW;
+    p->Cg = g->C / g->G;
+    p->Kg = g->K / g->G;
+    p->nkb = fc_cdiv(p->Kg, NR);
+    p->Kgp = p->nkb * NR;
+    /* channel blocks: one kb panel of kcb channels within the panel budget */
+    const int64_t per_ch = NR * p->KS * sz;
+    int64_t kcmax = fc_max64(8, FC_CONV_PANEL_BYTES / per_ch);
+    kcmax = fc_min64(kcmax, 1024);
+    p->ncb = fc_cdiv(p->Cg, kcmax);
+    p->kcb = fc_cdiv(p->Cg, p->ncb);
+    p->ncb = fc_cdiv(p->Cg, p->kcb);
+    p->nkbg = fc_min64(p->nkb, fc_max64(1, FC_CONV_PANEL_BYTES / (p->kcb * per_ch)));
+    p->nkg = fc_cdiv(p->nkb, p->nkbg);
+    const int64_t P = g->OH * g->OW;
+    /* NCHW bands span a few output rows so that the rows copied twice (the
+     * kernel's overlap) stay a small share of the copy */
+    int64_t band = g->layout == FC_NCHW ? fc_max64(16 * MR, fc_min64(4 * g->OW, 64 * MR))
+                                        : 16 * MR;
+    band = fc_cdiv(band, MR) * MR;
+    band = fc_min64(band, fc_cdiv(P, MR) * MR);
+    const int64_t outer = g->N * g->G;
+    /* enough items to balance the threads: shrink bands, then K groups */
+    while (band > MR && outer * p->nkg * fc_cdiv(P, band) < 4 * (int64_t)nthreads)
+        band = fc_max64(MR, (band / 2 + MR - 1) / MR * MR);
+    while (p->nkbg > 1 && outer * p->nkg * fc_cdiv(P, band) < 4 * (int64_t)nthreads) {
+        p->nkbg = fc_cdiv(p->nkbg, 2);
+        p->nkg = fc_cdiv(p->nkb, p->nkbg);
+    }
+    p->band = band;
+    p->nband = fc_cdiv(P, band);
+    const int64_t orows = (band - 1) / g->OW + 2;
+    p->rows_max = fc_min64(g->H, (orows - 1) * g->SH + (g->KH - 1) * g->DH + 1);
+}
+
+/* packed[g][cb][kb][t][c][n] = w[g*Kg + kb*NR + n][cb*kcb + c][t], zero past Kg */
+static void FC_SFX(conv_pack_block)(const fc_conv_geom *g, const FC_SFX(fc_conv_plan) *p,
+                                    const FC_T *w, FC_T *packed, int64_t gi, int64_t kb) {
+    const int64_t NR = p->NR, KS = p->KS, Cg = p->Cg, Kg = p->Kg;
+    const int64_t nr = fc_min64(NR, Kg - kb * NR);
+    for (int64_t cb = 0; cb < p->ncb; cb++) {
+        const int64_t c0 = cb * p->kcb, kc = fc_min64(p->kcb, Cg - c0);
+        FC_T *dst = packed + gi * p->Kgp * KS * Cg + c0 * p->Kgp * KS + kb * KS * kc * NR;
+        for (int64_t t = 0; t < KS; t++)
+            for (int64_t c = 0; c < kc; c++) {
+                FC_T *d = dst + (t * kc + c) * NR;
+                const FC_T *s = w + ((gi * Kg + kb * NR) * Cg + c0 + c) * KS + t;
+                int64_t n = 0;
+                for (; n < nr; n++) d[n] = s[n * Cg * KS];
+                for (; n < NR; n++) d[n] = 0;
+            }
+    }
+}
+
+/* xs[r][iw][c] = x[n][c0 + c][ih0 + r][iw] for the rows of one NCHW band */
+static void FC_SFX(conv_gather_rows)(const FC_T *xc, int64_t HW, int64_t rowlen, int64_t kc,
+                                     FC_T *xs) {
+    /* 16 channels at a time: 16 read streams, one 64-byte write per pixel */
+    for (int64_t c0 = 0; c0 < kc; c0 += 16) {
+        const int64_t cn = fc_min64(16, kc - c0);
+        for (int64_t i = 0; i < rowlen; i++) {
+            FC_T *d = xs + i * kc + c0;
+            const FC_T *s = xc + c0 * HW + i;
+            for (int64_t c = 0; c < cn; c++) d[c] = s[c * HW];
+        }
+    }
+}
+
+static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
+                             const FC_T *bias, FC_T *y, int relu, int isa, int nthreads) {
+    if (g == NULL || !fc_conv_geom_ok(g) || nthreads < 1 || x == NULL || w == NULL || y == NULL)
+        return FC_EINVAL;
+    if (g->N == 0) return FC_OK;
+    const fc_kernel_info *ki = fc_kernel_select("igemm", FC_DT, isa);
+    if (ki == NULL || ki->mr < 1 || ki->nr < 1) return FC_EINVAL;
+    const FC_IGEMM_FN kern = (FC_IGEMM_FN)ki->fn;
+    FC_SFX(fc_conv_plan) pl;
+    FC_SFX(conv_plan)(g, ki->mr, ki->nr, nthreads, &pl);
+    const FC_SFX(fc_conv_plan) *p = &pl;
+    const int64_t MR = p->MR, NR = p->NR, KS = p->KS, Cg = p->Cg, Kg = p->Kg;
+    const int64_t G = g->G, H = g->H, W = g->W, C = g->C, K = g->K;
+    const int64_t OW = g->OW, P = g->OH * g->OW;
+    const int nchw = g->layout == FC_NCHW;
+
+    FC_T *packed = fc_alloc((size_t)(G * p->Kgp * KS * Cg) * sizeof(FC_T));
+    FC_T *biasp = fc_alloc((size_t)(G * p->Kgp) * sizeof(FC_T));
+    FC_T *zero = fc_alloc((size_t)p->kcb * sizeof(FC_T));
+    if (packed == NULL || biasp == NULL || zero == NULL) {
+        fc_free(packed); fc_free(biasp); fc_free(zero);
+        return FC_ENOMEM;
+    }
+    memset(zero, 0, (size_t)p->kcb * sizeof(FC_T));
+    for (int64_t gi = 0; gi < G; gi++)
+        for (int64_t k = 0; k < p->Kgp; k++)
+            biasp[gi * p->Kgp + k] = (bias != NULL && k < Kg) ? bias[gi * Kg + k] : (FC_T)0;
+
+    const int64_t kgw = p->nkbg * NR;  /* NCHW output buffer row length */
+    const int64_t items = g->N * G * p->nkg * p->nband;
+    int failed = 0;
+
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        const int tid = FC_THREAD_ID(), nt = FC_NUM_THREADS();
+        const FC_T **ind = fc_alloc((size_t)(KS * MR) * sizeof(FC_T *));
+        FC_T *xs = NULL, *obuf = NULL;
+        if (nchw) {
+            xs = fc_alloc((size_t)(p->rows_max * W * p->kcb) * sizeof(FC_T));
+            obuf = fc_alloc((size_t)(p->band * kgw) * sizeof(FC_T));
+        }
+        if (ind == NULL || (nchw && (xs == NULL || obuf == NULL))) {
+#if FC_HAVE_OPENMP
+#pragma omp atomic write
+#endif
+            failed = 1;
+        }
+#if FC_HAVE_OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (int64_t gk = 0; gk < G * p->nkb; gk++)
+            FC_SFX(conv_pack_block)(g, p, w, packed, gk / p->nkb, gk % p->nkb);
+        /* implicit barrier: packing done, every thread's allocation known */
+        int ok;
+#if FC_HAVE_OPENMP
+#pragma omp atomic read
+#endif
+        ok = failed;
+        ok = !ok;
+        int64_t ib, ie;
+        fc_split(items, nt, tid, &ib, &ie);
+        if (!ok) ie = ib;
+        for (int64_t it = ib; it < ie; it++) {
+            int64_t r = it;
+            const int64_t bi = r % p->nband; r /= p->nband;
+            const int64_t kg = r % p->nkg; r /= p->nkg;
+            const int64_t gi = r % G;
+            const int64_t n = r / G;
+            const int64_t kb0 = kg * p->nkbg, kb1 = fc_min64(p->nkb, kb0 + p->nkbg);
+            const int64_t p0 = bi * p->band, p1 = fc_min64(P, p0 + p->band);
+            int64_t ih0 = 0, nrows = 0;
+            if (nchw) {
+                const int64_t oh0 = p0 / OW, oh1 = (p1 - 1) / OW;
+                ih0 = fc_max64(0, oh0 * g->SH - g->PT);
+                const int64_t ih1 = fc_min64(H - 1, oh1 * g->SH - g->PT + (g->KH - 1) * g->DH);
+                nrows = ih1 >= ih0 ? ih1 - ih0 + 1 : 0;
+            }
+            for (int64_t cb = 0; cb < p->ncb; cb++) {
+                const int64_t c0 = cb * p->kcb, kc = fc_min64(p->kcb, Cg - c0);
+                if (nchw && nrows > 0)
+                    FC_SFX(conv_gather_rows)(x + ((n * C + gi * Cg + c0) * H + ih0) * W, H * W,
+                                             nrows * W, kc, xs);
+                uint32_t flags = cb > 0 ? FC_FLAG_ACCUMULATE : 0u;
+                if (relu && cb == p->ncb - 1) flags |= FC_FLAG_RELU;
+                const FC_T *wcb = packed + gi * p->Kgp * KS * Cg + c0 * p->Kgp * KS;
+                for (int64_t pt = p0; pt < p1; pt += MR) {
+                    const int64_t mr = fc_min64(MR, p1 - pt);
+                    for (int64_t m = 0; m < MR; m++) {
+                        const int64_t pp = pt + (m < mr ? m : 0);
+                        const int64_t oh = pp / OW, ow = pp % OW;
+                        const int64_t ihb = oh * g->SH - g->PT, iwb = ow * g->SW - g->PL;
+                        for (int64_t kh = 0; kh < g->KH; kh++) {
+                            const int64_t ih = ihb + kh * g->DH;
+                            const int inh = ih >= 0 && ih < H;
+                            for (int64_t kw = 0; kw < g->KW; kw++) {
+                                const int64_t iw = iwb + kw * g->DW;
+                                const FC_T *ptr = zero;
+                                if (inh && iw >= 0 && iw < W)
+                                    ptr = nchw ? xs + ((ih - ih0) * W + iw) * kc
+                                               : x + ((n * H + ih) * W + iw) * C + gi * Cg + c0;
+                                ind[(kh * g->KW + kw) * MR + m] = ptr;
+                            }
+                        }
+                    }
+                    for (int64_t kb = kb0; kb < kb1; kb++) {
+                        const int64_t nr = fc_min64(NR, Kg - kb * NR);
+                        FC_T *yp;
+                        size_t ys;
+                        if (nchw) {
+                            yp = obuf + (pt - p0) * kgw + (kb - kb0) * NR;
+                            ys = (size_t)kgw;
+                        } else {
+                            yp = y + (n * P + pt) * K + gi * Kg + kb * NR;
+                            ys = (size_t)K;
+                        }
+                        kern((size_t)mr, (size_t)nr, (size_t)kc, (size_t)KS, ind,
+                             wcb + kb * KS * kc * NR, biasp + gi * p->Kgp + kb * NR, yp, ys,
+                             flags);
+                    }
+                }
+            }
+            if (nchw) {
+                /* the band's [pixel][channel] buffer into y's channel planes */
+                const int64_t k0 = kb0 * NR, k1 = fc_min64(Kg, kb1 * NR);
+                for (int64_t k = k0; k < k1; k++) {
+                    FC_T *yk = y + (n * K + gi * Kg + k) * P;
+                    const FC_T *s = obuf + (k - k0);
+                    for (int64_t q = p0; q < p1; q++) yk[q] = s[(q - p0) * kgw];
+                }
+            }
+        }
+        fc_free(ind);
+        fc_free(xs);
+        fc_free(obuf);
+    }
+    fc_free(packed);
+    fc_free(biasp);
+    fc_free(zero);
+    return failed ? FC_ENOMEM : FC_OK;
+}

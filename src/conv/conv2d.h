@@ -1,0 +1,27 @@
+/* conv2d forward, general path: indirect GEMM (igemm micro-kernels) over
+ * tiles of output pixels x blocks of output channels, any geometry. */
+#ifndef FC_CONV2D_H
+#define FC_CONV2D_H
+#include "fastconv.h"
+
+/* x: (N,C,H,W) or (N,H,W,C) per g->layout, read in place; w: OIHW (K,C/G,KH,KW);
+ * bias: (K,) or NULL; y: (N,K,OH,OW) or (N,OH,OW,K), fully written; relu: clamp
+ * at zero after the bias; isa: highest FC_ISA_* level allowed. Every array
+ * C-contiguous. Returns FC_OK, FC_ENOMEM or FC_EINVAL (bad geometry). */
+int fc_conv2d_f32(const fc_conv_geom *g, const float *x, const float *w, const float *bias,
+                  float *y, int relu, int isa, int nthreads);
+/* Same as fc_conv2d_f32, float64 arrays. */
+int fc_conv2d_f64(const fc_conv_geom *g, const double *x, const double *w, const double *bias,
+                  double *y, int relu, int isa, int nthreads);
+
+/* Test hook: run the igemm kernel `name` once. a[t*MR + m] = base + offs[t*MR + m]
+ * (ks*MR offsets, MR the kernel's), w: [ks][kc][NR], bias: NR, y: mr rows of
+ * stride ys. FC_EINVAL if no such kernel of that dtype. */
+int fc_igemm_run_f32(const char *name, size_t mr, size_t nr, size_t kc, size_t ks,
+                     const float *base, const int64_t *offs, const float *w, const float *bias,
+                     float *y, size_t ys, uint32_t flags);
+/* Same as fc_igemm_run_f32, float64 arrays. */
+int fc_igemm_run_f64(const char *name, size_t mr, size_t nr, size_t kc, size_t ks,
+                     const double *base, const int64_t *offs, const double *w,
+                     const double *bias, double *y, size_t ys, uint32_t flags);
+#endif
