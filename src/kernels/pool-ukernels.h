@@ -1,0 +1,60 @@
+/* Pooling micro-kernels: the vector loops every pooling driver (src/pool/)
+ * is built from. One table of kernels per (dtype, ISA), registered in
+ * kernels.inc as op "pool"; the registered function returns the table.
+ *
+ * All kernels work along one contiguous dimension of length n: W inside an
+ * NCHW row, or the channels of an NHWC pixel. "Rows" are `nr` pointers to n
+ * contiguous values each (window taps, in window order); rows may overlap
+ * each other but never the outputs. Max follows PyTorch's scalar rule
+ * (a later value wins if it is greater or NaN): the first maximum, or the last
+ * NaN, of the rows in order. `acc` = 0 starts from rows[0]; `acc` = 1 carries
+ * on from the running result already in the outputs (taps in chunks). */
+#ifndef FC_POOL_UKERNELS_H
+#define FC_POOL_UKERNELS_H
+#include "fastconv.h"
+
+/* Largest `nr` a driver passes in one call (it chunks longer tap lists). */
+#define FC_POOL_MAX_ROWS 64
+/* Rank of a padding column in the NCHW two-pass argmax: loses every tie. */
+#define FC_POOL_RANK_PAD INT32_MAX
+
+#define FC_POOL_UKERNELS_TYPE(T, NAME)                                                       \
+    typedef struct {                                                                         \
+        /* y[i] = max_r x[r][i] */                                                           \
+        void (*vmax)(size_t n, size_t nr, const T *const *x, T *y, int acc);                 \
+        /* y[i] = max_r x[r][i], arg[i] = t0 + its r */                                      \
+        void (*vmaxarg)(size_t n, size_t nr, const T *const *x, T *y, int32_t *arg,          \
+                        int32_t t0, int acc);                                                \
+        /* Second pass of a separable argmax: candidate r has value x[r][i] and rank         \
+         * (window row) rank[r][i]; the winner is the row-major first maximum (lowest        \
+         * rank, then lowest r) or the row-major last NaN. y, arg (t0 + r), rank_out. */     \
+        void (*vmaxarg_ranked)(size_t n, size_t nr, const T *const *x,                       \
+                               const int32_t *const *rank, T *y, int32_t *arg,               \
+                               int32_t *rank_out, int32_t t0, int acc);                      \
+        /* y[i] = sum_r x[r][i] (+ y[i] if acc) */                                           \
+        void (*vsum)(size_t n, size_t nr, const T *const *x, T *y, int acc);                 \
+        /* y[i] *= s * cs[i] (cs may be NULL: y[i] *= s) */                                  \
+        void (*vscale)(size_t n, T s, const T *cs, T *y);                                    \
+        /* y[r][i] += s * x[i], rows in order (rows may overlap each other) */               \
+        void (*vaxpy)(size_t n, size_t nr, T *const *y, const T *x, T s);                    \
+        /* y[r][i] += g[i] where arg[i] == t0 + r (max-pool gradient scatter) */             \
+        void (*vscatter_arg)(size_t n, size_t nr, T *const *y, const T *g,                   \
+                             const int32_t *arg, int32_t t0);                                \
+        /* phases: y[p*n + i] = x[i*s + p] for p < s, i < n */                               \
+        void (*deinterleave)(size_t n, size_t s, const T *x, T *y);                          \
+        void (*deinterleave_i32)(size_t n, size_t s, const int32_t *x, int32_t *y);          \
+        /* inverse: x[i*s + p] = y[p*n + i] */                                               \
+        void (*interleave)(size_t n, size_t s, const T *y, T *x);                            \
+        /* y[p] = s * sum of the hw values of plane p (contiguous planes) */                 \
+        void (*gsum)(size_t planes, size_t hw, const T *x, T s, T *y);                       \
+        /* y[p] = max of the hw values of plane p (NaN if any is NaN) */                     \
+        void (*gmax)(size_t planes, size_t hw, const T *x, T *y);                            \
+    } NAME;
+
+FC_POOL_UKERNELS_TYPE(float, fc_f32_pool_ukernels)
+FC_POOL_UKERNELS_TYPE(double, fc_f64_pool_ukernels)
+
+/* What kernels.inc registers: a function returning the table of its unit. */
+typedef const fc_f32_pool_ukernels *(*fc_f32_pool_table_fn)(void);
+typedef const fc_f64_pool_ukernels *(*fc_f64_pool_table_fn)(void);
+#endif

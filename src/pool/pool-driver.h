@@ -1,0 +1,558 @@
+/* Template of the pooling drivers (prototypes and contracts in pool.h).
+ * Include with FC_T, FC_DT ("f32"/"f64"), FC_TABLE (kernel table type) and
+ * FC_FN(name) (appends the dtype suffix) defined.
+ *
+ * NCHW: threads take whole output rows (forward) or whole planes (backward,
+ * so the scatter into grad_input never races). One output row is two passes:
+ * the window's valid input rows reduced along W into a row buffer padded with
+ * the identity (-inf or 0), then that buffer split into SW stride phases so
+ * every horizontal tap is a contiguous vector, reduced again.
+ * NHWC: the window's taps are pointers to C-vectors of channels; threads take
+ * output rows (forward) or (image, channel block) pairs (backward). */
+#include "kernels/registry.h"
+
+typedef const FC_TABLE *(*FC_FN(table_fn))(void);
+
+static const FC_TABLE *FC_FN(table)(int isa) {
+    const fc_kernel_info *k = fc_kernel_select("pool", FC_DT, isa);
+    return k ? ((FC_FN(table_fn))(void (*)(void))k->fn)() : NULL;
+}
+
+/* per-thread scratch of the NCHW row passes */
+typedef struct {
+    FC_T *b, *ph, *y;            /* row buffer, its phases, OW outputs */
+    int32_t *bi, *phi, *arg, *rank;
+    const FC_T *rows[FC_POOL_MAX_ROWS];
+    const int32_t *ranks[FC_POOL_MAX_ROWS];
+    FC_T *dst[FC_POOL_MAX_ROWS];
+    int64_t L;                   /* phase length: row buffer = L * SW values */
+} FC_FN(ws);
+
+/* bytes of one thread's scratch (n: row-buffer length, m: outputs or channels) */
+static size_t FC_FN(ws_bytes)(int64_t n, int64_t m) {
+    return (size_t)(2 * n + m + 16) * sizeof(FC_T) + (size_t)(2 * n + 2 * m + 16) * 4 + 256;
+}
+
+static void FC_FN(ws_init)(FC_FN(ws) *w, char *mem, int64_t n, int64_t m) {
+    w->b = (FC_T *)mem;
+    w->ph = w->b + n;
+    w->y = w->ph + n;
+    w->bi = (int32_t *)(void *)(w->y + m + 16);
+    w->phi = w->bi + n;
+    w->arg = w->phi + n;
+    w->rank = w->arg + m;
+}
+
+/* NCHW row buffer length, a multiple of SW covering the padded row and every tap */
+static int64_t FC_FN(row_len)(const fc_pool_geom *g) {
+    int64_t need = fc_max64(g->PL + g->W, (g->OW - 1) * g->SW + (g->KW - 1) * g->DW + 1);
+    return fc_cdiv(need, g->SW) * g->SW;
+}
+
+/* offset in the (phase-split) row buffer of horizontal tap kw of output 0 */
+static int64_t FC_FN(htap)(const fc_pool_geom *g, int64_t L, int64_t kw) {
+    int64_t c = kw * g->DW;
+    return (c % g->SW) * L + c / g->SW;
+}
+
+/* rows [*a, *b) of the window of output row oh that lie inside the input */
+static void FC_FN(vrows)(const fc_pool_geom *g, int64_t oh, int64_t *a, int64_t *b) {
+    fc_tap_range(oh * g->SH - g->PT, g->KH, g->DH, 0, g->H, a, b);
+}
+
+/* ---- NCHW max pooling of one output row into y (OW values). With `with_arg`,
+ * also the window-relative argmax: w->rank[o] = input row (from kh = a), or
+ * FC_POOL_RANK_PAD for a window entirely in padding, and w->arg[o] = kw. */
+static void FC_FN(nchw_max_row)(const FC_TABLE *k, const fc_pool_geom *g, const FC_T *xp,
+                                int64_t oh, FC_T *y, int with_arg, FC_FN(ws) *w) {
+    int64_t a, b;
+    FC_FN(vrows)(g, oh, &a, &b);
+    const int64_t r0 = oh * g->SH - g->PT, L = w->L, S = g->SW;
+    if (a >= b) {
+        for (int64_t o = 0; o < g->OW; o++) {
+            y[o] = -(FC_T)INFINITY;
+            w->rank[o] = FC_POOL_RANK_PAD;
+            w->arg[o] = 0;
+        }
+        return;
+    }
+    for (int64_t j0 = a; j0 < b; j0 += FC_POOL_MAX_ROWS) {
+        int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, b - j0);
+        for (int64_t j = 0; j < cnt; j++) w->rows[j] = xp + (r0 + (j0 + j) * g->DH) * g->W;
+        if (with_arg)
+            k->vmaxarg((size_t)g->W, (size_t)cnt, w->rows, w->b + g->PL, w->bi + g->PL,
+                       (int32_t)(j0 - a), j0 > a);
+        else
+            k->vmax((size_t)g->W, (size_t)cnt, w->rows, w->b + g->PL, j0 > a);
+    }
+    const FC_T *src = w->b;
+    const int32_t *srci = w->bi;
+    if (S > 1) {
+        k->deinterleave((size_t)L, (size_t)S, w->b, w->ph);
+        src = w->ph;
+        if (with_arg) {
+            k->deinterleave_i32((size_t)L, (size_t)S, w->bi, w->phi);
+            srci = w->phi;
+        }
+    }
+    for (int64_t q0 = 0; q0 < g->KW; q0 += FC_POOL_MAX_ROWS) {
+        int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, g->KW - q0);
+        for (int64_t q = 0; q < cnt; q++) {
+            int64_t off = FC_FN(htap)(g, L, q0 + q);
+            w->rows[q] = src + off;
+            w->ranks[q] = srci + off;
+        }
+        if (with_arg)
+            k->vmaxarg_ranked((size_t)g->OW, (size_t)cnt, w->rows, w->ranks, y, w->arg, w->rank,
+                              (int32_t)q0, q0 > 0);
+        else
+            k->vmax((size_t)g->OW, (size_t)cnt, w->rows, y, q0 > 0);
+    }
+}
+
+/* flat input offset (h*W + w) of the argmax of output (oh, o) found by nchw_max_row; -1 if none */
+static inline int64_t FC_FN(nchw_argpos)(const fc_pool_geom *g, const FC_FN(ws) *w, int64_t oh,
+                                         int64_t a, int64_t o) {
+    if (w->rank[o] == FC_POOL_RANK_PAD) return -1;
+    int64_t r = oh * g->SH - g->PT + (a + w->rank[o]) * g->DH;
+    return r * g->W + o * g->SW - g->PL + (int64_t)w->arg[o] * g->DW;
+}
+
+/* 1 / divisor of average pooling, separably: row factor of output row oh, or
+ * column factor of output column ow (dim: 0 = H, 1 = W). */
+static FC_T FC_FN(avg_factor)(const fc_pool_geom *g, int dim, int64_t o, int cip,
+                              int64_t divisor_override) {
+    if (divisor_override > 0) return dim == 0 ? (FC_T)(1.0 / (double)divisor_override) : 1;
+    int64_t start, K, D, lo, hi, a, b;
+    if (dim == 0) {
+        start = o * g->SH - g->PT; K = g->KH; D = g->DH;
+        lo = cip ? -g->PT : 0; hi = cip ? g->H + g->PB : g->H;
+    } else {
+        start = o * g->SW - g->PL; K = g->KW; D = g->DW;
+        lo = cip ? -g->PL : 0; hi = cip ? g->W + g->PR : g->W;
+    }
+    fc_tap_range(start, K, D, lo, hi, &a, &b);
+    return (FC_T)(1.0 / (double)(b - a)); /* 0 taps: inf, so 0 * inf gives the 0/0 NaN */
+}
+
+/* ---- NCHW average pooling of one output row into y (unscaled sums, then * factors) */
+static void FC_FN(nchw_avg_row)(const FC_TABLE *k, const fc_pool_geom *g, const FC_T *xp,
+                                int64_t oh, FC_T *y, FC_T rf, const FC_T *cf, FC_FN(ws) *w) {
+    int64_t a, b;
+    FC_FN(vrows)(g, oh, &a, &b);
+    const int64_t r0 = oh * g->SH - g->PT, L = w->L, S = g->SW;
+    if (a >= b) {
+        memset(y, 0, (size_t)g->OW * sizeof(FC_T));
+    } else {
+        for (int64_t j0 = a; j0 < b; j0 += FC_POOL_MAX_ROWS) {
+            int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, b - j0);
+            for (int64_t j = 0; j < cnt; j++) w->rows[j] = xp + (r0 + (j0 + j) * g->DH) * g->W;
+            k->vsum((size_t)g->W, (size_t)cnt, w->rows, w->b + g->PL, j0 > a);
+        }
+        const FC_T *src = w->b;
+        if (S > 1) {
+            k->deinterleave((size_t)L, (size_t)S, w->b, w->ph);
+            src = w->ph;
+        }
+        for (int64_t q0 = 0; q0 < g->KW; q0 += FC_POOL_MAX_ROWS) {
+            int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, g->KW - q0);
+            for (int64_t q = 0; q < cnt; q++) w->rows[q] = src + FC_FN(htap)(g, L, q0 + q);
+            k->vsum((size_t)g->OW, (size_t)cnt, w->rows, y, q0 > 0);
+        }
+    }
+    k->vscale((size_t)g->OW, rf, cf, y);
+}
+
+/* column factors of average pooling (OW values), or NULL with divisor_override */
+static FC_T *FC_FN(avg_colfactors)(const fc_pool_geom *g, int cip, int64_t divisor_override,
+                                   int *err) {
+    *err = 0;
+    if (divisor_override > 0) return NULL;
+    FC_T *cf = (FC_T *)fc_alloc((size_t)g->OW * sizeof(FC_T));
+    if (!cf) {
+        *err = 1;
+        return NULL;
+    }
+    for (int64_t o = 0; o < g->OW; o++) cf[o] = FC_FN(avg_factor)(g, 1, o, cip, 0);
+    return cf;
+}
+
+/* fill the identity padding of every thread's NCHW row buffers */
+static void FC_FN(ws_fill)(FC_FN(ws) *w, const fc_pool_geom *g, FC_T pad) {
+    int64_t n = w->L * g->SW;
+    for (int64_t i = 0; i < n; i++) {
+        w->b[i] = pad;
+        w->bi[i] = FC_POOL_RANK_PAD;
+    }
+}
+
+/* (image, channel block) work items of NHWC backward / global pooling */
+static int64_t FC_FN(cblock)(int64_t N, int64_t C, int nthreads) {
+    if (N >= 2 * nthreads || C <= 16) return C;
+    int64_t parts = fc_cdiv(2 * nthreads, fc_max64(N, 1));
+    int64_t cb = fc_cdiv(fc_cdiv(C, parts), 16) * 16;
+    return fc_max64(16, fc_min64(cb, C));
+}
+
+/* The NHWC taps of output pixel (oh, ow), row-major, in chunks of at most
+ * FC_POOL_MAX_ROWS: tap t of the window = (a + t / nc, ca + t % nc). */
+typedef struct {
+    int64_t a, b, ca, cb, nc, nt;
+} FC_FN(win);
+
+static FC_FN(win) FC_FN(window)(const fc_pool_geom *g, int64_t oh, int64_t ow) {
+    FC_FN(win) v;
+    fc_tap_range(oh * g->SH - g->PT, g->KH, g->DH, 0, g->H, &v.a, &v.b);
+    fc_tap_range(ow * g->SW - g->PL, g->KW, g->DW, 0, g->W, &v.ca, &v.cb);
+    v.nc = v.cb - v.ca;
+    v.nt = (v.b - v.a) * v.nc;
+    return v;
+}
+
+/* input pixel (h*W + w) of tap t of window v of output (oh, ow) */
+static inline int64_t FC_FN(tap_pos)(const fc_pool_geom *g, const FC_FN(win) *v, int64_t oh,
+                                     int64_t ow, int64_t t) {
+    int64_t r = oh * g->SH - g->PT + (v->a + t / v->nc) * g->DH;
+    int64_t c = ow * g->SW - g->PL + (v->ca + t % v->nc) * g->DW;
+    return r * g->W + c;
+}
+
+/* ------------------------------------------------------------------ forward */
+
+int FC_FN(fc_max_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int64_t *idx, int isa,
+                         int nthreads) {
+    const FC_TABLE *k = FC_FN(table)(isa);
+    if (!k || !fc_pool_geom_ok(g) || nthreads < 1) return FC_EINVAL;
+    if (g->N == 0 || g->C == 0) return FC_OK;
+    const int nchw = g->layout == FC_NCHW;
+    const int64_t L = nchw ? FC_FN(row_len)(g) / g->SW : 0;
+    const int64_t m = nchw ? g->OW : g->C;
+    const size_t wsb = FC_FN(ws_bytes)(L * g->SW, m);
+    char *mem = (char *)fc_alloc(wsb * (size_t)nthreads);
+    if (!mem) return FC_ENOMEM;
+    const int64_t rows = g->N * (nchw ? g->C : 1) * g->OH;
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        FC_FN(ws) w;
+        FC_FN(ws_init)(&w, mem + wsb * (size_t)FC_THREAD_ID(), L * g->SW, m);
+        w.L = L;
+        if (nchw) FC_FN(ws_fill)(&w, g, -(FC_T)INFINITY);
+        int64_t i0, i1;
+        fc_split(rows, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
+        for (int64_t i = i0; i < i1; i++) {
+            const int64_t oh = i % g->OH, nc = i / g->OH; /* nc: plane (NCHW) or image */
+            if (nchw) {
+                FC_T *yr = y + i * g->OW;
+                FC_FN(nchw_max_row)(k, g, x + nc * g->H * g->W, oh, yr, idx != NULL, &w);
+                if (idx) {
+                    int64_t a, b;
+                    FC_FN(vrows)(g, oh, &a, &b);
+                    int64_t *ir = idx + i * g->OW;
+                    for (int64_t o = 0; o < g->OW; o++) ir[o] = FC_FN(nchw_argpos)(g, &w, oh, a, o);
+                }
+                continue;
+            }
+            const FC_T *xn = x + nc * g->H * g->W * g->C;
+            for (int64_t ow = 0; ow < g->OW; ow++) {
+                FC_FN(win) v = FC_FN(window)(g, oh, ow);
+                const int64_t op = (i * g->OW + ow) * g->C;
+                FC_T *yp = y + op;
+                if (v.nt == 0) {
+                    for (int64_t c = 0; c < g->C; c++) {
+                        yp[c] = -(FC_T)INFINITY;
+                        if (idx) idx[op + c] = -1;
+                    }
+                    continue;
+                }
+                for (int64_t t0 = 0; t0 < v.nt; t0 += FC_POOL_MAX_ROWS) {
+                    int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, v.nt - t0);
+                    for (int64_t t = 0; t < cnt; t++)
+                        w.rows[t] = xn + FC_FN(tap_pos)(g, &v, oh, ow, t0 + t) * g->C;
+                    if (idx)
+                        k->vmaxarg((size_t)g->C, (size_t)cnt, w.rows, yp, w.arg, (int32_t)t0,
+                                   t0 > 0);
+                    else
+                        k->vmax((size_t)g->C, (size_t)cnt, w.rows, yp, t0 > 0);
+                }
+                if (idx)
+                    for (int64_t c = 0; c < g->C; c++)
+                        idx[op + c] = FC_FN(tap_pos)(g, &v, oh, ow, w.arg[c]);
+            }
+        }
+    }
+    fc_free(mem);
+    return FC_OK;
+}
+
+int FC_FN(fc_avg_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int cip,
+                         int64_t divisor_override, int isa, int nthreads) {
+    const FC_TABLE *k = FC_FN(table)(isa);
+    if (!k || !fc_pool_geom_ok(g) || nthreads < 1 || divisor_override < 0) return FC_EINVAL;
+    if (g->N == 0 || g->C == 0) return FC_OK;
+    const int nchw = g->layout == FC_NCHW;
+    const int64_t L = nchw ? FC_FN(row_len)(g) / g->SW : 0;
+    const int64_t m = nchw ? g->OW : g->C;
+    const size_t wsb = FC_FN(ws_bytes)(L * g->SW, m);
+    int err;
+    FC_T *cf = FC_FN(avg_colfactors)(g, cip, divisor_override, &err);
+    if (err) return FC_ENOMEM;
+    char *mem = (char *)fc_alloc(wsb * (size_t)nthreads);
+    if (!mem) {
+        fc_free(cf);
+        return FC_ENOMEM;
+    }
+    const int64_t rows = g->N * (nchw ? g->C : 1) * g->OH;
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        FC_FN(ws) w;
+        FC_FN(ws_init)(&w, mem + wsb * (size_t)FC_THREAD_ID(), L * g->SW, m);
+        w.L = L;
+        if (nchw) FC_FN(ws_fill)(&w, g, 0);
+        int64_t i0, i1;
+        fc_split(rows, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
+        for (int64_t i = i0; i < i1; i++) {
+            const int64_t oh = i % g->OH, nc = i / g->OH;
+            const FC_T rf = FC_FN(avg_factor)(g, 0, oh, cip, divisor_override);
+            if (nchw) {
+                FC_FN(nchw_avg_row)(k, g, x + nc * g->H * g->W, oh, y + i * g->OW, rf, cf, &w);
+                continue;
+            }
+            const FC_T *xn = x + nc * g->H * g->W * g->C;
+            for (int64_t ow = 0; ow < g->OW; ow++) {
+                FC_FN(win) v = FC_FN(window)(g, oh, ow);
+                FC_T *yp = y + (i * g->OW + ow) * g->C;
+                for (int64_t t0 = 0; t0 < v.nt; t0 += FC_POOL_MAX_ROWS) {
+                    int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, v.nt - t0);
+                    for (int64_t t = 0; t < cnt; t++)
+                        w.rows[t] = xn + FC_FN(tap_pos)(g, &v, oh, ow, t0 + t) * g->C;
+                    k->vsum((size_t)g->C, (size_t)cnt, w.rows, yp, t0 > 0);
+                }
+                if (v.nt == 0) memset(yp, 0, (size_t)g->C * sizeof(FC_T));
+                k->vscale((size_t)g->C, rf * (cf ? cf[ow] : (FC_T)1), NULL, yp);
+            }
+        }
+    }
+    fc_free(mem);
+    fc_free(cf);
+    return FC_OK;
+}
+
+/* ----------------------------------------------------------------- backward */
+
+int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const FC_T *x,
+                                  const int64_t *idx, FC_T *gx, int isa, int nthreads) {
+    const FC_TABLE *k = FC_FN(table)(isa);
+    if (!k || !fc_pool_geom_ok(g) || nthreads < 1 || (!idx && !x)) return FC_EINVAL;
+    if (g->N == 0 || g->C == 0) return FC_OK;
+    const int nchw = g->layout == FC_NCHW;
+    const int64_t HW = g->H * g->W, OHW = g->OH * g->OW;
+    const int64_t L = nchw ? FC_FN(row_len)(g) / g->SW : 0;
+    const int64_t m = nchw ? g->OW : g->C;
+    const size_t wsb = FC_FN(ws_bytes)(L * g->SW, m);
+    char *mem = (char *)fc_alloc(wsb * (size_t)nthreads);
+    if (!mem) return FC_ENOMEM;
+    const int64_t cb = nchw ? 0 : FC_FN(cblock)(g->N, g->C, nthreads);
+    const int64_t nb = nchw ? 0 : fc_cdiv(g->C, cb);
+    const int64_t items = nchw ? g->N * g->C : g->N * nb;
+    int bad = 0;
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads) reduction(| : bad)
+#endif
+    {
+        FC_FN(ws) w;
+        FC_FN(ws_init)(&w, mem + wsb * (size_t)FC_THREAD_ID(), L * g->SW, m);
+        w.L = L;
+        if (nchw) FC_FN(ws_fill)(&w, g, -(FC_T)INFINITY);
+        int64_t i0, i1;
+        fc_split(items, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
+        for (int64_t i = i0; i < i1; i++) {
+            if (nchw) { /* item = one plane */
+                FC_T *gp = gx + i * HW;
+                memset(gp, 0, (size_t)HW * sizeof(FC_T));
+                for (int64_t oh = 0; oh < g->OH; oh++) {
+                    const FC_T *gr = gy + i * OHW + oh * g->OW;
+                    if (idx) {
+                        const int64_t *ir = idx + i * OHW + oh * g->OW;
+                        for (int64_t o = 0; o < g->OW; o++) {
+                            int64_t p = ir[o];
+                            if (p >= 0 && p < HW) gp[p] += gr[o];
+                            else bad |= p != -1;
+                        }
+                        continue;
+                    }
+                    int64_t a, b;
+                    FC_FN(nchw_max_row)(k, g, x + i * HW, oh, w.y, 1, &w);
+                    FC_FN(vrows)(g, oh, &a, &b);
+                    for (int64_t o = 0; o < g->OW; o++) {
+                        int64_t p = FC_FN(nchw_argpos)(g, &w, oh, a, o);
+                        if (p >= 0) gp[p] += gr[o];
+                    }
+                }
+                continue;
+            }
+            /* NHWC item = (image n, channels [c0, c1)) */
+            const int64_t n = i / nb, c0 = (i % nb) * cb, cn = fc_min64(cb, g->C - c0);
+            FC_T *gxn = gx + n * HW * g->C + c0;
+            const FC_T *xn = x ? x + n * HW * g->C + c0 : NULL;
+            for (int64_t p = 0; p < HW; p++) memset(gxn + p * g->C, 0, (size_t)cn * sizeof(FC_T));
+            for (int64_t oh = 0; oh < g->OH; oh++)
+                for (int64_t ow = 0; ow < g->OW; ow++) {
+                    const int64_t op = ((n * g->OH + oh) * g->OW + ow) * g->C + c0;
+                    const FC_T *gp = gy + op;
+                    if (idx) {
+                        const int64_t *ip = idx + op;
+                        for (int64_t c = 0; c < cn; c++) {
+                            int64_t q = ip[c];
+                            if (q >= 0 && q < HW) gxn[q * g->C + c] += gp[c];
+                            else bad |= q != -1;
+                        }
+                        continue;
+                    }
+                    FC_FN(win) v = FC_FN(window)(g, oh, ow);
+                    for (int64_t t0 = 0; t0 < v.nt; t0 += FC_POOL_MAX_ROWS) {
+                        int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, v.nt - t0);
+                        for (int64_t t = 0; t < cnt; t++)
+                            w.rows[t] = xn + FC_FN(tap_pos)(g, &v, oh, ow, t0 + t) * g->C;
+                        k->vmaxarg((size_t)cn, (size_t)cnt, w.rows, w.y, w.arg, (int32_t)t0,
+                                   t0 > 0);
+                    }
+                    for (int64_t t0 = 0; t0 < v.nt; t0 += FC_POOL_MAX_ROWS) {
+                        int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, v.nt - t0);
+                        for (int64_t t = 0; t < cnt; t++)
+                            w.dst[t] = gxn + FC_FN(tap_pos)(g, &v, oh, ow, t0 + t) * g->C;
+                        k->vscatter_arg((size_t)cn, (size_t)cnt, w.dst, gp, w.arg, (int32_t)t0);
+                    }
+                }
+        }
+    }
+    fc_free(mem);
+    return bad ? FC_EINVAL : FC_OK;
+}
+
+int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *gx, int cip,
+                                  int64_t divisor_override, int isa, int nthreads) {
+    const FC_TABLE *k = FC_FN(table)(isa);
+    if (!k || !fc_pool_geom_ok(g) || nthreads < 1 || divisor_override < 0) return FC_EINVAL;
+    if (g->N == 0 || g->C == 0) return FC_OK;
+    const int nchw = g->layout == FC_NCHW;
+    const int64_t HW = g->H * g->W, OHW = g->OH * g->OW;
+    const int64_t L = nchw ? FC_FN(row_len)(g) / g->SW : 0;
+    const int64_t m = nchw ? g->OW : g->C;
+    const size_t wsb = FC_FN(ws_bytes)(L * g->SW, m);
+    int err;
+    FC_T *cf = FC_FN(avg_colfactors)(g, cip, divisor_override, &err);
+    if (err) return FC_ENOMEM;
+    char *mem = (char *)fc_alloc(wsb * (size_t)nthreads);
+    if (!mem) {
+        fc_free(cf);
+        return FC_ENOMEM;
+    }
+    const int64_t cb = nchw ? 0 : FC_FN(cblock)(g->N, g->C, nthreads);
+    const int64_t nb = nchw ? 0 : fc_cdiv(g->C, cb);
+    const int64_t items = nchw ? g->N * g->C : g->N * nb;
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        FC_FN(ws) w;
+        FC_FN(ws_init)(&w, mem + wsb * (size_t)FC_THREAD_ID(), L * g->SW, m);
+        w.L = L;
+        int64_t i0, i1;
+        fc_split(items, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
+        for (int64_t i = i0; i < i1; i++) {
+            if (nchw) { /* item = one plane: spread each output row, add it to its input rows */
+                FC_T *gp = gx + i * HW;
+                memset(gp, 0, (size_t)HW * sizeof(FC_T));
+                const int64_t S = g->SW, n = w.L * S;
+                for (int64_t oh = 0; oh < g->OH; oh++) {
+                    int64_t a, b;
+                    FC_FN(vrows)(g, oh, &a, &b);
+                    if (a >= b) continue;
+                    memcpy(w.y, gy + i * OHW + oh * g->OW, (size_t)g->OW * sizeof(FC_T));
+                    k->vscale((size_t)g->OW, FC_FN(avg_factor)(g, 0, oh, cip, divisor_override),
+                              cf, w.y);
+                    FC_T *dst = S > 1 ? w.ph : w.b;
+                    memset(dst, 0, (size_t)n * sizeof(FC_T));
+                    for (int64_t q0 = 0; q0 < g->KW; q0 += FC_POOL_MAX_ROWS) {
+                        int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, g->KW - q0);
+                        for (int64_t q = 0; q < cnt; q++) w.dst[q] = dst + FC_FN(htap)(g, w.L, q0 + q);
+                        k->vaxpy((size_t)g->OW, (size_t)cnt, w.dst, w.y, 1);
+                    }
+                    if (S > 1) k->interleave((size_t)w.L, (size_t)S, w.ph, w.b);
+                    const int64_t r0 = oh * g->SH - g->PT;
+                    for (int64_t j0 = a; j0 < b; j0 += FC_POOL_MAX_ROWS) {
+                        int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, b - j0);
+                        for (int64_t j = 0; j < cnt; j++) w.dst[j] = gp + (r0 + (j0 + j) * g->DH) * g->W;
+                        k->vaxpy((size_t)g->W, (size_t)cnt, w.dst, w.b + g->PL, 1);
+                    }
+                }
+                continue;
+            }
+            const int64_t n = i / nb, c0 = (i % nb) * cb, cn = fc_min64(cb, g->C - c0);
+            FC_T *gxn = gx + n * HW * g->C + c0;
+            for (int64_t p = 0; p < HW; p++) memset(gxn + p * g->C, 0, (size_t)cn * sizeof(FC_T));
+            for (int64_t oh = 0; oh < g->OH; oh++) {
+                const FC_T rf = FC_FN(avg_factor)(g, 0, oh, cip, divisor_override);
+                for (int64_t ow = 0; ow < g->OW; ow++) {
+                    const FC_T *gp = gy + ((n * g->OH + oh) * g->OW + ow) * g->C + c0;
+                    FC_FN(win) v = FC_FN(window)(g, oh, ow);
+                    const FC_T s = rf * (cf ? cf[ow] : (FC_T)1);
+                    for (int64_t t0 = 0; t0 < v.nt; t0 += FC_POOL_MAX_ROWS) {
+                        int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, v.nt - t0);
+                        for (int64_t t = 0; t < cnt; t++)
+                            w.dst[t] = gxn + FC_FN(tap_pos)(g, &v, oh, ow, t0 + t) * g->C;
+                        k->vaxpy((size_t)cn, (size_t)cnt, w.dst, gp, s);
+                    }
+                }
+            }
+        }
+    }
+    fc_free(mem);
+    fc_free(cf);
+    return FC_OK;
+}
+
+/* ------------------------------------------------------------------- global */
+
+int FC_FN(fc_global_pool2d)(int64_t N, int64_t C, int64_t H, int64_t W, int layout,
+                            const FC_T *x, FC_T *y, int is_max, int isa, int nthreads) {
+    const FC_TABLE *k = FC_FN(table)(isa);
+    if (!k || N < 0 || C < 0 || H < 1 || W < 1 || nthreads < 1 ||
+        (layout != FC_NCHW && layout != FC_NHWC))
+        return FC_EINVAL;
+    if (N == 0 || C == 0) return FC_OK;
+    const int64_t HW = H * W;
+    const FC_T inv = (FC_T)(1.0 / (double)HW);
+    const int64_t cb = layout == FC_NCHW ? 0 : FC_FN(cblock)(N, C, nthreads);
+    const int64_t nb = layout == FC_NCHW ? 0 : fc_cdiv(C, cb);
+    const int64_t items = layout == FC_NCHW ? N * C : N * nb;
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        int64_t i0, i1;
+        fc_split(items, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
+        if (layout == FC_NCHW && i1 > i0) {
+            if (is_max) k->gmax((size_t)(i1 - i0), (size_t)HW, x + i0 * HW, y + i0);
+            else k->gsum((size_t)(i1 - i0), (size_t)HW, x + i0 * HW, inv, y + i0);
+        }
+        const FC_T *rows[FC_POOL_MAX_ROWS];
+        for (int64_t i = i0; layout == FC_NHWC && i < i1; i++) {
+            const int64_t n = i / nb, c0 = (i % nb) * cb, cn = fc_min64(cb, C - c0);
+            const FC_T *xn = x + n * HW * C + c0;
+            FC_T *yn = y + n * C + c0;
+            for (int64_t p0 = 0; p0 < HW; p0 += FC_POOL_MAX_ROWS) {
+                int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, HW - p0);
+                for (int64_t p = 0; p < cnt; p++) rows[p] = xn + (p0 + p) * C;
+                if (is_max) k->vmax((size_t)cn, (size_t)cnt, rows, yn, p0 > 0);
+                else k->vsum((size_t)cn, (size_t)cnt, rows, yn, p0 > 0);
+            }
+            if (!is_max) k->vscale((size_t)cn, inv, NULL, yn);
+        }
+    }
+    return FC_OK;
+}
