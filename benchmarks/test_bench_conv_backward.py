@@ -1,0 +1,15 @@
+"""Benchmarks: conv2d grad input and grad weight (the backward table), fastconv and PyTorch side by side in one group per layer."""
+import fastconv
+from fastconv.bench import ops, torch_peer
+
+BENCH_FAMILY = "conv2d_backward"
+
+
+def test_fastconv(run_benchmark, bench_case, layout, bench_arrays):
+    fn = ops.numpy_api_call(fastconv, bench_case, layout, bench_arrays)
+    run_benchmark("fastconv", fn)
+
+
+def test_torch(run_benchmark, bench_case, layout, bench_arrays, torch_threads):
+    fn = torch_peer.call(bench_case, layout, bench_arrays)
+    run_benchmark("torch", fn)
