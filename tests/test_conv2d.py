@@ -1,0 +1,245 @@
+"""conv2d forward, general (igemm) path, against fastconv.reference.
+
+Every ISA variant the CPU runs (``isa`` fixture), both dtypes and layouts,
+batched and unbatched, with sizes that leave edge tiles everywhere (output
+pixels not a multiple of MR, output channels not a multiple of NR), channel
+counts that split into several channel blocks (FC_FLAG_ACCUMULATE) and output
+channel groups, every padding form, stride, dilation and groups. Then: each
+registered igemm kernel against the scalar one on awkward tiles, 1 vs 2
+threads bitwise, untouched / odd-strided inputs, and argument errors.
+"""
+import numpy as np
+import pytest
+
+import fastconv
+from fastconv import reference
+from conftest import to_layout
+from tolerances import assert_close
+
+_conv = pytest.importorskip("fastconv._conv")
+_cpu = pytest.importorskip("fastconv._cpu")
+
+# (N, C, H, W, K, kh, kw, stride, padding, dilation, groups)
+CASES = [
+    (2, 5, 7, 9, 70, 3, 3, 1, 1, 1, 1),              # K = 64 + 6: NR tail
+    (1, 8, 13, 11, 17, 3, 2, 2, ((1, 0), (2, 1)), 1, 1),  # asymmetric, stride 2
+    (3, 6, 5, 5, 9, 5, 5, 1, 3, 1, 3),               # groups, padding > kernel/2
+    (1, 300, 6, 7, 130, 3, 3, 1, 1, 2, 1),           # channel blocks + K groups, dilation
+    (2, 4, 6, 6, 4, 3, 3, 1, 1, 1, 4),               # depthwise through igemm
+    (1, 64, 9, 9, 64, 1, 1, 2, 0, 1, 1),             # 1x1 stride 2
+    (1, 32, 8, 8, 48, 1, 1, 1, 0, 1, 1),             # 1x1: a plain GEMM
+    (2, 3, 2, 3, 5, 5, 5, 1, 2, 1, 1),               # kernel larger than the input
+    (1, 7, 10, 13, 11, 4, 4, 2, "same", 1, 1),       # even kernel, "same"
+    (1, 9, 11, 10, 13, 3, 5, (1, 2), "same_lower", (2, 1), 1),
+    (2, 12, 9, 8, 20, 3, 3, 3, "valid", 1, 2),       # stride 3, valid, 2 groups
+    (1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1),               # 1 pixel, 1 channel
+    (1, 16, 1, 1, 8, 3, 3, 1, 1, 1, 1),              # 1x1 image, all but one tap padded
+    (2, 20, 6, 17, 33, 2, 3, (2, 1), ((0, 2), (1, 0)), (1, 2), 1),
+    (1, 8, 4, 50, 8, 1, 3, 1, (0, 1), 1, 1),         # wide rows
+]
+
+
+def _case_arrays(case, dtype, seed):
+    N, C, H, W, K, kh, kw, _, _, _, groups = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    w = rng.standard_normal((K, C // groups, kh, kw)).astype(dtype)
+    b = rng.standard_normal(K).astype(dtype)
+    return x, w, b
+
+
+@pytest.mark.parametrize("ci", range(len(CASES)))
+def test_conv2d_matches_reference(ci, isa, dtype, layout):
+    case = CASES[ci]
+    N, C, H, W, K, kh, kw, stride, padding, dilation, groups = case
+    x, w, b = _case_arrays(case, dtype, ci)
+    xl = to_layout(x, layout)
+    bias = b if ci % 2 == 0 else None
+    act = "relu" if ci % 3 != 1 else None
+    kw_args = dict(stride=stride, padding=padding, dilation=dilation, groups=groups,
+                   layout=layout, activation=act)
+    want = reference.conv2d(xl, w, bias, **kw_args)
+    got = fastconv.conv2d(xl, w, bias, algorithm="igemm", **kw_args)
+    assert_close(got, want, "conv2d", reduction=C // groups * kh * kw)
+    # unbatched input gives the first image's output, 3-D
+    got3 = fastconv.conv2d(xl[0], w, bias, algorithm="igemm", **kw_args)
+    assert got3.shape == want.shape[1:]
+    assert_close(got3, want[0], "conv2d", reduction=C // groups * kh * kw)
+
+
+@pytest.mark.parametrize("ci", [0, 3, 4, 7])
+def test_conv2d_auto_matches_reference(ci, dtype, layout):
+    case = CASES[ci]
+    _, C, _, _, _, kh, kw, stride, padding, dilation, groups = case
+    x, w, b = _case_arrays(case, dtype, ci)
+    xl = to_layout(x, layout)
+    kw_args = dict(stride=stride, padding=padding, dilation=dilation, groups=groups,
+                   layout=layout, activation="relu")
+    assert_close(fastconv.conv2d(xl, w, b, **kw_args), reference.conv2d(xl, w, b, **kw_args),
+                 "conv2d", reduction=C // groups * kh * kw)
+
+
+def test_conv2d_large_reduction_blocks(isa, layout):
+    # 3x3 over 600 channels: several channel blocks, several output-channel groups
+    rng = np.random.default_rng(7)
+    x = to_layout(rng.standard_normal((1, 600, 5, 6)).astype(np.float32), layout)
+    w = rng.standard_normal((200, 600, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(200).astype(np.float32)
+    kw_args = dict(padding=1, layout=layout, activation="relu")
+    assert_close(fastconv.conv2d(x, w, b, algorithm="igemm", **kw_args),
+                 reference.conv2d(x, w, b, **kw_args), "conv2d", reduction=600 * 9)
+
+
+def test_conv2d_empty_batch(layout, dtype):
+    x = np.zeros(to_layout(np.zeros((0, 3, 5, 5)), layout).shape, dtype)
+    w = np.ones((4, 3, 3, 3), dtype)
+    y = fastconv.conv2d(x, w, padding=1, layout=layout)
+    assert y.dtype == dtype
+    assert y.shape == ((0, 4, 5, 5) if layout == "NCHW" else (0, 5, 5, 4))
+
+
+def _igemm_kernels(dtype):
+    level = fastconv.supported_isas()
+    return [k for k in _cpu.kernels()
+            if k["op"] == "igemm" and k["dtype"] == dtype and k["isa"] in level]
+
+
+@pytest.mark.parametrize("dtype", ["f32", "f64"])
+def test_every_igemm_kernel_on_awkward_tiles(dtype):
+    kernels = _igemm_kernels(dtype)
+    scalar = [k for k in kernels if k["isa"] == "scalar"]
+    assert scalar, "every op needs a scalar kernel"
+    npdt = np.float32 if dtype == "f32" else np.float64
+    rng = np.random.default_rng(3)
+    for k in kernels:
+        MR, NR = k["mr"], k["nr"]
+        for mr, nr, kc, ks in [(MR, NR, 1, 1), (1, 1, 3, 2), (MR - 1, NR - 3, 17, 3),
+                               (max(1, MR // 2), NR // 2 + 1, 5, 9), (MR, 1, 2, 1),
+                               (1, NR, 33, 1)]:
+            for flags in (0, 1, 2, 3):  # relu, accumulate
+                base = rng.standard_normal(200).astype(npdt)
+                base[:kc] = 0  # a "zero vector" at offset 0, as padding taps use
+                offs = rng.integers(0, 200 - kc, size=ks * MR).astype(np.int64)
+                w = rng.standard_normal(ks * kc * NR).astype(npdt)
+                bias = rng.standard_normal(NR).astype(npdt)
+                ys = NR + 5
+                y0 = rng.standard_normal(MR * ys).astype(npdt)
+                # expected: y = sum_t,c a[t][m][c] * w[t][c][n] (+ y0 or bias), relu
+                a = base[offs[:, None] + np.arange(kc)].reshape(ks, MR, kc)
+                acc = np.einsum("tmc,tcn->mn", a.astype(np.float64),
+                                w.reshape(ks, kc, NR).astype(np.float64))
+                y_init = y0.reshape(MR, ys)[:, :NR].astype(np.float64)
+                ref = acc + (y_init if flags & 2 else bias.astype(np.float64))
+                if flags & 1:
+                    ref = np.maximum(ref, 0)
+                y = y0.copy()
+                _conv.igemm_run(k["name"], mr, nr, kc, ks, base, offs, w, bias, y, ys, flags)
+                y2 = y.reshape(MR, ys)
+                want = y0.reshape(MR, ys).copy()
+                want[:mr, :nr] = ref[:mr, :nr]
+                # rows >= mr and columns >= nr are left alone
+                np.testing.assert_array_equal(y2[mr:], want[mr:])
+                np.testing.assert_array_equal(y2[:, nr:], want[:, nr:])
+                assert_close(y2.astype(npdt), want.astype(npdt), "conv2d",
+                             reduction=kc * ks)
+
+
+def test_igemm_run_rejects_unknown_kernel():
+    z = np.zeros(64, np.float32)
+    with pytest.raises(ValueError):
+        _conv.igemm_run("no_such_kernel", 1, 1, 1, 1, z, np.zeros(8, np.int64), z, z, z, 16, 0)
+
+
+@pytest.mark.parametrize("ci", [0, 3, 13])
+def test_threads_bitwise_identical(ci, layout, isa):
+    case = CASES[ci]
+    _, _, _, _, _, _, _, stride, padding, dilation, groups = case
+    x, w, b = _case_arrays(case, np.float32, ci)
+    xl = to_layout(x, layout)
+    kw_args = dict(stride=stride, padding=padding, dilation=dilation, groups=groups,
+                   layout=layout, activation="relu", algorithm="igemm")
+    try:
+        fastconv.set_num_threads(1)
+        y1 = fastconv.conv2d(xl, w, b, **kw_args)
+        fastconv.set_num_threads(2)
+        y2 = fastconv.conv2d(xl, w, b, **kw_args)
+        fastconv.set_num_threads(3)
+        y3 = fastconv.conv2d(xl, w, b, **kw_args)
+    finally:
+        fastconv.set_num_threads(None)
+    np.testing.assert_array_equal(y1, y2)
+    np.testing.assert_array_equal(y1, y3)
+
+
+def test_inputs_not_modified_and_odd_inputs(layout):
+    rng = np.random.default_rng(11)
+    x = to_layout(rng.standard_normal((2, 6, 7, 8)), layout)
+    w = rng.standard_normal((10, 6, 3, 3))
+    b = rng.standard_normal(10)
+    copies = [a.copy() for a in (x, w, b)]
+    want = reference.conv2d(x, w, b, padding=1, layout=layout)
+    got = fastconv.conv2d(x, w, b, padding=1, layout=layout)
+    for a, c in zip((x, w, b), copies):
+        np.testing.assert_array_equal(a, c)
+    assert_close(got, want, "conv2d", reduction=54)
+    # Fortran order, negative strides, big-endian, read-only
+    xf = np.asfortranarray(x)
+    wr = w[::-1].copy()[::-1]
+    xb = x.astype(x.dtype.newbyteorder(">"))
+    wb = w.astype(w.dtype.newbyteorder(">"))
+    xro = x.copy()
+    xro.flags.writeable = False
+    for xi, wi in ((xf, w), (x, wr), (xb, wb), (xro, w)):
+        assert_close(fastconv.conv2d(xi, wi, b, padding=1, layout=layout), want, "conv2d",
+                     reduction=54)
+    # a strided view (every other column of a wider array)
+    wide = np.repeat(x, 2, axis=-1)
+    assert_close(fastconv.conv2d(wide[..., ::2], w, b, padding=1, layout=layout), want,
+                 "conv2d", reduction=54)
+
+
+def test_bad_arguments():
+    x = np.zeros((1, 4, 5, 5), np.float32)
+    w = np.zeros((6, 4, 3, 3), np.float32)
+    with pytest.raises(ValueError, match="activation"):
+        fastconv.conv2d(x, w, activation="tanh")
+    with pytest.raises(ValueError, match="algorithm"):
+        fastconv.conv2d(x, w, algorithm="winograd")
+    with pytest.raises(ValueError, match="depthwise"):
+        fastconv.conv2d(x, w, algorithm="depthwise")
+    with pytest.raises(ValueError, match="bias"):
+        fastconv.conv2d(x, w, np.zeros(5, np.float32))
+    with pytest.raises(TypeError, match="weight"):
+        fastconv.conv2d(x, w.astype(np.float64))
+    with pytest.raises(TypeError, match="bias"):
+        fastconv.conv2d(x, w, np.zeros(6, np.float64))
+    with pytest.raises(TypeError, match="input"):
+        fastconv.conv2d(x.astype(np.int32), w)
+    with pytest.raises(ValueError, match="input"):
+        fastconv.conv2d(x[0, 0], w)
+    with pytest.raises(ValueError, match="layout"):
+        fastconv.conv2d(x, w, layout="NCWH")
+    with pytest.raises(ValueError, match="groups"):
+        fastconv.conv2d(x, w, groups=3)
+    with pytest.raises(ValueError, match="padding"):
+        fastconv.conv2d(x, w, padding=-1)
+    with pytest.raises(ValueError, match="stride"):
+        fastconv.conv2d(x, w, stride=0)
+    with pytest.raises(ValueError, match="height"):
+        fastconv.conv2d(x, np.zeros((6, 4, 7, 3), np.float32))
+
+
+def test_extension_checks_buffers():
+    # the Cython layer refuses buffers that do not match the geometry
+    from fastconv._shapes import conv2d_geometry
+    x = np.zeros((1, 4, 5, 5), np.float32)
+    w = np.zeros((6, 4, 3, 3), np.float32)
+    g = conv2d_geometry(x.shape, w.shape, 1, 1, 1, 1, "NCHW")
+    y = np.zeros((1, 6, 5, 4), np.float32)
+    with pytest.raises(ValueError, match="output"):
+        _conv.conv2d(g, x, w, None, y, False, 0, 1)
+    with pytest.raises(TypeError, match="weight"):
+        _conv.conv2d(g, x, w.astype(np.float64), None, np.zeros((1, 6, 5, 5), np.float32),
+                     False, 0, 1)
+    with pytest.raises(ValueError, match="nthreads"):
+        _conv.conv2d(g, x, w, None, np.zeros((1, 6, 5, 5), np.float32), False, 0, 0)
