@@ -42,7 +42,8 @@ def as_float_array(x, name, dtype=None):
     if dtype is not None and native != np.dtype(dtype):
         raise TypeError(f"{name} has dtype {native}, but the input is {np.dtype(dtype)}: "
                         f"mixed dtypes are not supported")
-    return np.ascontiguousarray(x, dtype=native)
+    # ascontiguousarray keeps a contiguous but unaligned buffer: require both
+    return np.require(x, dtype=native, requirements=["C", "A", "E"])
 
 
 def as_batched(x, name):

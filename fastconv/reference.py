@@ -447,11 +447,11 @@ def max_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0,
         index = idx4 if layout == "NCHW" else idx4.transpose(0, 3, 1, 2)
     gy = _to_nchw(gy4, layout)
     planes = g.N * g.C
-    flat_index = index.reshape(planes, -1)
+    flat_index = index.reshape(planes, g.OH * g.OW)
     valid = flat_index >= 0
     plane_of = np.broadcast_to(np.arange(planes)[:, None], flat_index.shape)
     gx = np.zeros((planes, g.H * g.W))
-    np.add.at(gx, (plane_of[valid], flat_index[valid]), gy.reshape(planes, -1)[valid])
+    np.add.at(gx, (plane_of[valid], flat_index[valid]), gy.reshape(planes, g.OH * g.OW)[valid])
     gx = gx.reshape(g.N, g.C, g.H, g.W)
     return unbatch(_from_nchw(gx, layout, x.dtype), batched)
 
