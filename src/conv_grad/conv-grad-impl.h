@@ -17,10 +17,37 @@
 /* ------------------------------------------------------------------------ */
 /* grad input                                                               */
 
+/* Lanes of one vector of the kernel's ISA (scalar code counts as one). */
+static inline int64_t FC_FN(fc_lanes)(int kisa) {
+    return kisa == FC_ISA_AVX512 ? 64 / (int64_t)sizeof(FC_T)
+         : kisa == FC_ISA_AVX2 ? 32 / (int64_t)sizeof(FC_T) : 1;
+}
+
+/* The igemm kernel doing the most useful multiply-adds per instruction for
+ * Cg output columns: with a handful of input channels (RGB stems, LeNet) a
+ * narrower tile of a lower ISA wastes far fewer lanes than a 64-wide one. */
+static const fc_kernel_info *FC_FN(fc_igemm_pick)(int isa, int64_t Cg) {
+    const fc_kernel_info *best = fc_kernel_select("igemm", FC_DT, isa);
+    if (best == NULL) return NULL;
+    double best_score = 0.0;
+    for (size_t i = 0; i < fc_num_kernels; i++) {
+        const fc_kernel_info *k = &fc_kernels[i];
+        if (strcmp(k->op, "igemm") != 0 || strcmp(k->dtype, FC_DT) != 0 || k->isa > isa)
+            continue;
+        const double score = (double)Cg / (double)(fc_cdiv(Cg, k->nr) * k->nr) *
+                             (double)FC_FN(fc_lanes)(k->isa);
+        if (score > best_score * 1.05) {
+            best = k;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
 int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_T *w,
                                 const FC_T *bias, FC_T *gx, int isa, int nthreads) {
     if (!fc_conv_geom_ok(g) || nthreads < 1) return FC_EINVAL;
-    const fc_kernel_info *ki = fc_kernel_select("igemm", FC_DT, isa);
+    const fc_kernel_info *ki = FC_FN(fc_igemm_pick)(isa, g->C / g->G);
     if (ki == NULL) return FC_EINVAL;
     const FC_IGEMM_FN kern = (FC_IGEMM_FN)ki->fn;
     const int64_t MR = ki->mr, NR = ki->nr;
@@ -33,17 +60,21 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
 
     /* Phase tables: taps of phase rh are the kh with kh*DH = rh (mod SH). */
     const int64_t NP = SH * SW;
-    int64_t *tabs = (int64_t *)fc_alloc(sizeof(int64_t) * (size_t)(SH * (KH + 3) + SW * (KW + 3) + 3 * NP + 3));
+    int64_t *tabs = (int64_t *)fc_alloc(sizeof(int64_t) *
+                                        (size_t)(SH * (2 * KH + 3) + SW * (2 * KW + 3) + 3 * NP + 3));
     if (tabs == NULL) return FC_ENOMEM;
     int64_t *tph = tabs, *nth = tph + SH * KH, *ih0 = nth + SH, *nih = ih0 + SH;
     int64_t *tpw = nih + SH, *ntw = tpw + SW * KW, *iw0 = ntw + SW, *niw = iw0 + SW;
     int64_t *woff = niw + SW, *nblk = woff + NP + 1, *blkpre = nblk + NP;
+    /* pixel i of phase rh reads grad_output row i + ohoff[tap] (exact division) */
+    int64_t *ohoff = blkpre + NP + 1, *owoff = ohoff + SH * KH;
     for (int64_t r = 0; r < SH; r++) {
         nth[r] = 0;
         for (int64_t kh = 0; kh < KH; kh++)
             if ((kh * DH) % SH == r) tph[r * KH + nth[r]++] = kh;
         ih0[r] = ((r - PT) % SH + SH) % SH;
         nih[r] = ih0[r] < H ? fc_cdiv(H - ih0[r], SH) : 0;
+        for (int64_t t = 0; t < nth[r]; t++) ohoff[r * KH + t] = (ih0[r] + PT - tph[r * KH + t] * DH) / SH;
     }
     for (int64_t r = 0; r < SW; r++) {
         ntw[r] = 0;
@@ -51,6 +82,7 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
             if ((kw * DW) % SW == r) tpw[r * KW + ntw[r]++] = kw;
         iw0[r] = ((r - PL) % SW + SW) % SW;
         niw[r] = iw0[r] < W ? fc_cdiv(W - iw0[r], SW) : 0;
+        for (int64_t t = 0; t < ntw[r]; t++) owoff[r * KW + t] = (iw0[r] + PL - tpw[r * KW + t] * DW) / SW;
     }
     const int64_t PBLK = MR * FC_GI_TILES_PER_BLOCK;
     int64_t maxtaps = 1;
@@ -134,8 +166,13 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
 #endif
             }
             const FC_T *gys = nhwc ? gy + n0 * img : gyb;
-            fc_split(nbc * items_img, nt, tid, &b, &e);
-            for (int64_t i = b; i < e; i++) {
+            /* dynamic: on a shared, noisy machine a descheduled thread must
+               not hold the others up; each item's result is independent of
+               the thread that computes it, so this stays deterministic */
+#if FC_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+            for (int64_t i = 0; i < nbc * items_img; i++) {
                 const int64_t nl = i / items_img;
                 int64_t rem = i % items_img, p = 0;
                 while (rem >= blkpre[p + 1]) p++;
@@ -162,18 +199,16 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
                             const int64_t mr = fc_min64(MR, q1 - qt);
                             for (int64_t m = 0; m < MR; m++) {
                                 const int64_t q = qt + (m < mr ? m : 0);
-                                const int64_t ih = ih0[rh] + (q / nwp) * SH;
-                                const int64_t iw = iw0[rw] + (q % nwp) * SW;
+                                const int64_t pi = q / nwp, pj = q % nwp;
                                 for (int64_t th = 0; th < nth[rh]; th++) {
-                                    const int64_t nh = ih + PT - tph[rh * KH + th] * DH;
-                                    const int64_t oh = nh / SH;
-                                    const int ok_h = nh >= 0 && oh < OH;
+                                    const int64_t oh = pi + ohoff[rh * KH + th];
+                                    const int ok_h = oh >= 0 && oh < OH;
+                                    const int64_t roff = oh * OW * K + k0;
+                                    const FC_T **it = ind + th * ntw[rw] * MR + m;
                                     for (int64_t tw = 0; tw < ntw[rw]; tw++) {
-                                        const int64_t nw = iw + PL - tpw[rw * KW + tw] * DW;
-                                        const int64_t ow = nw / SW;
-                                        const int64_t t = th * ntw[rw] + tw;
-                                        ind[t * MR + m] = (ok_h && nw >= 0 && ow < OW)
-                                            ? gyn + (oh * OW + ow) * K + k0 : zero;
+                                        const int64_t ow = pj + owoff[rw * KW + tw];
+                                        it[tw * MR] = (ok_h && ow >= 0 && ow < OW)
+                                            ? gyn + roff + ow * K : zero;
                                     }
                                 }
                             }
