@@ -1,0 +1,274 @@
+"""Pooling (fastconv.pool) against fastconv.reference, every ISA, both dtypes and layouts."""
+import numpy as np
+import pytest
+
+import fastconv
+from fastconv import reference as ref
+from conftest import from_layout, to_layout
+from tolerances import assert_close
+
+# (kernel, stride, padding, dilation, ceil_mode): strides 1..3 and None, kernels 1..4,
+# asymmetric / over-half-kernel / "same" padding, dilation, ceil windows in the end padding
+GEOMS = [
+    (1, None, 0, 1, False), (2, None, 0, 1, False), (3, 2, 1, 1, False), (2, 2, 0, 1, True),
+    (3, 2, 1, 1, True), (4, 3, 2, 1, True), (3, 1, 1, 2, False), (2, 3, 0, 1, True),
+    ((2, 3), (1, 2), ((1, 0), (0, 2)), 1, False), (3, 1, "same", 1, False),
+    ((3, 2), 2, "same", (1, 2), True), (4, 1, ((0, 3), (2, 1)), 1, True),
+    (2, 1, 2, 1, False),  # padding > kernel/2: windows entirely in padding
+    (3, (2, 3), ((3, 0), (1, 3)), (2, 1), True), ((1, 4), (3, 1), 0, 1, False),
+]
+SHAPES = [(2, 3, 7, 9), (1, 17, 5, 19), (3, 1, 12, 6)]  # odd W, C not a multiple of 16
+
+
+def _x(shape, dtype, layout, rng, ties=False):
+    x = rng.standard_normal(shape)
+    if ties:
+        x = np.round(x)  # many equal values in a window
+    return to_layout(x.astype(dtype), layout)
+
+
+def _kw(geom):
+    k, s, p, d, c = geom
+    return dict(kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=c)
+
+
+@pytest.mark.parametrize("geom", GEOMS)
+def test_max_pool2d(isa, geom, dtype, layout, rng):
+    for shape, ties in [(SHAPES[0], True), (SHAPES[1], False)]:
+        x = _x(shape, dtype, layout, rng, ties)
+        y, i = fastconv.max_pool2d(x, **_kw(geom), return_indices=True, layout=layout)
+        ry, ri = ref.max_pool2d(x, **_kw(geom), return_indices=True, layout=layout)
+        assert_close(y, ry, "max_pool2d")
+        np.testing.assert_array_equal(i, ri)
+        assert i.dtype == np.int64
+        np.testing.assert_array_equal(fastconv.max_pool2d(x, **_kw(geom), layout=layout), ry)
+
+
+@pytest.mark.parametrize("geom", GEOMS)
+def test_avg_pool2d(isa, geom, dtype, layout, rng):
+    k, s, p, d, c = geom
+    for shape, cip, div in [(SHAPES[0], True, None), (SHAPES[1], False, None),
+                            (SHAPES[2], True, 5)]:
+        x = _x(shape, dtype, layout, rng)
+        kw = dict(kernel_size=k, stride=s, padding=p, ceil_mode=c, count_include_pad=cip,
+                  divisor_override=div, dilation=d, layout=layout)
+        y = fastconv.avg_pool2d(x, **kw)
+        assert_close(y, ref.avg_pool2d(x, **kw), "avg_pool2d", reduction=np.prod(geom[0]))
+
+
+@pytest.mark.parametrize("geom", GEOMS)
+def test_max_pool2d_backward(isa, geom, dtype, layout, rng):
+    for shape, ties in [(SHAPES[0], True), (SHAPES[2], False)]:
+        x = _x(shape, dtype, layout, rng, ties)
+        y, i = fastconv.max_pool2d(x, **_kw(geom), return_indices=True, layout=layout)
+        gy = rng.standard_normal(y.shape).astype(dtype)
+        gx = fastconv.max_pool2d_backward(gy, x, **_kw(geom), layout=layout)
+        assert_close(gx, ref.max_pool2d_backward(gy, x, **_kw(geom), layout=layout),
+                     "pool_backward", reduction=np.prod(geom[0]))
+        gxi = fastconv.max_pool2d_backward(gy, x, **_kw(geom), indices=i, layout=layout)
+        np.testing.assert_array_equal(gxi, gx)
+
+
+@pytest.mark.parametrize("geom", GEOMS)
+def test_avg_pool2d_backward(isa, geom, dtype, layout, rng):
+    k, s, p, d, c = geom
+    for shape, cip, div in [(SHAPES[1], True, None), (SHAPES[2], False, 3)]:
+        xs = to_layout(np.empty(shape), layout).shape
+        kw = dict(kernel_size=k, stride=s, padding=p, ceil_mode=c, count_include_pad=cip,
+                  divisor_override=div, dilation=d, layout=layout)
+        y = ref.avg_pool2d(np.zeros(xs, dtype), **kw)
+        gy = rng.standard_normal(y.shape).astype(dtype)
+        gx = fastconv.avg_pool2d_backward(gy, xs, **kw)
+        assert gx.dtype == dtype and gx.shape == xs
+        assert_close(gx, ref.avg_pool2d_backward(gy, xs, **kw), "pool_backward",
+                     reduction=np.prod(k))
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 7, 9), (1, 33, 1, 1), (3, 20, 5, 40), (2, 5, 1, 7)])
+def test_global_pools(isa, shape, dtype, layout, rng):
+    x = _x(shape, dtype, layout, rng)
+    assert_close(fastconv.global_avg_pool2d(x, layout=layout),
+                 ref.global_avg_pool2d(x, layout=layout), "global_pool",
+                 reduction=shape[2] * shape[3])
+    np.testing.assert_array_equal(fastconv.global_max_pool2d(x, layout=layout),
+                                  ref.global_max_pool2d(x, layout=layout))
+
+
+def test_nan_and_inf(isa, dtype, layout, rng):
+    x = rng.standard_normal((2, 5, 9, 11)).astype(dtype)
+    x[0, 1, 2, 3] = np.nan
+    x[0, 1, 2, 4] = np.nan
+    x[1, 2, 5:8, :] = -np.inf
+    x[1, 3] = -np.inf
+    x[1, 4, 0, 0] = np.inf
+    x = to_layout(x, layout)
+    for geom in [(3, 2, 1, 1, True), (2, None, 0, 1, False), (3, 1, 2, 1, False),
+                 (3, 2, 1, 2, False)]:
+        y, i = fastconv.max_pool2d(x, **_kw(geom), return_indices=True, layout=layout)
+        ry, ri = ref.max_pool2d(x, **_kw(geom), return_indices=True, layout=layout)
+        np.testing.assert_array_equal(y, ry)
+        np.testing.assert_array_equal(i, ri)
+        gy = np.ones(y.shape, dtype)
+        np.testing.assert_array_equal(
+            fastconv.max_pool2d_backward(gy, x, **_kw(geom), layout=layout),
+            ref.max_pool2d_backward(gy, x, **_kw(geom), layout=layout))
+    np.testing.assert_array_equal(fastconv.global_max_pool2d(x, layout=layout),
+                                  ref.global_max_pool2d(x, layout=layout))
+    assert np.isnan(from_layout(fastconv.global_max_pool2d(x, layout=layout), layout)[0, 1])
+
+
+def test_window_entirely_in_padding(isa, layout):
+    # padding 3 > kernel 2 / 2: the first and last windows see only padding
+    x = to_layout(np.arange(4.0).reshape(1, 1, 2, 2), layout)
+    y, i = fastconv.max_pool2d(x, 2, stride=2, padding=3, return_indices=True, layout=layout)
+    y, i = from_layout(y, layout)[0, 0], from_layout(i, layout)[0, 0]
+    assert y.shape == (4, 4)
+    assert y[0, 0] == -np.inf and i[0, 0] == -1
+    assert y[1, 1] == 0 and i[1, 1] == 0
+    assert (i >= 0).sum() == 4
+    gy = np.ones((1, 4, 4, 1) if layout == "NHWC" else (1, 1, 4, 4))
+    gx = fastconv.max_pool2d_backward(gy, x, 2, stride=2, padding=3, layout=layout)
+    np.testing.assert_array_equal(gx, np.ones_like(x))  # padded windows drop their gradient
+    avg = fastconv.avg_pool2d(x, 2, stride=2, padding=3, count_include_pad=False, layout=layout)
+    assert np.isnan(from_layout(avg, layout)[0, 0, 0, 0])  # 0 / 0
+
+
+@pytest.mark.parametrize("geom", [(3, 2, 1, 1, False), (2, None, 0, 1, True), (3, 1, 1, 1, False),
+                                  (3, 2, 1, 2, True)])
+def test_indices_match_torch(geom, layout, rng):
+    torch = pytest.importorskip("torch")
+    k, s, p, d, c = geom
+    x = np.round(rng.standard_normal((2, 3, 10, 13)) * 2)  # ties
+    _, i = fastconv.max_pool2d(to_layout(x, layout), *geom, return_indices=True, layout=layout)
+    ty, ti = torch.nn.functional.max_pool2d(torch.from_numpy(x), k, s, p, d, c,
+                                            return_indices=True)
+    np.testing.assert_array_equal(from_layout(i, layout), ti.numpy())
+
+
+def test_against_torch_float64(layout, rng):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    x = rng.standard_normal((2, 4, 11, 9))
+    xt = torch.from_numpy(x)
+    xl = to_layout(x, layout)
+    for k, s, p, c, cip in [(3, 2, 1, True, True), (2, 1, 1, False, False), (3, 3, 1, True, False)]:
+        a = from_layout(fastconv.avg_pool2d(xl, k, s, p, c, cip, layout=layout), layout)
+        assert_close(a, F.avg_pool2d(xt, k, s, p, c, cip).numpy(), "torch")
+        m = from_layout(fastconv.max_pool2d(xl, k, s, p, 1, c, layout=layout), layout)
+        np.testing.assert_array_equal(m, F.max_pool2d(xt, k, s, p, 1, c).numpy())
+
+
+def test_bad_indices(layout, rng):
+    x = to_layout(rng.standard_normal((1, 2, 6, 6)), layout)
+    y, i = fastconv.max_pool2d(x, 2, return_indices=True, layout=layout)
+    gy = np.ones_like(y)
+    for bad in (36, -2, 10**12):
+        j = i.copy()
+        j.flat[3] = bad
+        with pytest.raises(ValueError, match="indices"):
+            fastconv.max_pool2d_backward(gy, x, 2, indices=j, layout=layout)
+    with pytest.raises(ValueError, match="indices"):
+        fastconv.max_pool2d_backward(gy, x, 2, indices=i[..., :-1], layout=layout)
+    with pytest.raises(TypeError, match="indices"):
+        fastconv.max_pool2d_backward(gy, x, 2, indices=i.astype(float), layout=layout)
+    # -1 (a window entirely in padding) is accepted and drops that gradient
+    j = i.copy()
+    j.flat[0] = -1
+    gx = fastconv.max_pool2d_backward(gy, x, 2, indices=j, layout=layout)
+    assert gx.sum() == gy.size - 1
+
+
+def test_unbatched_and_empty(isa, dtype, layout, rng):
+    x = _x((1, 5, 8, 7), dtype, layout, rng)
+    for fn in (fastconv.max_pool2d, fastconv.avg_pool2d):
+        np.testing.assert_array_equal(fn(x[0], 3, 2, 1, layout=layout), fn(x, 3, 2, 1, layout=layout)[0])
+    np.testing.assert_array_equal(fastconv.global_avg_pool2d(x[0], layout=layout),
+                                  fastconv.global_avg_pool2d(x, layout=layout)[0])
+    y = fastconv.max_pool2d(x[0], 2, layout=layout)
+    np.testing.assert_array_equal(fastconv.max_pool2d_backward(np.ones_like(y), x[0], 2, layout=layout),
+                                  fastconv.max_pool2d_backward(np.ones_like(y)[None], x, 2, layout=layout)[0])
+    np.testing.assert_array_equal(fastconv.avg_pool2d_backward(np.ones_like(y), x[0].shape, 2, layout=layout),
+                                  fastconv.avg_pool2d_backward(np.ones_like(y)[None], x.shape, 2, layout=layout)[0])
+    e = x[:0]
+    ye, ie = fastconv.max_pool2d(e, 2, return_indices=True, layout=layout)
+    assert ye.shape[0] == 0 and ie.shape[0] == 0 and ye.dtype == dtype
+    assert fastconv.avg_pool2d(e, 2, layout=layout).shape[0] == 0
+    assert fastconv.global_max_pool2d(e, layout=layout).shape[0] == 0
+    assert fastconv.max_pool2d_backward(ye, e, 2, layout=layout).shape == e.shape
+    assert fastconv.avg_pool2d_backward(ye, e.shape, 2, layout=layout).shape == e.shape
+
+
+def test_threads_identical(dtype, layout, rng):
+    x = _x((3, 20, 17, 15), dtype, layout, rng, ties=True)
+    outs = []
+    for n in (1, 2, 3):
+        fastconv.set_num_threads(n)
+        try:
+            y, i = fastconv.max_pool2d(x, 3, 2, 1, return_indices=True, layout=layout)
+            gy = np.ones_like(y)
+            outs.append([y, i, fastconv.avg_pool2d(x, 3, 2, 1, layout=layout),
+                         fastconv.max_pool2d_backward(gy, x, 3, 2, 1, layout=layout),
+                         fastconv.avg_pool2d_backward(gy, x.shape, 3, 2, 1, layout=layout),
+                         fastconv.global_avg_pool2d(x, layout=layout)])
+        finally:
+            fastconv.set_num_threads(None)
+    for other in outs[1:]:
+        for a, b in zip(outs[0], other):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_large_kernel_chunks(isa, layout, rng):
+    # more taps than one kernel call takes (64): chunked accumulation
+    x = to_layout(rng.standard_normal((1, 3, 70, 75)), layout)
+    kw = dict(kernel_size=(66, 9), stride=(3, 2), padding=(2, 4), layout=layout)
+    y, i = fastconv.max_pool2d(x, **kw, return_indices=True)
+    ry, ri = ref.max_pool2d(x, **kw, return_indices=True)
+    np.testing.assert_array_equal(y, ry)
+    np.testing.assert_array_equal(i, ri)
+    assert_close(fastconv.avg_pool2d(x, **kw), ref.avg_pool2d(x, **kw), "avg_pool2d",
+                 reduction=66 * 9)
+    gy = rng.standard_normal(y.shape)
+    assert_close(fastconv.max_pool2d_backward(gy, x, **kw), ref.max_pool2d_backward(gy, x, **kw),
+                 "pool_backward")
+    assert_close(fastconv.avg_pool2d_backward(gy, x.shape, **kw),
+                 ref.avg_pool2d_backward(gy, x.shape, **kw), "pool_backward")
+    xs = to_layout(rng.standard_normal((2, 3, 13, 11)), layout)
+    assert_close(fastconv.global_avg_pool2d(xs, layout=layout),
+                 ref.global_avg_pool2d(xs, layout=layout), "global_pool", reduction=143)
+
+
+def test_bad_arguments(rng):
+    x = rng.standard_normal((1, 2, 6, 6))
+    with pytest.raises(ValueError, match="kernel_size"):
+        fastconv.max_pool2d(x, 0)
+    with pytest.raises(ValueError, match="padding"):
+        fastconv.avg_pool2d(x, 2, padding=-1)
+    with pytest.raises(ValueError, match="layout"):
+        fastconv.max_pool2d(x, 2, layout="CHWN")
+    with pytest.raises(TypeError, match="input"):
+        fastconv.max_pool2d(x.astype(np.int32), 2)
+    with pytest.raises(ValueError, match="input"):
+        fastconv.max_pool2d(x[0, 0], 2)
+    with pytest.raises(ValueError, match="divisor_override"):
+        fastconv.avg_pool2d(x, 2, divisor_override=0)
+    with pytest.raises(TypeError, match="grad_output"):
+        fastconv.max_pool2d_backward(np.ones((1, 2, 3, 3), np.float32), x, 2)
+    with pytest.raises(ValueError, match="grad_output"):
+        fastconv.avg_pool2d_backward(np.ones((1, 2, 4, 3)), x.shape, 2)
+    with pytest.raises(ValueError, match="input_shape"):
+        fastconv.avg_pool2d_backward(np.ones((1, 2, 3, 3)), (2, 6, 6, 1, 1), 2)
+    with pytest.raises(ValueError, match="empty"):
+        fastconv.max_pool2d(x, 7)
+    with pytest.raises(TypeError, match="return_indices"):
+        fastconv.max_pool2d(x, 2, return_indices="yes")
+
+
+def test_inputs_not_modified(rng):
+    x = rng.standard_normal((2, 3, 8, 8))
+    x0 = x.copy()
+    y, i = fastconv.max_pool2d(x, 2, return_indices=True)
+    i0 = i.copy()
+    fastconv.max_pool2d_backward(np.ones_like(y), x, 2, indices=i)
+    fastconv.avg_pool2d(x[:, :, ::2], 2)  # non-contiguous input
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(i, i0)
