@@ -42,11 +42,11 @@ typedef struct {
 
 typedef void (*fc_dwconv_fn)(const void *args);
 
-/* Elements per phase row of the NCHW scratch: the taps' reach plus a vector
- * tile of slack so that full-vector loads past the row end stay inside. */
+/* Elements per phase row of the NCHW scratch: the taps' reach plus one vector
+ * of slack, so that the full-vector loads of a row's last tile stay inside. */
 static inline int64_t fc_dwconv_nchw_phase_stride(int64_t OW, int64_t KW, int64_t SW,
                                                   int64_t DW) {
-    return (OW + ((KW - 1) * DW) / SW + 1 + 64 + 15) & ~(int64_t)15;
+    return (OW + ((KW - 1) * DW) / SW + 1 + 16 + 15) & ~(int64_t)15;
 }
 /* Scratch elements the NCHW kernel needs for `rows` output rows. */
 static inline int64_t fc_dwconv_nchw_scratch(int64_t rows, int64_t OW, int64_t KH, int64_t KW,
