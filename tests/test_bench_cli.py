@@ -222,12 +222,18 @@ def test_cli_tiny_run_writes_tables_and_json(tmp_path):
             assert r["check"]["ok"], r["check"]
 
 
-def test_cli_plot_without_matplotlib_is_a_clear_error(tmp_path):
-    try:
-        import matplotlib  # noqa: F401
-        pytest.skip("matplotlib is installed")
-    except ImportError:
-        pass
-    proc = _run_cli("--suite", "lenet", "--quick", "--plot", str(tmp_path / "p.png"))
-    assert proc.returncode == 2
-    assert "matplotlib" in proc.stderr
+def test_cli_plot_without_matplotlib_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    from fastconv.bench.cli import main
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    assert main(["--suite", "lenet", "--quick", "--plot", str(tmp_path / "p.png")]) == 2
+    assert "--plot needs matplotlib" in capsys.readouterr().err
+    assert not (tmp_path / "p.png").exists()
+
+
+def test_plot_ratios_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    from fastconv.bench.plot import plot_ratios
+    path = tmp_path / "ratios.png"
+    plot_ratios([_record("a", 0.5), _record("b", 2.0), _record("c", None, error="n/a")],
+                str(path))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

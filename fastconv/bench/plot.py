@@ -40,14 +40,20 @@ def plot_ratios(records, path):
     for ax, ((threads, dtype, table, layout), group) in zip(axes[:, 0], groups):
         peers = [p for p in PEER_SHORT if any(p in r["ratios"] for r in group)]
         bar = 0.8 / max(1, len(peers))
+        ratios = []
         for j, peer in enumerate(peers):
             ys = [i + j * bar for i in range(len(group))]
             xs = [r["ratios"].get(peer, float("nan")) for r in group]
-            ax.barh(ys, xs, height=bar, label=f"fastconv / {peer}")
+            # bars grow from the 1.0 line: left of it fastconv is faster
+            ax.barh(ys, [x - 1.0 for x in xs], left=1.0, height=bar,
+                    label=f"fastconv / {peer}")
+            ratios += [x for x in xs if x == x and x > 0]
         ax.set_yticks([i + bar * (len(peers) - 1) / 2 for i in range(len(group))])
         ax.set_yticklabels([r["layer"] for r in group], fontsize=7)
         ax.invert_yaxis()
         ax.set_xscale("log")
+        if ratios:
+            ax.set_xlim(min(ratios + [1.0]) / 1.3, max(ratios + [1.0]) * 1.3)
         ax.axvline(1.0, color="k", linewidth=1)
         ax.set_title(f"{table} {layout} {dtype} T{threads} (time ratio, < 1 = fastconv faster)",
                      fontsize=9)

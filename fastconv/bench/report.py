@@ -78,24 +78,6 @@ def group_records(records):
     return groups
 
 
-def _speedups(records):
-    """fastconv time at the fewest threads / time at this record's threads."""
-    base = {}
-    fewest = min(r["threads"] for r in records) if records else 1
-    for r in records:
-        if r["threads"] == fewest:
-            base[(r["dtype"], r["table"], r["layer"], r["layout"])] = \
-                r["peers"].get("fastconv", {}).get("median_ms")
-    out = {}
-    for r in records:
-        if r["threads"] == fewest:
-            continue
-        t1 = base.get((r["dtype"], r["table"], r["layer"], r["layout"]))
-        tn = r["peers"].get("fastconv", {}).get("median_ms")
-        out[id(r)] = t1 / tn if t1 and tn else None
-    return fewest, out
-
-
 def summarise(group):
     """Geometric mean of each peer's ratio and the worst layer, for one group."""
     peers = [p for p in PEER_SHORT if any(p in r["peers"] for r in group)]
@@ -133,16 +115,16 @@ def format_header(info, options):
     return lines
 
 
-def format_group(key, group, speedups=None, fewest=1):
+def format_group(key, group):
     """One aligned table for one (threads, dtype, table, layout) group, plus its summary."""
     threads, dtype, table, layout = key
     peers = [p for p in PEER_SHORT if any(p in r["peers"] for r in group)]
+    speedup = [r.get("speedup") for r in group if r.get("speedup")]
     header = ["layer", "shape", "fastconv ms", "throughput", "% roof"]
     for p in peers:
         header += [f"{p} ms", f"fc/{PEER_SHORT[p]}"]
-    show_speedup = speedups is not None and threads != fewest
-    if show_speedup:
-        header.append(f"fc T{threads}/T{fewest}")
+    if speedup:
+        header.append(f"speedup T{threads} vs T{speedup[0]['base_threads']}")
     header.append("check")
     rows = [header]
     for r in group:
@@ -157,9 +139,9 @@ def format_group(key, group, speedups=None, fewest=1):
                    f"{roof:.0f}%" if roof is not None else "-"]
         for p in peers:
             row += [_peer_cell(r["peers"].get(p)), _ratio(r["ratios"].get(p))]
-        if show_speedup:
-            s = speedups.get(id(r))
-            row.append(f"{s:.2f}" if s else "-")
+        if speedup:
+            s = r.get("speedup")
+            row.append(f"{s['value']:.2f}" if s else "-")
         check = r.get("check")
         if check is None:
             row.append("-")
@@ -183,8 +165,10 @@ def format_group(key, group, speedups=None, fewest=1):
 
 def format_summary(records):
     """One row per group: geomean and worst ratio to torch, and the fastconv roof share."""
+    with_speedup = any(r.get("speedup") for r in records)
     rows = [["table", "layout", "dtype", "threads", "layers", "fc/torch geomean",
-             "worst fc/torch", "fc/ref geomean", "median % roof"]]
+             "worst fc/torch", "fc/ref geomean", "median % roof"]
+            + (["min speedup vs fewer threads"] if with_speedup else [])]
     for key, group in group_records(records).items():
         threads, dtype, table, layout = key
         s = summarise(group)
@@ -197,16 +181,17 @@ def format_summary(records):
                      f"{_ratio(t['worst_ratio'])} {t['worst_layer']}" if t else "-",
                      _ratio(ref["geomean"]) if ref else "-",
                      f"{roofs[len(roofs) // 2]:.0f}%" if roofs else "-"])
+        if with_speedup:
+            ups = [(r["speedup"]["value"], r["layer"]) for r in group if r.get("speedup")]
+            rows[-1].append(f"{min(ups)[0]:.2f} {min(ups)[1]}" if ups else "-")
     return "## Summary\n\n" + align(rows, numeric_from=4)
 
 
 def format_report(records, info, options):
     """The whole text report: header, one table per group, summary."""
-    fewest, speedups = _speedups(records)
     parts = ["\n".join(format_header(info, options))]
     for key, group in group_records(records).items():
-        parts.append(format_group(key, group, speedups if len(options.threads) > 1 else None,
-                                  fewest))
+        parts.append(format_group(key, group))
     if records:
         parts.append(format_summary(records))
     return "\n\n".join(parts) + "\n"

@@ -59,6 +59,13 @@ def fastconv_threads(n):
         _config._threads = previous
 
 
+def _with_threads(fn, n):
+    def call():
+        with fastconv_threads(n):
+            return fn()
+    return call
+
+
 def _available_peers(wanted):
     peers = []
     for name in wanted:
@@ -133,7 +140,7 @@ def _metrics(record, roofs):
         bw = roof["bandwidth_gbs"]
         record["pct_bandwidth"] = 100.0 * record["gbs"] / bw if bw else None
     for name, peer in record["peers"].items():
-        if name != "fastconv" and peer.get("median_ms"):
+        if not name.startswith("fastconv") and peer.get("median_ms"):
             record["ratios"][name] = ms / peer["median_ms"]
     return record
 
@@ -144,7 +151,7 @@ def run_case(table, case, layout, dtype, threads, peers, options, roofs):
     record = dict(table=table, layer=case.name, description=case.describe(), op=case.op,
                   family=case.family, layout=layout, dtype=dtype, threads=threads,
                   flops=case.flops, bytes=case.nbytes(itemsize), peers={}, skipped=None,
-                  check=None)
+                  check=None, speedup=None)
     names = ["fastconv"] + [p for p in peers if p != "reference"
                             or _reference_wanted(case, options.quick)]
     need = case.nbytes(itemsize) * (2 + len(names))
@@ -158,6 +165,11 @@ def run_case(table, case, layout, dtype, threads, peers, options, roofs):
             callables[name], converters[name] = _build(name, case, layout, arrays, threads)
         except Exception as exc:
             errors[name] = describe_error(exc)
+    base = min(options.threads)
+    if threads != base and "fastconv" in callables:
+        # the thread speedup is measured interleaved too, not across the run
+        callables[f"fastconv@T{base}"] = _with_threads(callables["fastconv"], base)
+        names.append(f"fastconv@T{base}")
     caps = {"reference": REFERENCE_MAX_CALLS}
     timings = measure(callables, repeats=options.repeats, target_s=options.budget, caps=caps,
                       skip_slower_than={"reference": REFERENCE_MAX_SECONDS})
@@ -175,7 +187,12 @@ def run_case(table, case, layout, dtype, threads, peers, options, roofs):
             "error": t.error,
         }
     record["check"] = _check(timings, converters, dtype)
-    return _metrics(record, roofs)
+    record = _metrics(record, roofs)
+    fewer = record["peers"].get(f"fastconv@T{base}", {}).get("median_ms")
+    fc_ms = record["peers"]["fastconv"]["median_ms"]
+    record["speedup"] = {"base_threads": base, "value": fewer / fc_ms} \
+        if fewer and fc_ms else None
+    return record
 
 
 def run(options, roofs, stream=None):
