@@ -25,6 +25,7 @@ typedef struct {
     const FC_T *rows[FC_POOL_MAX_ROWS];
     const int32_t *ranks[FC_POOL_MAX_ROWS];
     FC_T *dst[FC_POOL_MAX_ROWS];
+    int64_t off[FC_POOL_MAX_ROWS];
     int64_t L;                   /* phase length: row buffer = L * SW values */
 } FC_FN(ws);
 
@@ -217,6 +218,25 @@ static inline int64_t FC_FN(tap_pos)(const fc_pool_geom *g, const FC_FN(win) *v,
     return r * g->W + c;
 }
 
+/* input pixels (h*W + w) of taps [t0, t0 + cnt) of window v of output (oh, ow),
+ * stepping through the window instead of dividing per tap */
+static void FC_FN(tap_offsets)(const fc_pool_geom *g, const FC_FN(win) *v, int64_t oh,
+                               int64_t ow, int64_t t0, int64_t cnt, int64_t *off) {
+    int64_t kw = t0 % v->nc;
+    int64_t r = oh * g->SH - g->PT + (v->a + t0 / v->nc) * g->DH;
+    const int64_t c0 = ow * g->SW - g->PL + v->ca * g->DW;
+    int64_t c = c0 + kw * g->DW;
+    for (int64_t t = 0; t < cnt; t++) {
+        off[t] = r * g->W + c;
+        c += g->DW;
+        if (++kw == v->nc) {
+            kw = 0;
+            c = c0;
+            r += g->DH;
+        }
+    }
+}
+
 /* ------------------------------------------------------------------ forward */
 
 int FC_FN(fc_max_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int64_t *idx, int isa,
@@ -268,8 +288,8 @@ int FC_FN(fc_max_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int64_t 
                 }
                 for (int64_t t0 = 0; t0 < v.nt; t0 += FC_POOL_MAX_ROWS) {
                     int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, v.nt - t0);
-                    for (int64_t t = 0; t < cnt; t++)
-                        w.rows[t] = xn + FC_FN(tap_pos)(g, &v, oh, ow, t0 + t) * g->C;
+                    FC_FN(tap_offsets)(g, &v, oh, ow, t0, cnt, w.off);
+                    for (int64_t t = 0; t < cnt; t++) w.rows[t] = xn + w.off[t] * g->C;
                     if (idx)
                         k->vmaxarg((size_t)g->C, (size_t)cnt, w.rows, yp, w.arg, (int32_t)t0,
                                    t0 > 0);
@@ -327,8 +347,8 @@ int FC_FN(fc_avg_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int cip,
                 FC_T *yp = y + (i * g->OW + ow) * g->C;
                 for (int64_t t0 = 0; t0 < v.nt; t0 += FC_POOL_MAX_ROWS) {
                     int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, v.nt - t0);
-                    for (int64_t t = 0; t < cnt; t++)
-                        w.rows[t] = xn + FC_FN(tap_pos)(g, &v, oh, ow, t0 + t) * g->C;
+                    FC_FN(tap_offsets)(g, &v, oh, ow, t0, cnt, w.off);
+                    for (int64_t t = 0; t < cnt; t++) w.rows[t] = xn + w.off[t] * g->C;
                     k->vsum((size_t)g->C, (size_t)cnt, w.rows, yp, t0 > 0);
                 }
                 if (v.nt == 0) memset(yp, 0, (size_t)g->C * sizeof(FC_T));
@@ -415,15 +435,15 @@ int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const F
                     FC_FN(win) v = FC_FN(window)(g, oh, ow);
                     for (int64_t t0 = 0; t0 < v.nt; t0 += FC_POOL_MAX_ROWS) {
                         int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, v.nt - t0);
-                        for (int64_t t = 0; t < cnt; t++)
-                            w.rows[t] = xn + FC_FN(tap_pos)(g, &v, oh, ow, t0 + t) * g->C;
+                        FC_FN(tap_offsets)(g, &v, oh, ow, t0, cnt, w.off);
+                        for (int64_t t = 0; t < cnt; t++) w.rows[t] = xn + w.off[t] * g->C;
                         k->vmaxarg((size_t)cn, (size_t)cnt, w.rows, w.y, w.arg, (int32_t)t0,
                                    t0 > 0);
                     }
                     for (int64_t t0 = 0; t0 < v.nt; t0 += FC_POOL_MAX_ROWS) {
                         int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, v.nt - t0);
-                        for (int64_t t = 0; t < cnt; t++)
-                            w.dst[t] = gxn + FC_FN(tap_pos)(g, &v, oh, ow, t0 + t) * g->C;
+                        FC_FN(tap_offsets)(g, &v, oh, ow, t0, cnt, w.off);
+                        for (int64_t t = 0; t < cnt; t++) w.dst[t] = gxn + w.off[t] * g->C;
                         k->vscatter_arg((size_t)cn, (size_t)cnt, w.dst, gp, w.arg, (int32_t)t0);
                     }
                 }
@@ -454,6 +474,9 @@ int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *g
     const int64_t cb = nchw ? 0 : FC_FN(cblock)(g->N, g->C, nthreads);
     const int64_t nb = nchw ? 0 : fc_cdiv(g->C, cb);
     const int64_t items = nchw ? g->N * g->C : g->N * nb;
+    const int global = g->OH == 1 && g->OW == 1 && g->KH == g->H && g->KW == g->W &&
+                       g->PT == 0 && g->PL == 0 && g->DH == 1 && g->DW == 1;
+    const FC_T gfac = FC_FN(avg_factor)(g, 0, 0, cip, divisor_override) * (cf ? cf[0] : (FC_T)1);
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
@@ -464,6 +487,12 @@ int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *g
         int64_t i0, i1;
         fc_split(items, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
         for (int64_t i = i0; i < i1; i++) {
+            if (nchw && global) { /* one window covers the plane: a fill */
+                const FC_T v = gy[i] * gfac;
+                FC_T *gp = gx + i * HW;
+                for (int64_t j = 0; j < HW; j++) gp[j] = v;
+                continue;
+            }
             if (nchw) { /* item = one plane: spread each output row, add it to its input rows */
                 FC_T *gp = gx + i * HW;
                 memset(gp, 0, (size_t)HW * sizeof(FC_T));
@@ -503,8 +532,8 @@ int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *g
                     const FC_T s = rf * (cf ? cf[ow] : (FC_T)1);
                     for (int64_t t0 = 0; t0 < v.nt; t0 += FC_POOL_MAX_ROWS) {
                         int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, v.nt - t0);
-                        for (int64_t t = 0; t < cnt; t++)
-                            w.dst[t] = gxn + FC_FN(tap_pos)(g, &v, oh, ow, t0 + t) * g->C;
+                        FC_FN(tap_offsets)(g, &v, oh, ow, t0, cnt, w.off);
+                        for (int64_t t = 0; t < cnt; t++) w.dst[t] = gxn + w.off[t] * g->C;
                         k->vaxpy((size_t)cn, (size_t)cnt, w.dst, gp, s);
                     }
                 }
