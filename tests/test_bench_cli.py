@@ -146,6 +146,21 @@ def test_torch_peer_computes_the_same_op_as_the_reference(case, layout):
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("case", [c for c in TINY if c.family == "conv" and c.op == "conv2d"
+                                  or c.family == "pool" and not c.backward],
+                         ids=lambda c: c.name)
+def test_onnx_peer_computes_the_same_op_as_the_reference(case):
+    from fastconv.bench import onnx_peer
+    if not onnx_peer.available():
+        pytest.skip("onnx / onnxruntime are not installed")
+    arrays = ops.make_inputs(case, "NCHW", "float32", seed=3)
+    expected = ops.output_array(case, ops.numpy_api_call(reference, case, "NCHW", arrays)())
+    got = onnx_peer.output_array(case, "NCHW", onnx_peer.call(case, "NCHW", arrays, 1)())
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    with pytest.raises(NotImplementedError):
+        onnx_peer.call(case, "NHWC", arrays, 1)
+
+
 def test_inputs_are_in_the_requested_layout_and_dtype():
     case = TINY[2]
     arrays = ops.make_inputs(case, "NHWC", "float64")
@@ -168,12 +183,21 @@ def _record(layer, ratio, fc_ms=1.0, error=None):
 
 
 def test_report_group_table_geomean_and_worst_layer():
-    group = [_record("a", 0.5, 0.5), _record("b", 2.0, 2.0), _record("c", None, error="n/a")]
+    group = [_record("a", 0.5, 0.5), _record("b", 2.0, 2.0), _record("c", None, error="n/a"),
+             _record("d", None, error="ValueError: boom")]
     text = report.format_group((2, "float32", "lenet", "NCHW"), group)
     assert "| c " in text and "n/a" in text
+    assert "error [1]" in text and "[1] ValueError: boom" in text
     assert "geomean fastconv/torch 1.00 over 2 layer(s), worst b 2.00" in text
     lines = [l for l in text.splitlines() if l.startswith("|")]
     assert len({len(l) for l in lines}) == 1  # aligned
+
+
+def test_summary_has_a_row_per_group_and_columns_per_peer():
+    records = [_record("a", 0.5), dict(_record("b", 2.0), layout="NHWC")]
+    text = report.format_summary(records)
+    assert "fc/torch geomean" in text and "worst fc/torch" in text
+    assert len([l for l in text.splitlines() if l.startswith("| lenet")]) == 2
 
 
 def test_geomean_ignores_missing_values():

@@ -61,13 +61,17 @@ def _ratio(value):
     return f"{value:.2f}" if value >= 0.1 else f"{value:.2g}"
 
 
-def _peer_cell(peer):
+def _peer_cell(peer, notes):
+    """Time, or "n/a" / "skipped" / "error [k]" with the message kept in ``notes``."""
     if peer is None:
         return "-"
     if peer.get("median_ms") is not None:
         return _ms(peer["median_ms"])
     error = peer.get("error") or "n/a"
-    return "skipped" if error.startswith("skipped") else error
+    if error == "n/a" or "NOT_IMPLEMENTED" in error:
+        return "n/a"
+    notes.append(error)
+    return f"{'skipped' if error.startswith('skipped') else 'error'} [{len(notes)}]"
 
 
 def group_records(records):
@@ -126,7 +130,7 @@ def format_group(key, group):
     if speedup:
         header.append(f"speedup T{threads} vs T{speedup[0]['base_threads']}")
     header.append("check")
-    rows = [header]
+    rows, notes = [header], []
     for r in group:
         fc = r["peers"].get("fastconv")
         if r["skipped"]:
@@ -135,10 +139,10 @@ def format_group(key, group):
             rate = (f"{r['gflops']:.1f} GF/s" if r["gflops"] is not None else
                     f"{r['gbs']:.1f} GB/s" if r["gbs"] is not None else "-")
             roof = r["pct_peak"] if r["family"] == "conv" else r["pct_bandwidth"]
-            row = [r["layer"], r["description"], _peer_cell(fc), rate,
+            row = [r["layer"], r["description"], _peer_cell(fc, notes), rate,
                    f"{roof:.0f}%" if roof is not None else "-"]
         for p in peers:
-            row += [_peer_cell(r["peers"].get(p)), _ratio(r["ratios"].get(p))]
+            row += [_peer_cell(r["peers"].get(p), notes), _ratio(r["ratios"].get(p))]
         if speedup:
             s = r.get("speedup")
             row.append(f"{s['value']:.2f}" if s else "-")
@@ -153,34 +157,35 @@ def format_group(key, group):
                        else f"DIFF {check.get('note', '')}")
         rows.append(row)
     title = f"## {TABLE_TITLES.get(table, table)}: {layout}, {dtype}, {threads} thread(s)"
-    lines = [title, "", align(rows)]
-    summary = summarise(group)
-    notes = []
-    for p, s in summary.items():
-        notes.append(f"geomean fastconv/{p} {_ratio(s['geomean'])} over {s['layers']} "
-                     f"layer(s), worst {s['worst_layer']} {_ratio(s['worst_ratio'])}")
-    lines += ["", "; ".join(notes) if notes else "no ratio (fastconv or peers unavailable)"]
+    lines = [title, "", align(rows), ""]
+    lines += [f"[{i}] {text}" for i, text in enumerate(notes, 1)]
+    means = [f"geomean fastconv/{p} {_ratio(s['geomean'])} over {s['layers']} layer(s), "
+             f"worst {s['worst_layer']} {_ratio(s['worst_ratio'])}"
+             for p, s in summarise(group).items()]
+    lines.append("; ".join(means) if means else "no ratio (fastconv or peers unavailable)")
     return "\n".join(lines)
 
 
 def format_summary(records):
     """One row per group: geomean and worst ratio to torch, and the fastconv roof share."""
     with_speedup = any(r.get("speedup") for r in records)
-    rows = [["table", "layout", "dtype", "threads", "layers", "fc/torch geomean",
-             "worst fc/torch", "fc/ref geomean", "median % roof"]
-            + (["min speedup vs fewer threads"] if with_speedup else [])]
+    peers = [p for p in PEER_SHORT if any(p in r.get("ratios", {}) for r in records)]
+    header = ["table", "layout", "dtype", "threads", "layers"]
+    for p in peers:
+        header += [f"fc/{PEER_SHORT[p]} geomean", f"worst fc/{PEER_SHORT[p]}"]
+    rows = [header + ["median % roof"] + (["min speedup vs fewer threads"] if with_speedup
+                                          else [])]
     for key, group in group_records(records).items():
         threads, dtype, table, layout = key
         s = summarise(group)
-        roofs = sorted(r["pct_peak"] if r["family"] == "conv" else r["pct_bandwidth"]
-                       for r in group if (r["pct_peak"] if r["family"] == "conv"
-                                          else r["pct_bandwidth"]) is not None)
-        t, ref = s.get("torch"), s.get("reference")
-        rows.append([table, layout, dtype, str(threads), str(len(group)),
-                     _ratio(t["geomean"]) if t else "-",
-                     f"{_ratio(t['worst_ratio'])} {t['worst_layer']}" if t else "-",
-                     _ratio(ref["geomean"]) if ref else "-",
-                     f"{roofs[len(roofs) // 2]:.0f}%" if roofs else "-"])
+        roofs = sorted(v for v in (r["pct_peak"] if r["family"] == "conv"
+                                   else r["pct_bandwidth"] for r in group) if v is not None)
+        row = [table, layout, dtype, str(threads), str(len(group))]
+        for p in peers:
+            row += ([_ratio(s[p]["geomean"]), f"{_ratio(s[p]['worst_ratio'])} "
+                     f"{s[p]['worst_layer']}"] if p in s else ["-", "-"])
+        row.append(f"{roofs[len(roofs) // 2]:.0f}%" if roofs else "-")
+        rows.append(row)
         if with_speedup:
             ups = [(r["speedup"]["value"], r["layer"]) for r in group if r.get("speedup")]
             rows[-1].append(f"{min(ups)[0]:.2f} {min(ups)[1]}" if ups else "-")
