@@ -13,6 +13,7 @@
 #define FC_GW_BAND_PIXELS 384
 #define FC_GW_XBAND_BYTES (1024 * 1024)
 #define FC_GW_PRIVATE_BYTES ((size_t)8 << 20)
+#define FC_GW_MAX_MR 32 /* largest gradw MR the driver accepts */
 
 /* ------------------------------------------------------------------------ */
 /* grad input                                                               */
@@ -287,7 +288,7 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
     const int kwcols = DW == 1;
     const int64_t T = kwcols ? KH : KH * KW, J = kwcols ? KW * Cg : Cg;
     const fc_kernel_info *ki = FC_FN(fc_gradw_pick)(isa, Kg, J);
-    if (ki == NULL) return FC_EINVAL;
+    if (ki == NULL || ki->mr > FC_GW_MAX_MR) return FC_EINVAL;
     const FC_GRADW_FN kern = (FC_GRADW_FN)ki->fn;
     const int64_t MR = ki->mr, NR = ki->nr, Kp = fc_cdiv(Kg, MR) * MR, Jp = fc_cdiv(J, NR) * NR;
     const int64_t KT = Kp / MR, JT = Jp / NR;
@@ -357,31 +358,37 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
                 /* pack grad_output [k-tile][pixel][MR], summing grad bias on the way */
                 for (int64_t kt = kt0; kt < kt1; kt++) {
                     FC_T *d = gyb + kt * rows * OW * MR;
-                    for (int64_t m = 0; m < MR; m++) {
-                        const int64_t k = kt * MR + m;
-                        if (k >= Kg) {
-                            for (int64_t q = 0; q < rows * OW; q++) d[q * MR + m] = 0;
-                            continue;
-                        }
-                        const int64_t kk = gg * Kg + k;
-                        FC_T s = 0;
-                        if (nhwc) {
-                            const FC_T *src = gy + ((n * OH + oh0) * OW) * K + kk;
-                            for (int64_t q = 0; q < rows * OW; q++) {
-                                const FC_T v = src[q * K];
+                    const int64_t k0 = kt * MR, mv = fc_min64(MR, Kg - k0);
+                    FC_T sums[FC_GW_MAX_MR];
+                    for (int64_t m = 0; m < MR; m++) sums[m] = 0;
+                    if (nhwc) {
+                        /* MR consecutive channels of one pixel: contiguous reads */
+                        const FC_T *src = gy + ((n * OH + oh0) * OW) * K + gg * Kg + k0;
+                        for (int64_t q = 0; q < rows * OW; q++) {
+                            for (int64_t m = 0; m < mv; m++) {
+                                const FC_T v = src[q * K + m];
                                 d[q * MR + m] = v;
-                                s += v;
+                                sums[m] += v;
                             }
-                        } else {
-                            const FC_T *src = gy + ((n * K + kk) * OH + oh0) * OW;
+                            for (int64_t m = mv; m < MR; m++) d[q * MR + m] = 0;
+                        }
+                    } else {
+                        for (int64_t m = 0; m < MR; m++) {
+                            if (m >= mv) {
+                                for (int64_t q = 0; q < rows * OW; q++) d[q * MR + m] = 0;
+                                continue;
+                            }
+                            const FC_T *src = gy + ((n * K + gg * Kg + k0 + m) * OH + oh0) * OW;
+                            FC_T sm = 0;
                             for (int64_t q = 0; q < rows * OW; q++) {
                                 const FC_T v = src[q];
                                 d[q * MR + m] = v;
-                                s += v;
+                                sm += v;
                             }
+                            sums[m] = sm;
                         }
-                        gbt[kk] += s;
                     }
+                    for (int64_t m = 0; m < mv; m++) gbt[gg * Kg + k0 + m] += sums[m];
                 }
                 if (gw == NULL) continue;
                 /* pack the input band [xrows][Wp][Cg], zeros where padding */
@@ -442,17 +449,19 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
             const int64_t copies = pixel_split ? nt : 1;
             fc_split(K, nt, tid, &b, &e);
             for (int64_t kk = b; kk < e; kk++) {
+                /* walk the accumulator rows in memory order, scatter within gw's row */
                 const int64_t gg = kk / Kg, k = kk % Kg;
-                for (int64_t c = 0; c < Cg; c++)
-                    for (int64_t kh = 0; kh < KH; kh++)
-                        for (int64_t kw = 0; kw < KW; kw++) {
-                            const int64_t t = kwcols ? kh : kh * KW + kw;
-                            const int64_t j = kwcols ? kw * Cg + c : c;
-                            const FC_T *a = acc + ((gg * Kp + k) * T + t) * Jp + j;
-                            FC_T s = a[0];
-                            for (int64_t u = 1; u < copies; u++) s += a[u * accsz];
-                            gw[((kk * Cg + c) * KH + kh) * KW + kw] = s;
-                        }
+                FC_T *gwk = gw + kk * Cg * KH * KW;
+                for (int64_t t = 0; t < T; t++) {
+                    const FC_T *a = acc + ((gg * Kp + k) * T + t) * Jp;
+                    for (int64_t j = 0; j < J; j++) {
+                        const int64_t kh = kwcols ? t : t / KW;
+                        const int64_t kw = kwcols ? j / Cg : t % KW, c = kwcols ? j % Cg : j;
+                        FC_T s = a[j];
+                        for (int64_t u = 1; u < copies; u++) s += a[u * accsz + j];
+                        gwk[(c * KH + kh) * KW + kw] = s;
+                    }
+                }
             }
         }
     }
