@@ -155,12 +155,19 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
 #pragma omp barrier
 #endif
             if (!nhwc) {
-                fc_split(nbc * K, nt, tid, &b, &e);
+                /* 16 x 16 blocks: each touched line of the destination is filled
+                   while still in L1 */
+                const int64_t KB = fc_cdiv(K, 16);
+                fc_split(nbc * KB, nt, tid, &b, &e);
                 for (int64_t i = b; i < e; i++) {
-                    const int64_t n = i / K, k = i % K;
-                    const FC_T *s = gy + ((n0 + n) * K + k) * OH * OW;
-                    FC_T *d = gyb + n * img + k;
-                    for (int64_t q = 0; q < OH * OW; q++) d[q * K] = s[q];
+                    const int64_t n = i / KB, kb0 = (i % KB) * 16, kb1 = fc_min64(kb0 + 16, K);
+                    const FC_T *s = gy + ((n0 + n) * K) * OH * OW;
+                    FC_T *d = gyb + n * img;
+                    for (int64_t q0 = 0; q0 < OH * OW; q0 += 16) {
+                        const int64_t q1 = fc_min64(q0 + 16, OH * OW);
+                        for (int64_t q = q0; q < q1; q++)
+                            for (int64_t k = kb0; k < kb1; k++) d[q * K + k] = s[k * OH * OW + q];
+                    }
                 }
 #if FC_HAVE_OPENMP
 #pragma omp barrier
@@ -301,7 +308,7 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
     }
     /* Split over pixels (private accumulators, reduced in thread order) unless
      * the copies would be too large; then split over output-channel tiles. */
-    const int pixel_split = gw == NULL || G * KT < nthreads ||
+    const int pixel_split = gw == NULL ||
                             (size_t)nthreads * (size_t)accsz * sizeof(FC_T) <= FC_GW_PRIVATE_BYTES;
     const int64_t ncopies = pixel_split ? nthreads : 1;
     /* band of output rows: about FC_GW_BAND_PIXELS pixels, x band within budget */
