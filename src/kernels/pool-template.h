@@ -9,10 +9,18 @@
  * (`(a | b) ? v : m` on ints vectorises to masked blends). */
 #include "pool-ukernels.h"
 
+/* gcc's unroll-and-jam fuses two rows' passes into one scalar, branchy loop
+ * that no longer vectorises: keep every row pass a plain vector loop */
+#if defined(__GNUC__) && !defined(__clang__)
+#define FC_NOJAM __attribute__((optimize("no-loop-unroll-and-jam")))
+#else
+#define FC_NOJAM
+#endif
+
 /* lanes of the explicit reduction accumulators: one 64-byte vector */
 #define FC_LANES (64 / sizeof(FC_T))
 
-static void vmax(size_t n, size_t nr, const FC_T *const *x, FC_T *restrict y, int acc) {
+FC_NOJAM static void vmax(size_t n, size_t nr, const FC_T *const *x, FC_T *restrict y, int acc) {
     size_t r = 0;
     if (!acc) {
         memcpy(y, x[0], n * sizeof(FC_T));
@@ -35,7 +43,7 @@ static void vmax(size_t n, size_t nr, const FC_T *const *x, FC_T *restrict y, in
     }
 }
 
-static void vmaxarg(size_t n, size_t nr, const FC_T *const *x, FC_T *restrict y,
+FC_NOJAM static void vmaxarg(size_t n, size_t nr, const FC_T *const *x, FC_T *restrict y,
                     int32_t *restrict arg, int32_t t0, int acc) {
     size_t r = 0;
     if (!acc) {
@@ -55,7 +63,7 @@ static void vmaxarg(size_t n, size_t nr, const FC_T *const *x, FC_T *restrict y,
     }
 }
 
-static void vmaxarg_ranked(size_t n, size_t nr, const FC_T *const *x,
+FC_NOJAM static void vmaxarg_ranked(size_t n, size_t nr, const FC_T *const *x,
                            const int32_t *const *rank, FC_T *restrict y, int32_t *restrict arg,
                            int32_t *restrict rank_out, int32_t t0, int acc) {
     size_t r = 0;
@@ -84,7 +92,7 @@ static void vmaxarg_ranked(size_t n, size_t nr, const FC_T *const *x,
     }
 }
 
-static void vsum(size_t n, size_t nr, const FC_T *const *x, FC_T *restrict y, int acc) {
+FC_NOJAM static void vsum(size_t n, size_t nr, const FC_T *const *x, FC_T *restrict y, int acc) {
     size_t r = 0;
     if (!acc) {
         if (nr == 0) {
@@ -112,7 +120,7 @@ static void vscale(size_t n, FC_T s, const FC_T *restrict cs, FC_T *restrict y) 
     }
 }
 
-static void vaxpy(size_t n, size_t nr, FC_T *const *y, const FC_T *x, FC_T s) {
+FC_NOJAM static void vaxpy(size_t n, size_t nr, FC_T *const *y, const FC_T *x, FC_T s) {
     for (size_t r = 0; r < nr; r++) {
         FC_T *restrict yr = y[r];
         const FC_T *restrict xr = x;
@@ -124,7 +132,7 @@ static void vaxpy(size_t n, size_t nr, FC_T *const *y, const FC_T *x, FC_T s) {
     }
 }
 
-static void vscatter_arg(size_t n, size_t nr, FC_T *const *y, const FC_T *g,
+FC_NOJAM static void vscatter_arg(size_t n, size_t nr, FC_T *const *y, const FC_T *g,
                          const int32_t *arg, int32_t t0) {
     for (size_t r = 0; r < nr; r++) {
         FC_T *restrict yr = y[r];
@@ -215,3 +223,4 @@ static const FC_TABLE_TYPE fc_pool_table = {
 const FC_TABLE_TYPE *FC_TABLE_FN(void) { return &fc_pool_table; }
 
 #undef FC_LANES
+#undef FC_NOJAM
