@@ -111,8 +111,11 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
     FC_T *gyb = nhwc ? NULL : (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nb * img));
     FC_T *tbuf = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * (PBLK + 1) * NR));
     const FC_T **tind = (const FC_T **)fc_alloc(sizeof(FC_T *) * (size_t)(nthreads * MR * maxtaps));
-    if (wp == NULL || zero == NULL || (!nhwc && gyb == NULL) || tbuf == NULL || tind == NULL) {
+    int64_t *tpoff = (int64_t *)fc_alloc(sizeof(int64_t) * (size_t)(nthreads * PBLK));
+    if (wp == NULL || zero == NULL || (!nhwc && gyb == NULL) || tbuf == NULL || tind == NULL ||
+        tpoff == NULL) {
         fc_free(wp); fc_free(zero); fc_free(gyb); fc_free(tbuf); fc_free((void *)tind);
+        fc_free(tpoff);
         fc_free(tabs);
         return FC_ENOMEM;
     }
@@ -149,6 +152,7 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
         FC_T *buf = tbuf + (int64_t)tid * (PBLK + 1) * NR;
         FC_T *bb = buf + PBLK * NR; /* NR bias values of the current block */
         const FC_T **ind = tind + (int64_t)tid * MR * maxtaps;
+        int64_t *poff = tpoff + (int64_t)tid * PBLK; /* ih*W + iw of the block's pixels */
         for (int64_t n0 = 0; n0 < N; n0 += nb) {
             const int64_t nbc = fc_min64(nb, N - n0);
 #if FC_HAVE_OPENMP
@@ -194,6 +198,13 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
                 const int64_t c0 = cb * NR, nr = fc_min64(NR, Cg - c0);
                 const int64_t n = n0 + nl;
                 const FC_T *gyn = gys + nl * img + gg * Kg;
+                for (int64_t q = q0, pi = q0 / nwp, pj = q0 % nwp; q < q1; q++) {
+                    poff[q - q0] = (ih0[rh] + pi * SH) * W + iw0[rw] + pj * SW;
+                    if (++pj == nwp) {
+                        pj = 0;
+                        pi++;
+                    }
+                }
                 for (int64_t j = 0; j < NR; j++)
                     bb[j] = (bias != NULL && j < nr) ? bias[gg * Cg + c0 + j] : (FC_T)0;
                 if (ntp == 0) {
@@ -228,26 +239,20 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
                 }
                 /* write the block out in the caller's layout */
                 if (nhwc) {
-                    for (int64_t q = q0; q < q1; q++) {
-                        const int64_t ih = ih0[rh] + (q / nwp) * SH, iw = iw0[rw] + (q % nwp) * SW;
-                        memcpy(gx + ((n * H + ih) * W + iw) * C + gg * Cg + c0,
+                    for (int64_t q = q0; q < q1; q++)
+                        memcpy(gx + (n * H * W + poff[q - q0]) * C + gg * Cg + c0,
                                buf + (q - q0) * NR, sizeof(FC_T) * (size_t)nr);
-                    }
                 } else {
                     for (int64_t j = 0; j < nr; j++) {
                         FC_T *d = gx + (n * C + gg * Cg + c0 + j) * H * W;
-                        for (int64_t q = q0; q < q1; q++) {
-                            const int64_t ih = ih0[rh] + (q / nwp) * SH;
-                            const int64_t iw = iw0[rw] + (q % nwp) * SW;
-                            d[ih * W + iw] = buf[(q - q0) * NR + j];
-                        }
+                        for (int64_t q = q0; q < q1; q++) d[poff[q - q0]] = buf[(q - q0) * NR + j];
                     }
                 }
             }
         }
     }
     fc_free(wp); fc_free(zero); fc_free(gyb); fc_free(tbuf); fc_free((void *)tind);
-    fc_free(tabs);
+    fc_free(tpoff); fc_free(tabs);
     return FC_OK;
 }
 
