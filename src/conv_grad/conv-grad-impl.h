@@ -373,7 +373,14 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
                     const int64_t k0 = kt * MR, mv = fc_min64(MR, Kg - k0);
                     FC_T sums[FC_GW_MAX_MR];
                     for (int64_t m = 0; m < MR; m++) sums[m] = 0;
-                    if (nhwc) {
+                    if (nhwc && mv == MR) {
+                        /* full tile: the kernel reads grad_output in place */
+                        if (gb != NULL) {
+                            const FC_T *src = gy + ((n * OH + oh0) * OW) * K + gg * Kg + k0;
+                            for (int64_t q = 0; q < rows * OW; q++)
+                                for (int64_t m = 0; m < MR; m++) sums[m] += src[q * K + m];
+                        }
+                    } else if (nhwc) {
                         /* MR consecutive channels of one pixel: contiguous reads */
                         const FC_T *src = gy + ((n * OH + oh0) * OW) * K + gg * Kg + k0;
                         for (int64_t q = 0; q < rows * OW; q++) {
@@ -432,13 +439,16 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
                     }
                 }
                 for (int64_t kt = kt0; kt < kt1; kt++) {
-                    const FC_T *gk = gyb + kt * rows * OW * MR;
+                    const int direct = nhwc && kt * MR + MR <= Kg;
+                    const FC_T *gk = direct ? gy + ((n * OH + oh0) * OW) * K + gg * Kg + kt * MR
+                                            : gyb + kt * rows * OW * MR;
+                    const size_t gcs = direct ? (size_t)K : (size_t)MR;
                     for (int64_t t = 0; t < T; t++) {
                         const int64_t kh = kwcols ? t : t / KW, kw = kwcols ? 0 : t % KW;
                         const FC_T *xt = xb + kh * DH * Wp * Cg + kw * DW * Cg;
                         FC_T *at = acct + ((gg * Kp + kt * MR) * T + t) * Jp;
                         for (int64_t jt = 0; jt < JT; jt++)
-                            kern((size_t)rows, (size_t)OW, gk, (size_t)MR, (size_t)(OW * MR),
+                            kern((size_t)rows, (size_t)OW, gk, gcs, gcs * (size_t)OW,
                                  xt + jt * NR, (size_t)(SW * Cg), (size_t)(SH * Wp * Cg),
                                  at + jt * NR, (size_t)(T * Jp));
                     }
