@@ -38,6 +38,15 @@ BASE_FLAGS = ["-O3", "-std=gnu11", "-fno-strict-aliasing", "-Wall", "-Wno-unused
               "-Wno-unknown-pragmas"]
 
 
+def headers(*folders):
+    """Headers an extension depends on: a change to one rebuilds its sources."""
+    found = glob.glob(os.path.join("src", "*.pxd"))
+    for folder in folders:
+        found += glob.glob(os.path.join("src", folder, "*.h"))
+        found += glob.glob(os.path.join("src", folder, "*.inc"))
+    return sorted(found)
+
+
 def sources(*folders):
     files = []
     for folder in folders:
@@ -120,6 +129,7 @@ def extensions():
             f"fastconv.{name}",
             [pyx, *sources(*folders)],
             include_dirs=[np.get_include(), "src", "src/common"],
+            depends=headers(*folders),
             define_macros=macros,
             extra_compile_args=BASE_FLAGS + omp_compile,
             extra_link_args=omp_link,
