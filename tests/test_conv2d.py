@@ -36,6 +36,10 @@ CASES = [
     (1, 16, 1, 1, 8, 3, 3, 1, 1, 1, 1),              # 1x1 image, all but one tap padded
     (2, 20, 6, 17, 33, 2, 3, (2, 1), ((0, 2), (1, 0)), (1, 2), 1),
     (1, 8, 4, 50, 8, 1, 3, 1, (0, 1), 1, 1),         # wide rows
+    # NCHW 1x1 with pixel counts near a multiple of NR: the pixel-major GEMM path
+    (2, 6, 21, 21, 14, 1, 1, 1, 1, 1, 2),            # padded 1x1, groups, K tail
+    (1, 16, 32, 33, 70, 1, 1, 2, ((1, 0), (0, 2)), 1, 1),  # stride 2, asymmetric
+    (1, 20, 16, 16, 13, 1, 1, 1, 0, 1, 1),           # 256 pixels, 13 = 2*6 + 1 channels
 ]
 
 
@@ -88,6 +92,28 @@ def test_conv2d_large_reduction_blocks(isa, layout):
     kw_args = dict(padding=1, layout=layout, activation="relu")
     assert_close(fastconv.conv2d(x, w, b, algorithm="igemm", **kw_args),
                  reference.conv2d(x, w, b, **kw_args), "conv2d", reduction=600 * 9)
+
+
+def test_conv2d_1x1_nchw_many_channel_blocks(isa):
+    # more input channels than one pixel panel holds: channel blocks accumulate
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((1, 4100, 8, 8)).astype(np.float32)
+    w = rng.standard_normal((7, 4100, 1, 1)).astype(np.float32)
+    b = rng.standard_normal(7).astype(np.float32)
+    assert_close(fastconv.conv2d(x, w, b, activation="relu", algorithm="igemm"),
+                 reference.conv2d(x, w, b, activation="relu"), "conv2d", reduction=4100)
+
+
+@pytest.mark.parametrize("groups", [1, 4])
+def test_padding_wider_than_the_kernel(groups, layout, dtype):
+    # whole output rows/columns come from the padding only (PyTorch allows it)
+    rng = np.random.default_rng(9)
+    x = to_layout(rng.standard_normal((2, 4, 3, 2)).astype(dtype), layout)
+    w = rng.standard_normal((4, 4 // groups, 1, 2)).astype(dtype)
+    b = rng.standard_normal(4).astype(dtype)
+    kw_args = dict(padding=((3, 1), (0, 4)), groups=groups, layout=layout)
+    assert_close(fastconv.conv2d(x, w, b, **kw_args), reference.conv2d(x, w, b, **kw_args),
+                 "conv2d", reduction=8)
 
 
 def test_conv2d_empty_batch(layout, dtype):

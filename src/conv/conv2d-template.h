@@ -25,6 +25,16 @@
 #define FC_CONV_PANEL_BYTES (256 * 1024)
 #endif
 
+/* fc_conv_geom_ok without its bound on the padding: windows lying wholly in
+ * the padding are legal (PyTorch allows any padding) and every tap is checked
+ * against the input here, so only the sizes matter. */
+static int FC_SFX(conv_geom_valid)(const fc_conv_geom *g) {
+    return g->N >= 0 && g->C >= 1 && g->H >= 1 && g->W >= 1 && g->K >= 1 && g->OH >= 1 &&
+           g->OW >= 1 && g->KH >= 1 && g->KW >= 1 && g->SH >= 1 && g->SW >= 1 && g->DH >= 1 &&
+           g->DW >= 1 && g->PT >= 0 && g->PL >= 0 && g->G >= 1 && g->C % g->G == 0 &&
+           g->K % g->G == 0 && (g->layout == FC_NCHW || g->layout == FC_NHWC);
+}
+
 typedef struct {
     int64_t MR, NR, KS, Cg, Kg, nkb, Kgp;
     int64_t kcb, ncb;    /* input-channel block size and count */
@@ -113,13 +123,117 @@ static void FC_SFX(conv_gather_rows)(const FC_T *xc, int64_t HW, int64_t rowlen,
     }
 }
 
+/* NCHW 1x1 convolutions as the GEMM y[k][p] = sum_c w[k][c] x[c][p], pixels
+ * along the kernel's vector (NR) axis: the igemm rows are output channels
+ * (pointers straight into the OIHW weight rows), the packed operand is a
+ * [kc][NR] panel of input pixels (contiguous row copies for stride 1), and
+ * rows of the output are written in place, so neither the input nor the
+ * output is transposed. Bias: the tile is pre-filled and every channel block
+ * accumulates. Taken where the pixel count is close to a multiple of NR. */
+static int FC_SFX(conv_nchw_pixels_ok)(const fc_conv_geom *g, int64_t NR) {
+    const int64_t P = g->OH * g->OW;
+    return g->layout == FC_NCHW && g->KH == 1 && g->KW == 1 && P >= NR &&
+           fc_cdiv(P, NR) * NR * 10 <= P * 11;
+}
+
+static int FC_SFX(conv_nchw_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
+                                    const FC_T *x, const FC_T *w, const FC_T *bias, FC_T *y,
+                                    int relu, int nthreads) {
+    const FC_IGEMM_FN kern = (FC_IGEMM_FN)ki->fn;
+    const int64_t MR = ki->mr, NR = ki->nr;
+    const int64_t G = g->G, Cg = g->C / G, Kg = g->K / G, C = g->C, K = g->K;
+    const int64_t H = g->H, W = g->W, OW = g->OW, P = g->OH * g->OW;
+    const int64_t kcb0 = fc_min64(Cg, fc_max64(8, FC_CONV_PANEL_BYTES / (NR * (int64_t)sizeof(FC_T))));
+    const int64_t ncb = fc_cdiv(Cg, kcb0), kcb = fc_cdiv(Cg, ncb);
+    const int64_t ntile = fc_cdiv(P, NR);
+    /* split output channels too when the pixel tiles alone leave threads idle */
+    int64_t nks = 1;
+    while (nks * MR < Kg && G * g->N * ntile * nks < 8 * (int64_t)nthreads) nks *= 2;
+    const int64_t kchunk = fc_cdiv(fc_cdiv(Kg, nks), MR) * MR;
+    nks = fc_cdiv(Kg, kchunk);
+    const int64_t items = g->N * G * ntile * nks;
+    int failed = 0;
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        const int tid = FC_THREAD_ID(), nt = FC_NUM_THREADS();
+        FC_T *panel = fc_alloc((size_t)(kcb * NR) * sizeof(FC_T));
+        const FC_T **ind = fc_alloc((size_t)MR * sizeof(FC_T *));
+        int64_t *src = fc_alloc((size_t)NR * sizeof(int64_t));
+        int64_t ib, ie;
+        fc_split(items, nt, tid, &ib, &ie);
+        if (panel == NULL || ind == NULL || src == NULL) {
+#if FC_HAVE_OPENMP
+#pragma omp atomic write
+#endif
+            failed = 1;
+            ie = ib;
+        } else {
+            memset(panel, 0, (size_t)(kcb * NR) * sizeof(FC_T));
+        }
+        for (int64_t it = ib; it < ie; it++) {
+            int64_t r = it;
+            const int64_t ks = r % nks; r /= nks;
+            const int64_t tl = r % ntile; r /= ntile;
+            const int64_t gi = r % G;
+            const int64_t n = r / G;
+            const int64_t p0 = tl * NR, np = fc_min64(NR, P - p0);
+            const int64_t k0 = ks * kchunk, k1 = fc_min64(Kg, k0 + kchunk);
+            /* input offset of each pixel of the tile within a channel plane, -1 in the padding */
+            for (int64_t j = 0; j < np; j++) {
+                const int64_t oh = (p0 + j) / OW, ow = (p0 + j) % OW;
+                const int64_t ih = oh * g->SH - g->PT, iw = ow * g->SW - g->PL;
+                src[j] = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? ih * W + iw : -1;
+            }
+            for (int64_t k = k0; k < k1; k++) {
+                FC_T *yk = y + (n * K + gi * Kg + k) * P + p0;
+                const FC_T b = bias != NULL ? bias[gi * Kg + k] : (FC_T)0;
+                for (int64_t j = 0; j < np; j++) yk[j] = b;
+            }
+            for (int64_t cb = 0; cb < ncb; cb++) {
+                const int64_t c0 = cb * kcb, kc = fc_min64(kcb, Cg - c0);
+                const FC_T *xc = x + (n * C + gi * Cg + c0) * H * W;
+                for (int64_t c = 0; c < kc; c++) {
+                    FC_T *d = panel + c * NR;
+                    const FC_T *s = xc + c * H * W;
+                    int64_t j = 0;
+                    while (j < np) {  /* runs of consecutive input pixels: one memcpy each */
+                        if (src[j] < 0) { d[j++] = 0; continue; }
+                        int64_t e = j + 1;
+                        while (e < np && src[e] == src[e - 1] + 1) e++;
+                        memcpy(d + j, s + src[j], (size_t)(e - j) * sizeof(FC_T));
+                        j = e;
+                    }
+                }
+                const uint32_t flags = FC_FLAG_ACCUMULATE |
+                                       ((relu && cb == ncb - 1) ? FC_FLAG_RELU : 0u);
+                for (int64_t k = k0; k < k1; k += MR) {
+                    const int64_t mr = fc_min64(MR, k1 - k);
+                    for (int64_t m = 0; m < MR; m++)
+                        ind[m] = w + (gi * Kg + k + (m < mr ? m : 0)) * Cg + c0;
+                    kern((size_t)mr, (size_t)np, (size_t)kc, 1, ind, panel, panel,
+                         y + (n * K + gi * Kg + k) * P + p0, (size_t)P, flags);
+                }
+            }
+        }
+        fc_free(panel);
+        fc_free(ind);
+        fc_free(src);
+    }
+    return failed ? FC_ENOMEM : FC_OK;
+}
+
 static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
                              const FC_T *bias, FC_T *y, int relu, int isa, int nthreads) {
-    if (g == NULL || !fc_conv_geom_ok(g) || nthreads < 1 || x == NULL || w == NULL || y == NULL)
+    if (g == NULL || !FC_SFX(conv_geom_valid)(g) || nthreads < 1 || x == NULL || w == NULL ||
+        y == NULL)
         return FC_EINVAL;
     if (g->N == 0) return FC_OK;
     const fc_kernel_info *ki = fc_kernel_select("igemm", FC_DT, isa);
     if (ki == NULL || ki->mr < 1 || ki->nr < 1) return FC_EINVAL;
+    if (FC_SFX(conv_nchw_pixels_ok)(g, ki->nr))
+        return FC_SFX(conv_nchw_pixels)(g, ki, x, w, bias, y, relu, nthreads);
     const FC_IGEMM_FN kern = (FC_IGEMM_FN)ki->fn;
     FC_SFX(fc_conv_plan) pl;
     FC_SFX(conv_plan)(g, ki->mr, ki->nr, nthreads, &pl);
