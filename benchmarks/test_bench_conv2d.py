@@ -1,4 +1,7 @@
-"""Benchmarks: conv2d forward of every conv layer of the tables, fastconv and PyTorch side by side in one group per layer."""
+"""Benchmarks: conv2d forward of every conv layer of the tables.
+
+fastconv and PyTorch side by side, in one pytest-benchmark group per layer
+and layout (PyTorch tests skip when torch is missing)."""
 import fastconv
 from fastconv.bench import ops, torch_peer
 

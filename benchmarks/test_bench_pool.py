@@ -1,4 +1,7 @@
-"""Benchmarks: pooling forward and backward (pooling, lenet and backward tables), fastconv and PyTorch side by side in one group per layer."""
+"""Benchmarks: pooling forward and backward (pooling, lenet and backward tables).
+
+fastconv and PyTorch side by side, in one pytest-benchmark group per layer
+and layout (PyTorch tests skip when torch is missing)."""
 import fastconv
 from fastconv.bench import ops, torch_peer
 

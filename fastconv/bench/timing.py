@@ -38,6 +38,7 @@ class Timing:
 
     @property
     def ok(self):
+        """Whether the callable ran without error and was timed."""
         return self.error is None and bool(self.times)
 
 
