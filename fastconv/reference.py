@@ -485,8 +485,10 @@ def avg_pool2d_backward(grad_output, input_shape, kernel_size, stride=None, padd
     g = pool2d_geometry(shape4, kernel_size, stride, padding, dilation, ceil_mode, layout)
     count_include_pad, divisor_override = _avg_options(count_include_pad, divisor_override)
     gy4 = _grad_output(grad_output, None, g.output_shape, batched)
+    divisor = _avg_divisor(g, count_include_pad, divisor_override)
     with np.errstate(invalid="ignore", divide="ignore"):
-        gy = _to_nchw(gy4, layout) / _avg_divisor(g, count_include_pad, divisor_override)
+        # a window with no tap to count has none in the input either: it sends nothing
+        gy = np.where(divisor > 0, _to_nchw(gy4, layout) / divisor, 0.0)
     HP, WP = _extent(g.OH, g.KH, g.SH, g.DH), _extent(g.OW, g.KW, g.SW, g.DW)
     gxp = np.zeros((g.N, g.C, max(HP, g.PT + g.H), max(WP, g.PL + g.W)))
     for kh in range(g.KH):
