@@ -15,7 +15,7 @@ cdef extern from "fastconv.h" nogil:
         FC_FLAG_RELU
         FC_FLAG_ACCUMULATE
     ctypedef struct fc_conv_geom:
-        int64_t N, C, H, W, K, OH, OW, KH, KW, SH, SW, DH, DW, PT, PL, G
+        int64_t N, C, H, W, K, OH, OW, KH, KW, SH, SW, DH, DW, PT, PL, G, PB, PR
         int layout
     int fc_conv_geom_ok(const fc_conv_geom *g)
 
@@ -35,6 +35,7 @@ cdef inline fc_conv_geom conv_geom(object g) except *:
     c.K, c.OH, c.OW = g.K, g.OH, g.OW
     c.KH, c.KW, c.SH, c.SW, c.DH, c.DW = g.KH, g.KW, g.SH, g.SW, g.DH, g.DW
     c.PT, c.PL, c.G = g.PT, g.PL, g.G
+    c.PB, c.PR = g.PB, g.PR
     c.layout = layout_code(g.layout)
     if not fc_conv_geom_ok(&c):
         raise ValueError(f"inconsistent convolution geometry {g!r}")

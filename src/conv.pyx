@@ -71,6 +71,7 @@ cdef fc_conv_geom igemm_geom(object g) except *:
     c.K, c.OH, c.OW = g.K, g.OH, g.OW
     c.KH, c.KW, c.SH, c.SW, c.DH, c.DW = g.KH, g.KW, g.SH, g.SW, g.DH, g.DW
     c.PT, c.PL, c.G = g.PT, g.PL, g.G
+    c.PB, c.PR = g.PB, g.PR
     c.layout = layout_code(g.layout)
     if (c.N < 0 or c.C < 1 or c.H < 1 or c.W < 1 or c.K < 1 or c.OH < 1 or c.OW < 1
             or c.KH < 1 or c.KW < 1 or c.SH < 1 or c.SW < 1 or c.DH < 1 or c.DW < 1

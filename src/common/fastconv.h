@@ -42,7 +42,15 @@ typedef struct {
     int64_t PT, PL;      /* begin padding: top, left */
     int64_t G;           /* groups */
     int layout;          /* FC_NCHW or FC_NHWC */
+    int64_t PB, PR;      /* end padding: bottom, right (negative for a conv_transpose2d
+                            whose output_padding exceeds its padding); only checked */
 } fc_conv_geom;
+
+static inline int64_t fc_min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t fc_max64(int64_t a, int64_t b) { return a > b ? a : b; }
+static inline int64_t fc_cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+/* floor division for a possibly negative numerator, b > 0 */
+static inline int64_t fc_fdiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 /* Sanity check of a geometry: positive sizes, groups divide channels,
  * every output window starts inside the padded input. 1 if fine. */
@@ -55,10 +63,9 @@ static inline int fc_conv_geom_ok(const fc_conv_geom *g) {
         return 0;
     if (g->layout != FC_NCHW && g->layout != FC_NHWC)
         return 0;
-    /* the last window must start before the end of the input + its end padding,
-       which is at most one full (dilated) kernel: a loose but sufficient bound */
-    if ((g->OH - 1) * g->SH - g->PT > g->H - 1 + g->DH * (g->KH - 1)) return 0;
-    if ((g->OW - 1) * g->SW - g->PL > g->W - 1 + g->DW * (g->KW - 1)) return 0;
+    /* OH/OW must be exactly the output size of the padded input */
+    if (fc_fdiv(g->H + g->PT + g->PB - g->DH * (g->KH - 1) - 1, g->SH) + 1 != g->OH) return 0;
+    if (fc_fdiv(g->W + g->PL + g->PR - g->DW * (g->KW - 1) - 1, g->SW) + 1 != g->OW) return 0;
     return 1;
 }
 
@@ -79,12 +86,6 @@ static inline void fc_split(int64_t total, int nthreads, int tid, int64_t *begin
     *begin = tid * q + (tid < r ? tid : r);
     *end = *begin + q + (tid < r ? 1 : 0);
 }
-
-static inline int64_t fc_min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static inline int64_t fc_max64(int64_t a, int64_t b) { return a > b ? a : b; }
-static inline int64_t fc_cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-/* floor division for a possibly negative numerator, b > 0 */
-static inline int64_t fc_fdiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 /* Thread ids inside a parallel region (1 thread, id 0, when built without OpenMP). */
 #if FC_HAVE_OPENMP
