@@ -6,6 +6,10 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#include <xmmintrin.h>
+#endif
 
 /* Workspace for the packed weights: several MiB for large layers, written once
  * per call. Fresh 4 KiB pages cost a fault each (as much as the packing
@@ -25,21 +29,25 @@ static void *fc_conv_alloc_big(size_t bytes) {
 }
 
 #define FC_T float
+#define FC_IS_F64 0
 #define FC_DT "f32"
 #define FC_IGEMM_FN fc_f32_igemm_fn
 #define FC_SFX(name) name##_f32
 #include "conv2d-template.h"
 #undef FC_T
+#undef FC_IS_F64
 #undef FC_DT
 #undef FC_IGEMM_FN
 #undef FC_SFX
 
 #define FC_T double
+#define FC_IS_F64 1
 #define FC_DT "f64"
 #define FC_IGEMM_FN fc_f64_igemm_fn
 #define FC_SFX(name) name##_f64
 #include "conv2d-template.h"
 #undef FC_T
+#undef FC_IS_F64
 #undef FC_DT
 #undef FC_IGEMM_FN
 #undef FC_SFX
