@@ -1,4 +1,4 @@
-"""fastconv for JAX: ``conv2d``, ``max_pool2d`` and ``avg_pool2d`` under ``jit``, ``grad`` and ``vmap``.
+"""fastconv for JAX: conv2d, max_pool2d and avg_pool2d under jit, grad and vmap.
 
 Each function runs fastconv's CPU kernels through ``jax.pure_callback`` and
 has a ``jax.custom_vjp`` whose backward pass calls fastconv's gradient

@@ -371,3 +371,21 @@ def test_custom_ops_in_exported_graph():
     targets = {str(n.target) for n in exported.graph.nodes if n.op == "call_function"}
     assert {"fastconv.conv2d.default", "fastconv.max_pool2d.default",
             "fastconv.avg_pool2d.default"} <= targets
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_ops_hand_fastconv_views_of_the_tensors(monkeypatch, channels_last):
+    seen = []
+    real = fastconv.conv2d
+
+    def spy(x, w, *args, **kwargs):
+        seen.append((x, w, kwargs["layout"]))
+        return real(x, w, *args, **kwargs)
+
+    monkeypatch.setattr(fastconv, "conv2d", spy)
+    x = _x((2, 3, 6, 6), torch.float32, channels_last, grad=False)
+    w = _x((4, 3, 3, 3), torch.float32, seed=1, grad=False)
+    fct.conv2d(x, w, padding=1)
+    (xa, wa, layout), = seen
+    assert layout == ("NHWC" if channels_last else "NCHW")
+    assert np.shares_memory(xa, x.numpy()) and np.shares_memory(wa, w.numpy())
