@@ -200,25 +200,27 @@ static int FC_SFX(conv_nchw_pixels)(const fc_conv_geom *g, const fc_kernel_info 
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
-        const int tid = FC_THREAD_ID(), nt = FC_NUM_THREADS();
         FC_T *panel = fc_alloc((size_t)(KS * kcb * NR) * sizeof(FC_T));
         const FC_T **ind = fc_alloc((size_t)(KS * MR) * sizeof(FC_T *));
         int64_t *src = fc_alloc((size_t)(KS * NR) * sizeof(int64_t));
         /* runs of each tap: [start pixel, length] pairs, count per tap */
         int64_t *runs = fc_alloc((size_t)(KS * NR * 2) * sizeof(int64_t));
         int64_t *nrun = fc_alloc((size_t)KS * sizeof(int64_t));
-        int64_t ib, ie;
-        fc_split(items, nt, tid, &ib, &ie);
-        if (panel == NULL || ind == NULL || src == NULL || runs == NULL || nrun == NULL) {
+        const int ok = panel != NULL && ind != NULL && src != NULL && runs != NULL &&
+                       nrun != NULL;
+        if (!ok) {
 #if FC_HAVE_OPENMP
 #pragma omp atomic write
 #endif
             failed = 1;
-            ie = ib;
         } else {
             memset(panel, 0, (size_t)(KS * kcb * NR) * sizeof(FC_T));
         }
-        for (int64_t it = ib; it < ie; it++) {
+#if FC_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int64_t it = 0; it < items; it++) {
+            if (!ok) continue;
             int64_t r = it;
             const int64_t ks = r % nks; r /= nks;
             const int64_t tl = r % ntile; r /= ntile;
@@ -337,7 +339,6 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
-        const int tid = FC_THREAD_ID(), nt = FC_NUM_THREADS();
         const FC_T **ind = fc_alloc((size_t)(KS * MR) * sizeof(FC_T *));
         FC_T *xs = NULL, *obuf = NULL;
         if (nchw) {
@@ -362,10 +363,13 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
 #endif
         ok = failed;
         ok = !ok;
-        int64_t ib, ie;
-        fc_split(items, nt, tid, &ib, &ie);
-        if (!ok) ie = ib;
-        for (int64_t it = ib; it < ie; it++) {
+        /* dynamic: a thread the OS deschedules (a shared box) does not hold up
+         * the others; each item is computed the same way whoever takes it */
+#if FC_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int64_t it = 0; it < items; it++) {
+            if (!ok) continue;
             int64_t r = it;
             const int64_t bi = r % p->nband; r /= p->nband;
             const int64_t kg = r % p->nkg; r /= p->nkg;
