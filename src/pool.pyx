@@ -51,7 +51,7 @@ cdef fc_pool_geom pool_geom(object g) except *:
     return c
 
 
-def max_pool2d(g, floating[::1] x, floating[::1] y, int64_t[::1] idx, int isa, int nthreads):
+def max_pool2d(g, const floating[::1] x, floating[::1] y, int64_t[::1] idx, int isa, int nthreads):
     """y (and idx, if not None) <- max pooling of x; flat C-contiguous buffers."""
     cdef fc_pool_geom c = pool_geom(g)
     cdef int64_t *ip = &idx[0] if idx is not None and idx.shape[0] else NULL
@@ -64,7 +64,7 @@ def max_pool2d(g, floating[::1] x, floating[::1] y, int64_t[::1] idx, int isa, i
     check_status(status)
 
 
-def avg_pool2d(g, floating[::1] x, floating[::1] y, bint count_include_pad,
+def avg_pool2d(g, const floating[::1] x, floating[::1] y, bint count_include_pad,
                int64_t divisor_override, int isa, int nthreads):
     """y <- average pooling of x (divisor_override 0: none)."""
     cdef fc_pool_geom c = pool_geom(g)
@@ -79,7 +79,8 @@ def avg_pool2d(g, floating[::1] x, floating[::1] y, bint count_include_pad,
     check_status(status)
 
 
-def max_pool2d_backward(g, floating[::1] gy, floating[::1] x, int64_t[::1] idx,
+def max_pool2d_backward(g, const floating[::1] gy, const floating[::1] x,
+                        const int64_t[::1] idx,
                         floating[::1] gx, int isa, int nthreads):
     """gx <- gradient of max pooling; x is None when idx is given (and vice versa)."""
     cdef fc_pool_geom c = pool_geom(g)
@@ -97,7 +98,7 @@ def max_pool2d_backward(g, floating[::1] gy, floating[::1] x, int64_t[::1] idx,
     check_status(status)
 
 
-def avg_pool2d_backward(g, floating[::1] gy, floating[::1] gx, bint count_include_pad,
+def avg_pool2d_backward(g, const floating[::1] gy, floating[::1] gx, bint count_include_pad,
                         int64_t divisor_override, int isa, int nthreads):
     """gx <- gradient of average pooling."""
     cdef fc_pool_geom c = pool_geom(g)
@@ -112,7 +113,7 @@ def avg_pool2d_backward(g, floating[::1] gy, floating[::1] gx, bint count_includ
     check_status(status)
 
 
-def global_pool2d(int64_t N, int64_t C, int64_t H, int64_t W, str layout, floating[::1] x,
+def global_pool2d(int64_t N, int64_t C, int64_t H, int64_t W, str layout, const floating[::1] x,
                   floating[::1] y, bint is_max, int isa, int nthreads):
     """y (N*C values) <- mean or max of x over H x W."""
     cdef int lay = layout_code(layout)
