@@ -6,8 +6,7 @@ this module only checks what it needs to pass pointers safely.
 """
 cimport numpy as cnp
 from libc.stdint cimport int64_t, uint32_t
-from common cimport (fc_conv_geom, conv_geom, check_status, layout_code, fc_conv_geom_ok,
-                     FC_OK, FC_EINVAL)
+from common cimport fc_conv_geom, conv_geom, check_status, FC_EINVAL
 
 import numpy as np
 
@@ -60,33 +59,22 @@ cdef int check_array(cnp.ndarray a, str name, object dtype, Py_ssize_t size) exc
     return 0
 
 
-cdef fc_conv_geom igemm_geom(object g) except *:
-    """The C struct of a ConvGeometry for the igemm path.
-
-    Unlike common.conv_geom it accepts padding wider than the dilated kernel
-    (whole windows in the padding, as PyTorch allows); the igemm driver checks
-    every tap against the input, so only sizes are validated."""
-    cdef fc_conv_geom c
-    c.N, c.C, c.H, c.W = g.N, g.C, g.H, g.W
-    c.K, c.OH, c.OW = g.K, g.OH, g.OW
-    c.KH, c.KW, c.SH, c.SW, c.DH, c.DW = g.KH, g.KW, g.SH, g.SW, g.DH, g.DW
-    c.PT, c.PL, c.G = g.PT, g.PL, g.G
-    c.PB, c.PR = g.PB, g.PR
-    c.layout = layout_code(g.layout)
-    if (c.N < 0 or c.C < 1 or c.H < 1 or c.W < 1 or c.K < 1 or c.OH < 1 or c.OW < 1
-            or c.KH < 1 or c.KW < 1 or c.SH < 1 or c.SW < 1 or c.DH < 1 or c.DW < 1
-            or c.PT < 0 or c.PL < 0 or c.G < 1 or c.C % c.G or c.K % c.G):
-        raise ValueError(f"inconsistent convolution geometry {g!r}")
-    return c
+cdef bint windows_touch_input(const fc_conv_geom *g) noexcept nogil:
+    """Whether every output window has a tap inside the input: the specialised
+    paths (depthwise, smallc) need it; igemm takes wider padding (windows wholly
+    in the padding, as PyTorch allows)."""
+    return (g.PT <= (g.KH - 1) * g.DH and g.PB <= (g.KH - 1) * g.DH
+            and g.PL <= (g.KW - 1) * g.DW and g.PR <= (g.KW - 1) * g.DW)
 
 
+# except? -3: FC_EINVAL (-2) is a status the caller handles, not "raised"
 cdef int run(str path, object geom, cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray y,
-             bint relu, int isa, int nthreads) except -2:
+             bint relu, int isa, int nthreads) except? -3:
     """Call one C path; returns its status (FC_EINVAL means it declined)."""
-    cdef fc_conv_geom g = igemm_geom(geom)
+    cdef fc_conv_geom g = conv_geom(geom)
     cdef int which = PATHS[path]
-    if which != 0 and not fc_conv_geom_ok(&g):
-        return FC_EINVAL  # the specialised paths need every window to touch the input
+    if which != 0 and not windows_touch_input(&g):
+        return FC_EINVAL
     dtype = x.dtype
     if dtype != np.float32 and dtype != np.float64:
         raise TypeError(f"input must be float32 or float64, got {dtype}")
@@ -140,14 +128,14 @@ def conv2d_path(str path, geom, cnp.ndarray x, cnp.ndarray w, bias, cnp.ndarray 
 
 def depthwise_applicable(geom):
     """Whether the depthwise path takes this geometry (groups == C_in == C_out)."""
-    cdef fc_conv_geom g = igemm_geom(geom)
-    return bool(fc_conv_geom_ok(&g) and fc_dwconv2d_applicable(&g))
+    cdef fc_conv_geom g = conv_geom(geom)
+    return bool(windows_touch_input(&g) and fc_dwconv2d_applicable(&g))
 
 
 def smallc_applicable(geom):
     """Whether the small-channel path expects to beat igemm on this geometry."""
-    cdef fc_conv_geom g = igemm_geom(geom)
-    return bool(fc_conv_geom_ok(&g) and fc_smallc_conv2d_applicable(&g))
+    cdef fc_conv_geom g = conv_geom(geom)
+    return bool(windows_touch_input(&g) and fc_smallc_conv2d_applicable(&g))
 
 
 def igemm_run(str name, size_t mr, size_t nr, size_t kc, size_t ks, cnp.ndarray base,

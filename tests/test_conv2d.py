@@ -269,3 +269,22 @@ def test_extension_checks_buffers():
                      False, 0, 1)
     with pytest.raises(ValueError, match="nthreads"):
         _conv.conv2d(g, x, w, None, np.zeros((1, 6, 5, 5), np.float32), False, 0, 0)
+
+
+def test_named_path_that_declines_raises():
+    # smallc declines groups != 1 and padding wider than the kernel: the C status
+    # FC_EINVAL comes back as "declined" (not a SystemError), then a ValueError
+    from fastconv._shapes import conv2d_geometry
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((1, 4, 6, 6)).astype(np.float32)
+    w2 = rng.standard_normal((4, 2, 3, 3)).astype(np.float32)
+    w = rng.standard_normal((4, 4, 3, 3)).astype(np.float32)
+    for wi, kw in ((w2, dict(groups=2, padding=1)), (w, dict(padding=3))):
+        with pytest.raises(ValueError, match="smallc"):
+            fastconv.conv2d(x, wi, algorithm="smallc", **kw)
+        g = conv2d_geometry(x.shape, wi.shape, 1, kw["padding"], 1, kw.get("groups", 1), "NCHW")
+        y = np.zeros(g.output_shape, np.float32)
+        assert _conv.conv2d_path("smallc", g, x, wi, None, y, False, 0, 1) is False
+        # auto falls back to igemm, which takes the wide padding
+        assert_close(fastconv.conv2d(x, wi, **kw), reference.conv2d(x, wi, **kw), "conv2d",
+                     reduction=wi.shape[1] * 9)

@@ -25,16 +25,6 @@
 #define FC_CONV_PANEL_BYTES (256 * 1024)
 #endif
 
-/* fc_conv_geom_ok without its bound on the padding: windows lying wholly in
- * the padding are legal (PyTorch allows any padding) and every tap is checked
- * against the input here, so only the sizes matter. */
-static int FC_SFX(conv_geom_valid)(const fc_conv_geom *g) {
-    return g->N >= 0 && g->C >= 1 && g->H >= 1 && g->W >= 1 && g->K >= 1 && g->OH >= 1 &&
-           g->OW >= 1 && g->KH >= 1 && g->KW >= 1 && g->SH >= 1 && g->SW >= 1 && g->DH >= 1 &&
-           g->DW >= 1 && g->PT >= 0 && g->PL >= 0 && g->G >= 1 && g->C % g->G == 0 &&
-           g->K % g->G == 0 && (g->layout == FC_NCHW || g->layout == FC_NHWC);
-}
-
 typedef struct {
     int64_t MR, NR, KS, Cg, Kg, nkb, Kgp;
     int64_t kcb, ncb;    /* input-channel block size and count */
@@ -302,7 +292,7 @@ static int FC_SFX(conv_nchw_pixels)(const fc_conv_geom *g, const fc_kernel_info 
 
 static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
                              const FC_T *bias, FC_T *y, int relu, int isa, int nthreads) {
-    if (g == NULL || !FC_SFX(conv_geom_valid)(g) || nthreads < 1 || x == NULL || w == NULL ||
+    if (g == NULL || !fc_conv_geom_ok(g) || nthreads < 1 || x == NULL || w == NULL ||
         y == NULL)
         return FC_EINVAL;
     if (g->N == 0) return FC_OK;
