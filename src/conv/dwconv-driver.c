@@ -1,7 +1,8 @@
 /* Depthwise conv2d forward drivers: pack, split the work, call the
  * dwconv_nhwc / dwconv_nchw micro-kernels (src/kernels/dwconv-kernels.h).
  * One OpenMP region per call; the only allocations are the packed weights
- * (NHWC) or one scratch of padded rows per thread (NCHW). */
+ * (NHWC) or one scratch per thread (NCHW: mask tables, or padded rows for
+ * strides above 2). */
 #include "dwconv.h"
 #include "kernels/dwconv-kernels.h"
 #include "kernels/registry.h"
@@ -72,20 +73,20 @@ static int fc_dwconv2d(const fc_conv_geom *g, const void *x, const void *w, cons
     const fc_kernel_info *ki = fc_kernel_select("dwconv_nchw", dtype, isa);
     if (!ki) return FC_EINVAL;
     fc_dwconv_fn kern = (fc_dwconv_fn)ki->fn;
-    /* tasks: (image, channel, run of output rows); runs short enough for an
-       L2-sized scratch and numerous enough to feed every thread */
+    /* tasks: runs of output rows of one plane; whole planes (one kernel call
+       per thread over a range of them) unless there are too few planes to
+       feed every thread, or strides above 2 need an L2-sized row scratch */
     int64_t run = OH;
-    while (run > 1 && fc_dwconv_nchw_scratch(run, OW, KH, KW, g->SH, g->SW, g->DH, g->DW) *
-                              (int64_t)es > FC_DW_SCRATCH_BYTES)
-        run = fc_cdiv(run, 2);
+    if (g->SW > 2)
+        while (run > 1 && fc_dwconv_nchw_scratch(run, OW, KH, KW, g->SH, g->SW, g->DH, g->DW) *
+                                  (int64_t)es > FC_DW_SCRATCH_BYTES)
+            run = fc_cdiv(run, 2);
     while (run > 1 && N * C * fc_cdiv(OH, run) < 4 * (int64_t)nthreads) run = fc_cdiv(run, 2);
     const int64_t nruns = fc_cdiv(OH, run), total = N * C * nruns;
-    const int64_t sz = fc_dwconv_nchw_scratch(run, OW, KH, KW, g->SH, g->SW, g->DH, g->DW);
-    const size_t per = ((size_t)sz * es + 63) & ~(size_t)63;
+    const size_t per = (size_t)fc_dwconv_nchw_scratch_bytes(run, OW, KH, KW, g->SH, g->SW,
+                                                            g->DH, g->DW, (int64_t)es);
     char *scratch = fc_alloc(per * (size_t)nthreads);
     if (!scratch) return FC_ENOMEM;
-    const double zero = 0.0;
-    const float zerof = 0.0f;
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
@@ -94,20 +95,21 @@ static int fc_dwconv2d(const fc_conv_geom *g, const void *x, const void *w, cons
         int tid = FC_THREAD_ID();
         fc_split(total, FC_NUM_THREADS(), tid, &t0, &t1);
         fc_dwconv_nchw_args a;
+        a.x = x; a.w = w; a.bias = bias; a.y = y;
         a.scratch = scratch + per * (size_t)tid;
-        a.H = H; a.W = W; a.OW = OW; a.KH = KH; a.KW = KW;
+        a.C = C; a.H = H; a.W = W; a.OH = OH; a.OW = OW; a.KH = KH; a.KW = KW;
         a.SH = g->SH; a.SW = g->SW; a.DH = g->DH; a.DW = g->DW; a.PT = g->PT; a.PL = g->PL;
         a.flags = flags;
-        for (int64_t t = t0; t < t1; t++) {
-            int64_t p = t / nruns, ri = t % nruns, c = p % C;
-            a.oh0 = ri * run;
-            a.oh1 = fc_min64(OH, a.oh0 + run);
-            a.x = (const char *)x + (size_t)(p * H * W) * es;
-            a.w = (const char *)w + (size_t)(c * KH * KW) * es;
-            a.bias = bias ? (const void *)((const char *)bias + (size_t)c * es)
-                          : (dbl ? (const void *)&zero : (const void *)&zerof);
-            a.y = (char *)y + (size_t)((p * OH + a.oh0) * OW) * es;
+        if (nruns == 1) {
+            a.p0 = t0; a.p1 = t1; a.oh0 = 0; a.oh1 = OH;
             kern(&a);
+        } else {
+            for (int64_t t = t0; t < t1; t++) {
+                a.p0 = t / nruns; a.p1 = a.p0 + 1;
+                a.oh0 = (t % nruns) * run;
+                a.oh1 = fc_min64(OH, a.oh0 + run);
+                kern(&a);
+            }
         }
     }
     fc_free(scratch);

@@ -5,11 +5,14 @@
  *   padding are skipped (kernel rows clamped per row, kernel columns per border
  *   pixel), so no padded copy is made. The channel tail is masked.
  *
- * dwconv_nchw: a run of output rows of one channel plane, vectorised along W.
- *   The kernel first copies the input rows it needs into `scratch`, zero padded
- *   and split by column phase (col % SW), so that every tap of every stride
- *   reads contiguous vectors; then it filters with full vectors and a masked
- *   last vector per row.
+ * dwconv_nchw: output rows of a range of channel planes, vectorised along W,
+ *   reading the input in place with masked loads (taps in the padding are
+ *   masked-off lanes, so no padded copy). Stride 1 planes whose output is as
+ *   wide as the input and only a few vectors long go as one flat 1-D signal
+ *   (row stride W), vectors running across row ends, with a per-call table of
+ *   (vector, tap) masks: a 7x7 plane fills 4 vectors instead of 7 rows of one.
+ *   Stride 2 deinterleaves pairs of vectors; larger strides copy the rows they
+ *   need into `scratch`, zero padded and split by column phase (col % SW).
  */
 #ifndef FC_DWCONV_KERNELS_H
 #define FC_DWCONV_KERNELS_H
@@ -29,14 +32,15 @@ typedef struct {
 } fc_dwconv_nhwc_args;
 
 typedef struct {
-    const void *x;        /* input plane (H, W) of one channel */
-    const void *w;        /* its filter (KH, KW) */
-    const void *bias;     /* one value (never NULL) */
-    void *y;              /* output rows oh0 .. oh1-1, row i at y + i*OW */
-    void *scratch;        /* fc_dwconv_nchw_scratch() elements, 64-byte aligned */
-    int64_t H, W, OW;
+    const void *x;        /* input planes (N*C, H, W); plane p at x + p*H*W */
+    const void *w;        /* filters (C, KH, KW) */
+    const void *bias;     /* (C,) or NULL */
+    void *y;              /* output planes (N*C, OH, OW) */
+    void *scratch;        /* fc_dwconv_nchw_scratch_bytes() bytes, 64-byte aligned */
+    int64_t C, H, W, OH, OW;
     int64_t KH, KW, SH, SW, DH, DW, PT, PL;
-    int64_t oh0, oh1;     /* output rows to compute */
+    int64_t p0, p1;       /* planes to compute (n*C + c) */
+    int64_t oh0, oh1;     /* output rows to compute in each */
     uint32_t flags;       /* FC_FLAG_RELU */
 } fc_dwconv_nchw_args;
 
@@ -53,5 +57,20 @@ static inline int64_t fc_dwconv_nchw_scratch(int64_t rows, int64_t OW, int64_t K
                                              int64_t SH, int64_t SW, int64_t DH, int64_t DW) {
     int64_t in_rows = (rows - 1) * SH + (KH - 1) * DH + 1;
     return in_rows * SW * fc_dwconv_nchw_phase_stride(OW, KW, SW, DW);
+}
+/* Most (vector, tap) masks the flat NCHW mode tabulates, and the bytes of one
+ * mask at most (an AVX2 vector). */
+#define FC_DWN_FLAT_MASKS 1024
+#define FC_DWN_MASK_BYTES 32
+/* Scratch bytes per NCHW kernel call computing `rows` output rows: the mask
+ * tables (flat: (vector, tap); by rows: (vector, kw, half), at most 8 bytes a
+ * lane), or the phase-split rows of strides above 2. */
+static inline int64_t fc_dwconv_nchw_scratch_bytes(int64_t rows, int64_t OW, int64_t KH,
+                                                   int64_t KW, int64_t SH, int64_t SW,
+                                                   int64_t DH, int64_t DW, int64_t es) {
+    int64_t m = FC_DWN_FLAT_MASKS * FC_DWN_MASK_BYTES, r = KW * 2 * (8 * OW + 32);
+    if (r > m) m = r;
+    int64_t f = SW > 2 ? fc_dwconv_nchw_scratch(rows, OW, KH, KW, SH, SW, DH, DW) * es : 0;
+    return ((m > f ? m : f) + 63) & ~(int64_t)63;
 }
 #endif

@@ -1,6 +1,6 @@
 /* Template of the dwconv_nchw micro-kernel (contract in dwconv-kernels.h).
  * Include with FC_T, FC_SIMD (see dwconv-smallc-simd.h) and FC_NAME defined.
- * Register tile: one output row x FC_DWN_U vectors along W. */
+ * Register tile: up to FC_DWN_U vectors of output, one accumulator each. */
 #include "dwconv-kernels.h"
 #include "dwconv-smallc-simd.h"
 #include "dwconv-smallc-fill.h"
@@ -8,7 +8,81 @@
 #define FC_DWN_U 4
 #define FC_INLINE static inline __attribute__((always_inline))
 
-/* nv vectors of output row `yr` from column ow; the last one holds `last` values. */
+/* Lanes i of a span starting at column s that lie inside a row of W columns. */
+static inline uint32_t fc_dwn_bits(int64_t s, int64_t W) {
+    int64_t lo = s < 0 ? -s : 0, hi = W - s < FC_V ? W - s : FC_V;
+    if (hi <= lo) return 0u;
+    uint32_t upto = hi >= 32 ? ~0u : ((1u << hi) - 1u);
+    return upto & ~((1u << lo) - 1u);
+}
+
+FC_INLINE void fc_dwn_store(int nu, FC_T *y, fc_vec *acc, int64_t last, int relu) {
+#pragma GCC unroll 4
+    for (int u = 0; u < nu; u++) {
+        fc_vec v = relu ? v_relu(acc[u]) : acc[u];
+        if (u == nu - 1 && last != FC_V) v_storem(y + u * FC_V, v, m_first(last));
+        else v_store(y + u * FC_V, v);
+    }
+}
+
+/* Flat mode: vectors v0 .. v0+nu-1 of the plane read as one signal; tab holds
+ * the mask of every (vector, tap). */
+FC_INLINE void fc_dwn_flat(int nu, const FC_T *x, const FC_T *w, FC_T b, FC_T *y,
+                           const fc_mask *tab, const int64_t *toff, int64_t T, int64_t v0,
+                           int64_t last, int relu) {
+    fc_vec acc[FC_DWN_U];
+#pragma GCC unroll 4
+    for (int u = 0; u < nu; u++) acc[u] = v_set1(b);
+    const FC_T *xv = x + v0 * FC_V;
+    const fc_mask *tv = tab + v0 * T;
+    for (int64_t t = 0; t < T; t++) {
+        fc_vec wv = v_set1(w[t]);
+        const FC_T *xp = xv + toff[t];
+#pragma GCC unroll 4
+        for (int u = 0; u < nu; u++)
+            acc[u] = v_fma(v_loadm(xp + u * FC_V, tv[u * T + t]), wv, acc[u]);
+    }
+    fc_dwn_store(nu, y + v0 * FC_V, acc, last, relu);
+}
+
+/* Row mode: nu vectors of one output row from vector vi. xr: input row of the
+ * first valid kernel row, at the column of lane 0 of vector 0 for tap 0;
+ * cm: column masks [vector][kw][2] (the second one for stride 2's high half). */
+FC_INLINE void fc_dwn_row(int nu, int s2, const FC_T *xr, int64_t rstep, const FC_T *w,
+                          int64_t nkh, int64_t KW, int64_t DW, const fc_mask *cm, int64_t vi,
+                          FC_T b, FC_T *y, int64_t last, int relu) {
+    fc_vec acc[FC_DWN_U];
+#pragma GCC unroll 4
+    for (int u = 0; u < nu; u++) acc[u] = v_set1(b);
+    const FC_T *xv = xr + (s2 ? 2 : 1) * vi * FC_V;
+    const fc_mask *mv = cm + vi * KW * 2;
+    for (int64_t kh = 0; kh < nkh; kh++) {
+        const FC_T *xk = xv + kh * rstep;
+        const FC_T *wk = w + kh * KW;
+        for (int64_t kw = 0; kw < KW; kw++) {
+            fc_vec wv = v_set1(wk[kw]);
+            const FC_T *xp = xk + kw * DW;
+#pragma GCC unroll 4
+            for (int u = 0; u < nu; u++) {
+                const fc_mask *m = mv + (u * KW + kw) * 2;
+                fc_vec xin;
+                if (s2) {
+                    fc_vec e, o;
+                    v_deint2(v_loadm(xp + 2 * u * FC_V, m[0]),
+                             v_loadm(xp + 2 * u * FC_V + FC_V, m[1]), &e, &o);
+                    xin = e;
+                } else {
+                    xin = v_loadm(xp + u * FC_V, m[0]);
+                }
+                acc[u] = v_fma(xin, wv, acc[u]);
+            }
+        }
+    }
+    fc_dwn_store(nu, y + vi * FC_V, acc, last, relu);
+}
+
+/* Strides above 2: nv vectors of output row `yr` from column ow of the
+ * phase-split scratch rows; the last one holds `last` values. */
 FC_INLINE void fc_dwn_tile(int nv, const FC_T *xr, int64_t rs, const int64_t *off,
                            const FC_T *w, int64_t KH, int64_t KW, int64_t DH, FC_T b,
                            FC_T *yr, int64_t last, int relu) {
@@ -25,31 +99,22 @@ FC_INLINE void fc_dwn_tile(int nv, const FC_T *xr, int64_t rs, const int64_t *of
             for (int u = 0; u < nv; u++) acc[u] = v_fma(v_load(xp + u * FC_V), wv, acc[u]);
         }
     }
-#pragma GCC unroll 4
-    for (int u = 0; u < nv; u++) {
-        fc_vec v = relu ? v_relu(acc[u]) : acc[u];
-        if (u == nv - 1 && last != FC_V) v_storem(yr + u * FC_V, v, m_first(last));
-        else v_store(yr + u * FC_V, v);
-    }
+    fc_dwn_store(nv, yr, acc, last, relu);
 }
 
-void FC_NAME(const void *args) {
-    const fc_dwconv_nchw_args *a = (const fc_dwconv_nchw_args *)args;
+static void fc_dwn_scratch_plane(const fc_dwconv_nchw_args *a, const FC_T *x, const FC_T *w,
+                                 FC_T b, FC_T *y, int relu) {
     const int64_t KH = a->KH, KW = a->KW, SH = a->SH, SW = a->SW, DH = a->DH, DW = a->DW;
     const int64_t OW = a->OW, rows = a->oh1 - a->oh0;
     const int64_t ps = fc_dwconv_nchw_phase_stride(OW, KW, SW, DW), rs = SW * ps;
-    const int relu = (a->flags & FC_FLAG_RELU) != 0;
-    const FC_T *w = (const FC_T *)a->w;
-    const FC_T b = *(const FC_T *)a->bias;
     FC_T *buf = (FC_T *)a->scratch;
-    if (rows <= 0) return;
     int64_t in_rows = (rows - 1) * SH + (KH - 1) * DH + 1;
-    fc_fill_rows(buf, (const FC_T *)a->x, a->W, 1, a->H, a->W, a->PT, a->PL, a->oh0 * SH, in_rows, SW, ps);
+    fc_fill_rows(buf, x, a->W, 1, a->H, a->W, a->PT, a->PL, a->oh0 * SH, in_rows, SW, ps);
     int64_t off[KW];
     for (int64_t kw = 0; kw < KW; kw++) off[kw] = ((kw * DW) % SW) * ps + (kw * DW) / SW;
     for (int64_t i = 0; i < rows; i++) {
         const FC_T *xr = buf + i * SH * rs;
-        FC_T *yr = (FC_T *)a->y + i * OW;
+        FC_T *yr = y + i * OW;
         int64_t ow = 0;
         for (; ow + FC_DWN_U * FC_V <= OW; ow += FC_DWN_U * FC_V)
             fc_dwn_tile(FC_DWN_U, xr + ow, rs, off, w, KH, KW, DH, b, yr + ow, FC_V, relu);
@@ -63,5 +128,126 @@ void FC_NAME(const void *args) {
             default: fc_dwn_tile(4, xr + ow, rs, off, w, KH, KW, DH, b, yr + ow, last, relu); break;
             }
         }
+    }
+}
+
+/* Whether the flat mode takes this call: stride 1, output as wide as the
+ * input, whole planes, fewer vectors than row by row, a table that fits. */
+static inline int fc_dwn_flat_ok(const fc_dwconv_nchw_args *a) {
+    if (a->SH != 1 || a->SW != 1 || a->OW != a->W || a->oh0 != 0 || a->oh1 != a->OH) return 0;
+    int64_t nvec = fc_cdiv(a->OH * a->OW, FC_V);
+    return nvec < fc_cdiv(a->OW, FC_V) * a->OH &&
+           nvec * a->KH * a->KW * (int64_t)sizeof(fc_mask) <=
+               FC_DWN_FLAT_MASKS * FC_DWN_MASK_BYTES;
+}
+
+static void fc_dwn_flat_planes(const fc_dwconv_nchw_args *a, int relu) {
+    const int64_t H = a->H, W = a->W, KH = a->KH, KW = a->KW, T = KH * KW;
+    const int64_t P = a->OH * a->OW, nvec = fc_cdiv(P, FC_V), last = P - (nvec - 1) * FC_V;
+    fc_mask *tab = (fc_mask *)a->scratch;
+    int64_t toff[T];
+    for (int64_t kh = 0; kh < KH; kh++)
+        for (int64_t kw = 0; kw < KW; kw++)
+            toff[kh * KW + kw] = (kh * a->DH - a->PT) * W + kw * a->DW - a->PL;
+    /* lane bits of each kernel row / column, per vector, then their products */
+    uint32_t rb[KH], cb[KW];
+    for (int64_t v = 0; v < nvec; v++) {
+        for (int64_t kh = 0; kh < KH; kh++) rb[kh] = 0;
+        for (int64_t kw = 0; kw < KW; kw++) cb[kw] = 0;
+        int64_t q = v * FC_V, oh = q / W, ow = q % W;
+        for (int64_t j = 0; j < FC_V && q + j < P; j++) {
+            for (int64_t kh = 0; kh < KH; kh++) {
+                int64_t ih = oh - a->PT + kh * a->DH;
+                if (ih >= 0 && ih < H) rb[kh] |= 1u << j;
+            }
+            for (int64_t kw = 0; kw < KW; kw++) {
+                int64_t iw = ow - a->PL + kw * a->DW;
+                if (iw >= 0 && iw < W) cb[kw] |= 1u << j;
+            }
+            if (++ow == W) { ow = 0; oh++; }
+        }
+        for (int64_t kh = 0; kh < KH; kh++)
+            for (int64_t kw = 0; kw < KW; kw++) tab[v * T + kh * KW + kw] = m_bits(rb[kh] & cb[kw]);
+    }
+    for (int64_t p = a->p0; p < a->p1; p++) {
+        const int64_t c = p % a->C;
+        const FC_T *x = (const FC_T *)a->x + p * H * W;
+        const FC_T *w = (const FC_T *)a->w + c * T;
+        const FC_T b = a->bias ? ((const FC_T *)a->bias)[c] : (FC_T)0;
+        FC_T *y = (FC_T *)a->y + p * P;
+        int64_t v = 0;
+        for (; v + FC_DWN_U < nvec; v += FC_DWN_U)
+            fc_dwn_flat(FC_DWN_U, x, w, b, y, tab, toff, T, v, FC_V, relu);
+        switch (nvec - v) {
+        case 1: fc_dwn_flat(1, x, w, b, y, tab, toff, T, v, last, relu); break;
+        case 2: fc_dwn_flat(2, x, w, b, y, tab, toff, T, v, last, relu); break;
+        case 3: fc_dwn_flat(3, x, w, b, y, tab, toff, T, v, last, relu); break;
+        default: fc_dwn_flat(4, x, w, b, y, tab, toff, T, v, last, relu); break;
+        }
+    }
+}
+
+FC_INLINE void fc_dwn_row_all(int s2, const fc_dwconv_nchw_args *a, const FC_T *xr,
+                              const FC_T *w, int64_t nkh, const fc_mask *cm, FC_T b, FC_T *y,
+                              int relu) {
+    const int64_t KW = a->KW, DW = a->DW, rstep = a->DH * a->W;
+    const int64_t nvr = fc_cdiv(a->OW, FC_V), last = a->OW - (nvr - 1) * FC_V;
+    int64_t vi = 0;
+    for (; vi + FC_DWN_U < nvr; vi += FC_DWN_U)
+        fc_dwn_row(FC_DWN_U, s2, xr, rstep, w, nkh, KW, DW, cm, vi, b, y, FC_V, relu);
+    switch (nvr - vi) {
+    case 1: fc_dwn_row(1, s2, xr, rstep, w, nkh, KW, DW, cm, vi, b, y, last, relu); break;
+    case 2: fc_dwn_row(2, s2, xr, rstep, w, nkh, KW, DW, cm, vi, b, y, last, relu); break;
+    case 3: fc_dwn_row(3, s2, xr, rstep, w, nkh, KW, DW, cm, vi, b, y, last, relu); break;
+    default: fc_dwn_row(4, s2, xr, rstep, w, nkh, KW, DW, cm, vi, b, y, last, relu); break;
+    }
+}
+
+static void fc_dwn_row_planes(const fc_dwconv_nchw_args *a, int relu) {
+    const int64_t H = a->H, W = a->W, KH = a->KH, KW = a->KW, SW = a->SW, DH = a->DH;
+    const int64_t OW = a->OW, nvr = fc_cdiv(OW, FC_V);
+    const int s2 = SW == 2;
+    fc_mask *cm = (fc_mask *)a->scratch;
+    for (int64_t v = 0; v < nvr; v++)
+        for (int64_t kw = 0; kw < KW; kw++) {
+            int64_t s = v * FC_V * SW - a->PL + kw * a->DW;
+            cm[(v * KW + kw) * 2] = m_bits(fc_dwn_bits(s, W));
+            cm[(v * KW + kw) * 2 + 1] = m_bits(fc_dwn_bits(s + FC_V, W));
+        }
+    for (int64_t p = a->p0; p < a->p1; p++) {
+        const int64_t c = p % a->C;
+        const FC_T *x = (const FC_T *)a->x + p * H * W;
+        const FC_T *w = (const FC_T *)a->w + c * KH * KW;
+        const FC_T b = a->bias ? ((const FC_T *)a->bias)[c] : (FC_T)0;
+        for (int64_t oh = a->oh0; oh < a->oh1; oh++) {
+            FC_T *y = (FC_T *)a->y + (p * a->OH + oh) * OW;
+            const int64_t ih0 = oh * a->SH - a->PT;
+            /* kernel rows inside the input: 0 <= ih0 + kh*DH < H */
+            int64_t kh0 = ih0 < 0 ? fc_cdiv(-ih0, DH) : 0;
+            int64_t kh1 = fc_min64(KH, fc_fdiv(H - 1 - ih0, DH) + 1);
+            if (kh1 < kh0) kh1 = kh0;
+            /* a column offset, not a pointer: the row may start in the padding */
+            const FC_T *xr = x + ((ih0 + kh0 * DH) * W - a->PL);
+            if (s2) fc_dwn_row_all(1, a, xr, w + kh0 * KW, kh1 - kh0, cm, b, y, relu);
+            else fc_dwn_row_all(0, a, xr, w + kh0 * KW, kh1 - kh0, cm, b, y, relu);
+        }
+    }
+}
+
+void FC_NAME(const void *args) {
+    const fc_dwconv_nchw_args *a = (const fc_dwconv_nchw_args *)args;
+    const int relu = (a->flags & FC_FLAG_RELU) != 0;
+    if (a->oh1 <= a->oh0 || a->p1 <= a->p0) return;
+    if (a->SW <= 2) {
+        if (fc_dwn_flat_ok(a)) fc_dwn_flat_planes(a, relu);
+        else fc_dwn_row_planes(a, relu);
+        return;
+    }
+    for (int64_t p = a->p0; p < a->p1; p++) {
+        const int64_t c = p % a->C;
+        const FC_T b = a->bias ? ((const FC_T *)a->bias)[c] : (FC_T)0;
+        fc_dwn_scratch_plane(a, (const FC_T *)a->x + p * a->H * a->W,
+                             (const FC_T *)a->w + c * a->KH * a->KW, b,
+                             (FC_T *)a->y + (p * a->OH + a->oh0) * a->OW, relu);
     }
 }

@@ -6,7 +6,8 @@
  * an ISA-specific function. Provides:
  *   FC_V lanes; fc_vec; fc_mask (first n lanes);
  *   v_zero, v_set1, v_load (unaligned), v_store, v_fma(a,b,c)=a*b+c,
- *   v_relu (max with 0, NaN kept), m_first(n), v_loadm, v_storem,
+ *   v_relu (max with 0, NaN kept), m_first(n), m_bits(lane bits), v_loadm, v_storem
+ *   (masked-off lanes are never touched: they may point outside the array),
  *   v_deint2(a, b, &even, &odd): the even and odd lanes of the 2V values a|b. */
 #include <stdint.h>
 
@@ -23,6 +24,7 @@ static inline void v_store(double *p, fc_vec v) { _mm512_storeu_pd(p, v); }
 static inline fc_vec v_fma(fc_vec a, fc_vec b, fc_vec c) { return _mm512_fmadd_pd(a, b, c); }
 static inline fc_vec v_relu(fc_vec v) { return _mm512_max_pd(_mm512_setzero_pd(), v); }
 static inline fc_mask m_first(int64_t n) { return (fc_mask)((1u << (n > 8 ? 8 : n)) - 1u); }
+static inline fc_mask m_bits(uint32_t b) { return (fc_mask)b; }
 static inline fc_vec v_loadm(const double *p, fc_mask m) { return _mm512_maskz_loadu_pd(m, p); }
 static inline void v_storem(double *p, fc_vec v, fc_mask m) { _mm512_mask_storeu_pd(p, m, v); }
 static inline void v_deint2(fc_vec a, fc_vec b, fc_vec *e, fc_vec *o) {
@@ -40,6 +42,7 @@ static inline void v_store(float *p, fc_vec v) { _mm512_storeu_ps(p, v); }
 static inline fc_vec v_fma(fc_vec a, fc_vec b, fc_vec c) { return _mm512_fmadd_ps(a, b, c); }
 static inline fc_vec v_relu(fc_vec v) { return _mm512_max_ps(_mm512_setzero_ps(), v); }
 static inline fc_mask m_first(int64_t n) { return (fc_mask)((1u << (n > 16 ? 16 : n)) - 1u); }
+static inline fc_mask m_bits(uint32_t b) { return (fc_mask)b; }
 static inline fc_vec v_loadm(const float *p, fc_mask m) { return _mm512_maskz_loadu_ps(m, p); }
 static inline void v_storem(float *p, fc_vec v, fc_mask m) { _mm512_mask_storeu_ps(p, m, v); }
 static inline void v_deint2(fc_vec a, fc_vec b, fc_vec *e, fc_vec *o) {
@@ -65,6 +68,10 @@ static inline fc_vec v_relu(fc_vec v) { return _mm256_max_pd(_mm256_setzero_pd()
 static inline fc_mask m_first(int64_t n) {
     return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
 }
+static inline fc_mask m_bits(uint32_t b) {
+    const __m256i bit = _mm256_setr_epi64x(1, 2, 4, 8);
+    return _mm256_cmpeq_epi64(_mm256_and_si256(_mm256_set1_epi64x(b), bit), bit);
+}
 static inline fc_vec v_loadm(const double *p, fc_mask m) { return _mm256_maskload_pd(p, m); }
 static inline void v_storem(double *p, fc_vec v, fc_mask m) { _mm256_maskstore_pd(p, m, v); }
 static inline void v_deint2(fc_vec a, fc_vec b, fc_vec *e, fc_vec *o) {
@@ -85,6 +92,10 @@ static inline fc_mask m_first(int64_t n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n > 8 ? 8 : n)),
                               _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
+static inline fc_mask m_bits(uint32_t b) {
+    const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)b), bit), bit);
+}
 static inline fc_vec v_loadm(const float *p, fc_mask m) { return _mm256_maskload_ps(p, m); }
 static inline void v_storem(float *p, fc_vec v, fc_mask m) { _mm256_maskstore_ps(p, m, v); }
 static inline void v_deint2(fc_vec a, fc_vec b, fc_vec *e, fc_vec *o) {
@@ -104,6 +115,7 @@ static inline void v_store(FC_T *p, fc_vec v) { *p = v; }
 static inline fc_vec v_fma(fc_vec a, fc_vec b, fc_vec c) { return a * b + c; }
 static inline fc_vec v_relu(fc_vec v) { return (v > 0 || v != v) ? v : (FC_T)0; }
 static inline fc_mask m_first(int64_t n) { return n > 0; }
+static inline fc_mask m_bits(uint32_t b) { return (int)(b & 1u); }
 static inline fc_vec v_loadm(const FC_T *p, fc_mask m) { return m ? *p : (FC_T)0; }
 static inline void v_storem(FC_T *p, fc_vec v, fc_mask m) { if (m) *p = v; }
 static inline void v_deint2(fc_vec a, fc_vec b, fc_vec *e, fc_vec *o) { (void)b; *e = a; *o = b; }
