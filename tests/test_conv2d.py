@@ -40,6 +40,9 @@ CASES = [
     (2, 6, 21, 21, 14, 1, 1, 1, 1, 1, 2),            # padded 1x1, groups, K tail
     (1, 16, 32, 33, 70, 1, 1, 2, ((1, 0), (0, 2)), 1, 1),  # stride 2, asymmetric
     (1, 20, 16, 16, 13, 1, 1, 1, 0, 1, 1),           # 256 pixels, 13 = 2*6 + 1 channels
+    # weight-heavy, few pixels (both layouts): the pixel-major path, weights unpacked
+    (1, 24, 5, 6, 140, 3, 3, 1, 1, 1, 2),            # groups, K tail, 30 pixels
+    (1, 70, 4, 4, 64, 2, 3, (1, 2), ((1, 0), (2, 1)), (2, 1), 1),  # strided, dilated
 ]
 
 

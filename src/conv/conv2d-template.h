@@ -21,6 +21,11 @@
  * geometry and the kernel. */
 
 /* Target size of the weight panels one band sweeps, in bytes (L2 is 1 MiB). */
+/* Pixel-major path for weight-heavy layers while N x (pixels rounded up to
+ * tiles) is at most this (see conv_pixels_ok). */
+#ifndef FC_CONV_PIXELS_MAX
+#define FC_CONV_PIXELS_MAX 64
+#endif
 #ifndef FC_CONV_PANEL_BYTES
 #define FC_CONV_PANEL_BYTES (256 * 1024)
 #endif
@@ -151,60 +156,175 @@ static void FC_SFX(conv_gather_rows)(const FC_T *xc, int64_t HW, int64_t rowlen,
         FC_SFX(conv_transpose)(xc + i0, HW, xs + i0 * kc, kc, kc, fc_min64(64, rowlen - i0));
 }
 
-/* NCHW 1x1 as the GEMM y[k][p] = sum_c w[k][c] * x[c][p'], pixels along the
- * kernel's vector (NR) axis: the igemm rows are output channels (pointers
- * straight into the OIHW weight rows), the packed operand is the [kc][NR]
- * panel of one tile of NR output pixels (runs of contiguous input copied, the
- * padding zero-filled, strided pixels gathered), and the output rows are
- * written in place: neither the input nor the output is transposed. Bias: the
- * tile is pre-filled and every channel block accumulates. Taken where the
- * pixel count is close to a multiple of NR (the last tile is computed in
- * full). For 3x3 kernels the KH*KW-fold panel copy measured 1.2-1.6x slower
- * than the band transposition of the general path, so only 1x1 comes here. */
-static int FC_SFX(conv_nchw_pixels_ok)(const fc_conv_geom *g, int64_t NR) {
-    const int64_t P = g->OH * g->OW;
-    return g->layout == FC_NCHW && g->KH == 1 && g->KW == 1 && P >= NR && fc_cdiv(P, NR) * NR * 10 <= P * 11 &&
-           g->K / g->G >= 16;
+/* Per tap t of the tile [p0, p0 + np): st[t*NR + j] = input pixel (ih*W + iw)
+ * of output pixel p0 + j, or -1 in the padding; runs of consecutive pixels as
+ * [start, length] pairs in runs[t*NR*2 ...], their count in nrun[t]. */
+static void FC_SFX(conv_pixel_offsets)(const fc_conv_geom *g, int64_t p0, int64_t np,
+                                       int64_t NR, int64_t *src, int64_t *runs, int64_t *nrun) {
+    const int64_t KS = g->KH * g->KW, H = g->H, W = g->W, OW = g->OW;
+    for (int64_t t = 0; t < KS; t++) {
+        const int64_t kh = t / g->KW, kw = t % g->KW;
+        int64_t *st = src + t * NR, *rt = runs + t * NR * 2, cnt = 0;
+        int64_t oh = p0 / OW, ow = p0 % OW;  /* stepped, not divided, per pixel */
+        for (int64_t j = 0; j < np; j++, ow = ow + 1 < OW ? ow + 1 : (oh++, 0)) {
+            const int64_t ih = oh * g->SH - g->PT + kh * g->DH;
+            const int64_t iw = ow * g->SW - g->PL + kw * g->DW;
+            st[j] = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? ih * W + iw : -1;
+            if (cnt > 0 && st[j] >= 0 && st[j - 1] >= 0 && st[j] == st[j - 1] + 1)
+                rt[2 * cnt - 1]++;
+            else {
+                rt[2 * cnt] = j;
+                rt[2 * cnt + 1] = 1;
+                cnt++;
+            }
+        }
+        nrun[t] = cnt;
+    }
 }
 
-static int FC_SFX(conv_nchw_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
-                                    const FC_T *x, const FC_T *w, const FC_T *bias, FC_T *y,
-                                    int relu, int nthreads) {
+/* d[c][t][NR] = input channel c0 + c of image n at the tap-t pixels of the tile
+ * (offsets from conv_pixel_offsets), zero in the padding and past np. */
+static void FC_SFX(conv_pixel_panel)(const fc_conv_geom *g, const FC_T *x, int64_t n,
+                                     int64_t c0, int64_t kc, int64_t np, int64_t NR,
+                                     const int64_t *src, const int64_t *runs,
+                                     const int64_t *nrun, FC_T *d) {
+    const int64_t KS = g->KH * g->KW, HW = g->H * g->W, C = g->C;
+    if (np < NR)
+        for (int64_t r = 0; r < kc * KS; r++)
+            memset(d + r * NR + np, 0, (size_t)(NR - np) * sizeof(FC_T));
+    if (g->layout == FC_NHWC) {
+        /* pixel-major input: each pixel's kc channels scattered down a column */
+        const FC_T *xn = x + n * HW * C + c0;
+        for (int64_t t = 0; t < KS; t++) {
+            const int64_t *st = src + t * NR;
+            for (int64_t j = 0; j < np; j++) {
+                FC_T *dj = d + t * NR + j;
+                if (st[j] < 0) {
+                    for (int64_t c = 0; c < kc; c++) dj[c * KS * NR] = 0;
+                } else {
+                    const FC_T *s = xn + st[j] * C;
+                    for (int64_t c = 0; c < kc; c++) dj[c * KS * NR] = s[c];
+                }
+            }
+        }
+        return;
+    }
+    const FC_T *xc = x + (n * C + c0) * HW;
+    for (int64_t t = 0; t < KS; t++) {
+        const int64_t *st = src + t * NR, *rt = runs + t * NR * 2;
+        const int gather = nrun[t] * 4 > np;  /* short runs: element by element */
+        for (int64_t c = 0; c < kc; c++) {
+            FC_T *dc = d + (c * KS + t) * NR;
+            const FC_T *sp = xc + c * HW;
+            if (gather) {
+                for (int64_t j = 0; j < np; j++) dc[j] = st[j] >= 0 ? sp[st[j]] : 0;
+            } else {
+                for (int64_t q = 0; q < nrun[t]; q++) {
+                    const int64_t j = rt[2 * q], len = rt[2 * q + 1];
+                    FC_T *dj = dc + j;
+                    if (st[j] < 0) {
+                        for (int64_t e = 0; e < len; e++) dj[e] = 0;
+                    } else {
+                        const FC_T *sj = sp + st[j];
+                        for (int64_t e = 0; e < len; e++) dj[e] = sj[e];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Pixel-major GEMM: y[k][p] = sum_{c,t} w[k][c][t] * x_t[c][p], pixels along
+ * the kernel's vector (NR) axis. The igemm rows are output channels: pointers
+ * straight into the OIHW weight rows, whose (c, t) order is the reduction
+ * order (ks = 1, kc = channels x taps), so the weights are never packed. The
+ * packed operand is the [c][t][NR] im2col panel of one tile of NR output
+ * pixels (runs of contiguous input copied, padding zero-filled, strided pixels
+ * gathered). NCHW output rows are written in place; NHWC goes through a
+ * per-thread [k][NR] buffer transposed into y. Bias: the tile is pre-filled
+ * and every channel block accumulates.
+ * Taken (1) for NCHW 1x1 with a pixel count close to a multiple of NR (the
+ * last tile is computed in full; no transposition of input or output), and
+ * (2) for weight-heavy, pixel-poor layers, where packing the weights costs as
+ * much as the arithmetic. In (2) the panels of all tiles fit a small shared
+ * buffer, built once in a first loop, so the output channels can be split
+ * finely over the threads without each rebuilding them. */
+static int FC_SFX(conv_pixels_ok)(const fc_conv_geom *g, int64_t NR) {
+    const int64_t P = g->OH * g->OW, Cg = g->C / g->G, Kg = g->K / g->G;
+    const int64_t KS = g->KH * g->KW, Pp = fc_cdiv(P, NR) * NR;
+    if (Kg < 16) return 0;
+    if (g->layout == FC_NCHW && KS == 1 && P >= NR && Pp * 10 <= P * 11) return 1;
+    /* packing reads and writes each weight once, a tile's arithmetic uses it
+     * NR times: worth skipping while there are few tiles per weight */
+    return Cg * KS >= 64 && Kg >= 64 && g->N * Pp <= FC_CONV_PIXELS_MAX;
+}
+
+static int FC_SFX(conv_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
+                               const FC_T *x, const FC_T *w, const FC_T *bias, FC_T *y,
+                               int relu, int nthreads) {
     const FC_IGEMM_FN kern = (FC_IGEMM_FN)ki->fn;
     const int64_t MR = ki->mr, NR = ki->nr, KS = g->KH * g->KW;
-    const int64_t G = g->G, Cg = g->C / G, Kg = g->K / G, C = g->C, K = g->K;
-    const int64_t H = g->H, W = g->W, OW = g->OW, P = g->OH * g->OW;
+    const int64_t G = g->G, Cg = g->C / G, Kg = g->K / G, K = g->K, P = g->OH * g->OW;
+    const int nhwc = g->layout == FC_NHWC;
     const int64_t per_ch = KS * NR * (int64_t)sizeof(FC_T);
     const int64_t kcb0 = fc_min64(Cg, fc_max64(8, FC_CONV_PANEL_BYTES / per_ch));
     const int64_t ncb = fc_cdiv(Cg, kcb0), kcb = fc_cdiv(Cg, ncb);
     const int64_t ntile = fc_cdiv(P, NR);
-    /* split output channels too when the pixel tiles alone leave threads idle */
+    const int64_t tpanel = Cg * KS * NR;  /* one tile's panels, all channel blocks */
+    /* shared panels when all of them stay small (a few MiB) */
+    const int64_t nshared = g->N * G * ntile;
+    const int shared = nshared * tpanel * (int64_t)sizeof(FC_T) <= ((int64_t)4 << 20);
+    /* split output channels too when the pixel tiles alone leave threads idle;
+     * without shared panels each split rebuilds them, so split less */
+    const int64_t want = shared ? 4 * (int64_t)nthreads : 2 * (int64_t)nthreads;
     int64_t nks = 1;
-    while (nks * MR < Kg && G * g->N * ntile * nks < 8 * (int64_t)nthreads) nks *= 2;
+    while (nks * MR < Kg && G * g->N * ntile * nks < want) nks *= 2;
     const int64_t kchunk = fc_cdiv(fc_cdiv(Kg, nks), MR) * MR;
     nks = fc_cdiv(Kg, kchunk);
     const int64_t items = g->N * G * ntile * nks;
-    const FC_T *wrows = w;  /* 1x1: the OIHW rows are [K][C/G] */
+    FC_T *spanels = shared ? fc_alloc((size_t)(nshared * tpanel) * sizeof(FC_T)) : NULL;
+    if (shared && spanels == NULL) return FC_ENOMEM;
     int failed = 0;
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
-        FC_T *panel = fc_alloc((size_t)(KS * kcb * NR) * sizeof(FC_T));
-        const FC_T **ind = fc_alloc((size_t)(KS * MR) * sizeof(FC_T *));
+        FC_T *panel = shared ? NULL : fc_alloc((size_t)(KS * kcb * NR) * sizeof(FC_T));
+        FC_T *obuf = nhwc ? fc_alloc((size_t)(kchunk * NR) * sizeof(FC_T)) : NULL;
+        const FC_T **ind = fc_alloc((size_t)MR * sizeof(FC_T *));
         int64_t *src = fc_alloc((size_t)(KS * NR) * sizeof(int64_t));
         /* runs of each tap: [start pixel, length] pairs, count per tap */
         int64_t *runs = fc_alloc((size_t)(KS * NR * 2) * sizeof(int64_t));
         int64_t *nrun = fc_alloc((size_t)KS * sizeof(int64_t));
-        const int ok = panel != NULL && ind != NULL && src != NULL && runs != NULL &&
-                       nrun != NULL;
+        const int ok = (shared || panel != NULL) && (!nhwc || obuf != NULL) && ind != NULL &&
+                       src != NULL && runs != NULL && nrun != NULL;
         if (!ok) {
 #if FC_HAVE_OPENMP
 #pragma omp atomic write
 #endif
             failed = 1;
-        } else {
-            memset(panel, 0, (size_t)(KS * kcb * NR) * sizeof(FC_T));
+        }
+        /* the panels of tile tl of image n, group gi, channel block cb into d:
+         * [c][t][NR], columns past np zero */
+#define FC_PIX_BUILD(d_, n_, gi_, tl_, cb_)                                                   \
+    do {                                                                                      \
+        const int64_t p0_ = (tl_) * NR, np_ = fc_min64(NR, P - p0_);                          \
+        const int64_t c0_ = (cb_) * kcb, kc_ = fc_min64(kcb, Cg - c0_);                       \
+        FC_SFX(conv_pixel_offsets)(g, p0_, np_, NR, src, runs, nrun);                         \
+        FC_SFX(conv_pixel_panel)(g, x, (n_), (gi_) * Cg + c0_, kc_, np_, NR, src, runs, nrun, \
+                                 (d_));                                                       \
+    } while (0)
+        if (shared) {
+#if FC_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+            for (int64_t it = 0; it < nshared * ncb; it++) {
+                if (!ok) continue;
+                const int64_t cb = it % ncb, q = it / ncb;
+                const int64_t tl = q % ntile, gi = (q / ntile) % G, n = q / (ntile * G);
+                FC_PIX_BUILD(spanels + q * tpanel + cb * kcb * KS * NR, n, gi, tl, cb);
+            }
+            /* implicit barrier: every panel built */
         }
 #if FC_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 1)
@@ -218,75 +338,52 @@ static int FC_SFX(conv_nchw_pixels)(const fc_conv_geom *g, const fc_kernel_info 
             const int64_t n = r / G;
             const int64_t p0 = tl * NR, np = fc_min64(NR, P - p0);
             const int64_t k0 = ks * kchunk, k1 = fc_min64(Kg, k0 + kchunk);
-            /* per tap: input offset of each pixel in a channel plane (-1: padding),
-             * and the runs of consecutive offsets */
-            for (int64_t t = 0; t < KS; t++) {
-                const int64_t kh = t / g->KW, kw = t % g->KW;
-                int64_t *st = src + t * NR, *rt = runs + t * NR * 2, cnt = 0;
-                int64_t oh = p0 / OW, ow = p0 % OW;  /* stepped, not divided, per pixel */
-                for (int64_t j = 0; j < np; j++, ow = ow + 1 < OW ? ow + 1 : (oh++, 0)) {
-                    const int64_t ih = oh * g->SH - g->PT + kh * g->DH;
-                    const int64_t iw = ow * g->SW - g->PL + kw * g->DW;
-                    st[j] = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? ih * W + iw : -1;
-                    if (cnt > 0 && st[j] >= 0 && st[j - 1] >= 0 && st[j] == st[j - 1] + 1)
-                        rt[2 * cnt - 1]++;
-                    else {
-                        rt[2 * cnt] = j;
-                        rt[2 * cnt + 1] = 1;
-                        cnt++;
-                    }
-                }
-                nrun[t] = cnt;
+            FC_T *yt;
+            int64_t ys;
+            if (nhwc) {
+                yt = obuf - k0 * NR;
+                ys = NR;
+            } else {
+                yt = y + (n * K + gi * Kg) * P + p0;
+                ys = P;
             }
             for (int64_t k = k0; k < k1; k++) {
-                FC_T *yk = y + (n * K + gi * Kg + k) * P + p0;
+                FC_T *yk = yt + k * ys;
                 const FC_T b = bias != NULL ? bias[gi * Kg + k] : (FC_T)0;
                 for (int64_t j = 0; j < np; j++) yk[j] = b;
             }
             for (int64_t cb = 0; cb < ncb; cb++) {
                 const int64_t c0 = cb * kcb, kc = fc_min64(kcb, Cg - c0);
-                const FC_T *xc = x + (n * C + gi * Cg + c0) * H * W;
-                for (int64_t t = 0; t < KS; t++) {
-                    const int64_t *st = src + t * NR, *rt = runs + t * NR * 2;
-                    const int gather = nrun[t] * 4 > np;  /* short runs: element by element */
-                    for (int64_t c = 0; c < kc; c++) {
-                        FC_T *d = panel + (t * kc + c) * NR;
-                        const FC_T *sp = xc + c * H * W;
-                        if (gather) {
-                            for (int64_t j = 0; j < np; j++) d[j] = st[j] >= 0 ? sp[st[j]] : 0;
-                        } else {
-                            for (int64_t q = 0; q < nrun[t]; q++) {
-                                const int64_t j = rt[2 * q], len = rt[2 * q + 1];
-                                FC_T *dj = d + j;
-                                if (st[j] < 0) {
-                                    for (int64_t e = 0; e < len; e++) dj[e] = 0;
-                                } else {
-                                    const FC_T *sj = sp + st[j];
-                                    for (int64_t e = 0; e < len; e++) dj[e] = sj[e];
-                                }
-                            }
-                        }
-                    }
+                const FC_T *pan;
+                if (shared) {
+                    pan = spanels + ((n * G + gi) * ntile + tl) * tpanel + c0 * KS * NR;
+                } else {
+                    FC_PIX_BUILD(panel, n, gi, tl, cb);
+                    pan = panel;
                 }
                 const uint32_t flags = FC_FLAG_ACCUMULATE |
                                        ((relu && cb == ncb - 1) ? FC_FLAG_RELU : 0u);
                 for (int64_t k = k0; k < k1; k += MR) {
                     const int64_t mr = fc_min64(MR, k1 - k);
-                    for (int64_t t = 0; t < KS; t++)
-                        for (int64_t m = 0; m < MR; m++)
-                            ind[t * MR + m] =
-                                wrows + ((gi * Kg + k + (m < mr ? m : 0)) * KS + t) * Cg + c0;
-                    kern((size_t)mr, (size_t)np, (size_t)kc, (size_t)KS, ind, panel, panel,
-                         y + (n * K + gi * Kg + k) * P + p0, (size_t)P, flags);
+                    for (int64_t m = 0; m < MR; m++)
+                        ind[m] = w + ((gi * Kg + k + (m < mr ? m : 0)) * Cg + c0) * KS;
+                    kern((size_t)mr, (size_t)np, (size_t)(kc * KS), 1, ind, pan, pan,
+                         yt + k * ys, (size_t)ys, flags);
                 }
             }
+            if (nhwc)
+                FC_SFX(conv_transpose)(obuf, NR, y + (n * P + p0) * K + gi * Kg + k0, K,
+                                       k1 - k0, np);
         }
+#undef FC_PIX_BUILD
         fc_free(panel);
+        fc_free(obuf);
         fc_free(ind);
         fc_free(src);
         fc_free(runs);
         fc_free(nrun);
     }
+    fc_free(spanels);
     return failed ? FC_ENOMEM : FC_OK;
 }
 
@@ -298,8 +395,8 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
     if (g->N == 0) return FC_OK;
     const fc_kernel_info *ki = fc_kernel_select("igemm", FC_DT, isa);
     if (ki == NULL || ki->mr < 1 || ki->nr < 1) return FC_EINVAL;
-    if (FC_SFX(conv_nchw_pixels_ok)(g, ki->nr))
-        return FC_SFX(conv_nchw_pixels)(g, ki, x, w, bias, y, relu, nthreads);
+    if (FC_SFX(conv_pixels_ok)(g, ki->nr))
+        return FC_SFX(conv_pixels)(g, ki, x, w, bias, y, relu, nthreads);
     const FC_IGEMM_FN kern = (FC_IGEMM_FN)ki->fn;
     FC_SFX(fc_conv_plan) pl;
     FC_SFX(conv_plan)(g, ki->mr, ki->nr, nthreads, &pl);
