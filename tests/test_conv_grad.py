@@ -25,6 +25,11 @@ CASES = [
     (1, 3, 5, 13, 11, (7, 7), 2, 3, 1, 1),                # stem-like 7x7/2
     (1, 9, 130, 5, 6, (3, 3), 1, 1, 1, 1),                # K > panel: K-chunked grad input
     (1, 20, 12, 6, 5, (2, 3), (1, 2), ((0, 2), (1, 0)), (2, 1), 4),
+    # C/G <= 7 takes the planar grad-input path; these keep igemm's covered too
+    (2, 24, 10, 9, 8, (3, 2), 2, ((1, 0), (2, 1)), 1, 2),  # igemm: C/G = 12, groups, stride
+    (1, 16, 12, 11, 10, (3, 3), (3, 2), 2, 2, 1),          # igemm: stride 3x2 + dilation
+    (1, 2, 512, 20, 30, (3, 3), 1, 1, 1, 1),               # planar: several row bands
+    (1, 20, 20, 9, 11, (3, 3), 1, 1, 1, 20),               # depthwise: NHWC group blocks, partial
 ]
 IDS = [f"case{i}" for i in range(len(CASES))]
 
@@ -113,8 +118,9 @@ def test_empty_batch(layout):
     np.testing.assert_array_equal(gb, np.zeros(4, np.float32))
 
 
-@pytest.mark.parametrize("case", [CASES[4], CASES[8], CASES[13], CASES[15]],
-                         ids=["dil", "dw", "stem", "mixed"])
+@pytest.mark.parametrize("case", [CASES[4], CASES[8], CASES[13], CASES[15], CASES[18],
+                                  CASES[19]],
+                         ids=["dil", "dw", "stem", "mixed", "bands", "dwblocks"])
 def test_threads_deterministic(case, layout, rng):
     x, w, gy, (s, p, d, g) = make(case, np.float32, layout, rng)
     before = fastconv.get_num_threads()

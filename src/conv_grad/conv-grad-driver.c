@@ -3,22 +3,26 @@
 #include "kernels/registry.h"
 #include "kernels/igemm.h"
 #include "kernels/gradw.h"
+#include "kernels/gradx.h"
 
 #define FC_T float
 #define FC_DT "f32"
 #define FC_SFX _f32
 #define FC_IGEMM_FN fc_f32_igemm_fn
 #define FC_GRADW_FN fc_f32_gradw_fn
+#define FC_GRADX_FN fc_f32_gradx_fn
 #include "conv-grad-impl.h"
 #undef FC_T
 #undef FC_DT
 #undef FC_SFX
 #undef FC_IGEMM_FN
 #undef FC_GRADW_FN
+#undef FC_GRADX_FN
 
 #define FC_T double
 #define FC_DT "f64"
 #define FC_SFX _f64
 #define FC_IGEMM_FN fc_f64_igemm_fn
 #define FC_GRADW_FN fc_f64_gradw_fn
+#define FC_GRADX_FN fc_f64_gradx_fn
 #include "conv-grad-impl.h"

@@ -45,9 +45,241 @@ static const fc_kernel_info *FC_FN(fc_igemm_pick)(int isa, int64_t Cg) {
     return best;
 }
 
+/* ------------------------------------------------------------------------ */
+/* grad input, few input channels: direct sums of shifted planes            */
+
+#define FC_GX_MAX_CG 7                    /* C/G up to which the planar path runs */
+#define FC_GX_PLANES_BYTES (512 * 1024)   /* padded rows of one item: about L2 */
+#define FC_GX_SCRATCH_BYTES ((size_t)6 << 20) /* per thread, else igemm */
+
+/* The gradx kernel of the best ISA level allowed that wastes least on Cg
+ * channels; among equals the one with more channels (fewer plane passes). */
+static const fc_kernel_info *FC_FN(fc_gradx_pick)(int isa, int64_t Cg) {
+    const fc_kernel_info *best = NULL;
+    double best_score = -1.0;
+    int top = -1;
+    for (size_t i = 0; i < fc_num_kernels; i++) {
+        const fc_kernel_info *k = &fc_kernels[i];
+        if (strcmp(k->op, "gradx") == 0 && strcmp(k->dtype, FC_DT) == 0 && k->isa <= isa &&
+            k->isa > top)
+            top = k->isa;
+    }
+    for (size_t i = 0; i < fc_num_kernels; i++) {
+        const fc_kernel_info *k = &fc_kernels[i];
+        if (strcmp(k->op, "gradx") != 0 || strcmp(k->dtype, FC_DT) != 0 || k->isa != top)
+            continue;
+        const double score = (double)Cg / (double)(fc_cdiv(Cg, k->mr) * k->mr) + 1e-3 * k->mr;
+        if (score > best_score) {
+            best = k;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
+/* Input pixels of one stride phase (rh, rw) form a dense nih x niw grid, and
+ * phase pixel (i, j) reads grad_output (i + ohoff[th], j + owoff[tw]): a
+ * stride-1 correlation. Each item (image, group block, phase, band of phase
+ * rows) copies its grad_output rows into zero-padded planes of width Wpad, so
+ * every tap is one constant offset on the flattened plane and the kernel
+ * runs along whole rows (the Wpad - niw padding columns are computed and
+ * dropped). Returns FC_EINVAL (before any work) when the geometry does not
+ * fit the scratch budget: the caller then takes the igemm path. */
+static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T *w,
+                               const FC_T *bias, FC_T *gx, int isa, int nthreads) {
+    const fc_kernel_info *ki = FC_FN(fc_gradx_pick)(isa, g->C / g->G);
+    if (ki == NULL) return FC_EINVAL;
+    const FC_GRADX_FN kern = (FC_GRADX_FN)ki->fn;
+    const int64_t MR = ki->mr, NRP = ki->nr;
+    const int64_t N = g->N, C = g->C, H = g->H, W = g->W, K = g->K, OH = g->OH, OW = g->OW;
+    const int64_t KH = g->KH, KW = g->KW, SH = g->SH, SW = g->SW, DH = g->DH, DW = g->DW;
+    const int64_t PT = g->PT, PL = g->PL, G = g->G;
+    const int64_t Cg = C / G, Kg = K / G, CB = fc_cdiv(Cg, MR), NP = SH * SW;
+    const int nhwc = g->layout == FC_NHWC;
+    /* NHWC: a block of groups per item so the gathers use whole cache lines */
+    const int64_t GB = nhwc ? fc_min64(G, fc_max64(1, 16 / Kg)) : 1, NGB = fc_cdiv(G, GB);
+
+    int64_t *tabs = (int64_t *)fc_alloc(sizeof(int64_t) *
+                                        (size_t)(SH * (2 * KH + 4) + SW * (2 * KW + 4) + 2 * NP + 2));
+    if (tabs == NULL) return FC_ENOMEM;
+    int64_t *tph = tabs, *ohoff = tph + SH * KH, *nth = ohoff + SH * KH, *ih0 = nth + SH;
+    int64_t *nih = ih0 + SH, *ohlo = nih + SH;
+    int64_t *tpw = ohlo + SH, *owoff = tpw + SW * KW, *ntw = owoff + SW * KW, *iw0 = ntw + SW;
+    int64_t *niw = iw0 + SW, *owlo = niw + SW;
+    int64_t *nrb = owlo + SW, *rbpre = nrb + NP; /* row bands per phase, prefix */
+    int64_t spanh = 0, spanw = 0, wpmax = 1, maxtaps = 1;
+    for (int64_t r = 0; r < SH; r++) {
+        nth[r] = 0;
+        for (int64_t kh = 0; kh < KH; kh++)
+            if ((kh * DH) % SH == r) tph[r * KH + nth[r]++] = kh;
+        ih0[r] = ((r - PT) % SH + SH) % SH;
+        nih[r] = ih0[r] < H ? fc_cdiv(H - ih0[r], SH) : 0;
+        ohlo[r] = 0;
+        for (int64_t t = 0; t < nth[r]; t++) {
+            ohoff[r * KH + t] = (ih0[r] + PT - tph[r * KH + t] * DH) / SH;
+            /* kh ascending: offsets descending */
+            if (t == nth[r] - 1) ohlo[r] = ohoff[r * KH + t];
+        }
+        if (nth[r]) spanh = fc_max64(spanh, ohoff[r * KH] - ohlo[r]);
+    }
+    for (int64_t r = 0; r < SW; r++) {
+        ntw[r] = 0;
+        for (int64_t kw = 0; kw < KW; kw++)
+            if ((kw * DW) % SW == r) tpw[r * KW + ntw[r]++] = kw;
+        iw0[r] = ((r - PL) % SW + SW) % SW;
+        niw[r] = iw0[r] < W ? fc_cdiv(W - iw0[r], SW) : 0;
+        owlo[r] = 0;
+        for (int64_t t = 0; t < ntw[r]; t++) {
+            owoff[r * KW + t] = (iw0[r] + PL - tpw[r * KW + t] * DW) / SW;
+            if (t == ntw[r] - 1) owlo[r] = owoff[r * KW + t];
+        }
+        const int64_t sw = ntw[r] ? owoff[r * KW] - owlo[r] : 0;
+        spanw = fc_max64(spanw, sw);
+        wpmax = fc_max64(wpmax, niw[r] + sw);
+    }
+    for (int64_t p = 0; p < NP; p++) maxtaps = fc_max64(maxtaps, nth[p / SW] * ntw[p % SW]);
+    /* band rows: the padded rows of GB*Kg planes about FC_GX_PLANES_BYTES */
+    const int64_t rowb = GB * Kg * wpmax * (int64_t)sizeof(FC_T);
+    int64_t RB = fc_max64(1, FC_GX_PLANES_BYTES / rowb - spanh);
+    int64_t nihmax = 1;
+    for (int64_t r = 0; r < SH; r++) nihmax = fc_max64(nihmax, nih[r]);
+    RB = fc_min64(RB, nihmax);
+    /* plane: rounded band pixels + the rows and columns the taps reach past them */
+    const int64_t prmax = fc_cdiv((RB - 1) * wpmax + wpmax, NRP) * NRP;
+    const int64_t plen = prmax + (spanh + 1) * wpmax + spanw;
+    const int64_t scratch = GB * Kg * plen + MR * prmax + Kg * maxtaps * MR;
+    if ((size_t)scratch * sizeof(FC_T) > FC_GX_SCRATCH_BYTES) {
+        fc_free(tabs);
+        return FC_EINVAL;
+    }
+    rbpre[0] = 0;
+    for (int64_t p = 0; p < NP; p++) {
+        nrb[p] = fc_cdiv(nih[p / SW], RB);
+        rbpre[p + 1] = rbpre[p] + nrb[p];
+    }
+    const int64_t items_img = NGB * rbpre[NP];
+    FC_T *tsc = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * scratch));
+    int64_t *toff = (int64_t *)fc_alloc(sizeof(int64_t) * (size_t)(nthreads * maxtaps));
+    if (tsc == NULL || toff == NULL) {
+        fc_free(tsc); fc_free(toff); fc_free(tabs);
+        return FC_ENOMEM;
+    }
+
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        const int tid = FC_THREAD_ID();
+        FC_T *pl = tsc + (int64_t)tid * scratch, *out = pl + GB * Kg * plen;
+        FC_T *wpk = out + MR * prmax;
+        int64_t *off = toff + (int64_t)tid * maxtaps;
+        /* dynamic: each item writes its own pixels in a fixed order, so the
+           result does not depend on which thread takes it */
+#if FC_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int64_t it = 0; it < N * items_img; it++) {
+            const int64_t n = it / items_img, rem0 = it % items_img;
+            const int64_t gb = rem0 / rbpre[NP];
+            int64_t rem = rem0 % rbpre[NP], p = 0;
+            while (rem >= rbpre[p + 1]) p++;
+            rem -= rbpre[p];
+            const int64_t rh = p / SW, rw = p % SW, ntp = nth[rh] * ntw[rw];
+            const int64_t i0 = rem * RB, nr = fc_min64(RB, nih[rh] - i0), nw = niw[rw];
+            const int64_t g0 = gb * GB, ng = fc_min64(GB, G - g0);
+            if (nw == 0 || nr <= 0) continue;
+            const int64_t hspan = ntp ? ohoff[rh * KH] - ohlo[rh] : 0;
+            const int64_t wspan = ntp ? owoff[rw * KW] - owlo[rw] : 0;
+            const int64_t Wp = nw + wspan, np = (nr - 1) * Wp + nw;
+            const int64_t npr = fc_cdiv(np, NRP) * NRP, prow = nr + hspan;
+            const int64_t pn = np + hspan * Wp + wspan; /* plane elements holding data */
+            const int64_t pz = npr + hspan * Wp + wspan; /* elements the kernel may read */
+            if (ntp) {
+                /* padded planes: row u <-> grad_output row i0 + u + ohlo */
+                const int64_t oh00 = i0 + ohlo[rh], ow00 = owlo[rw];
+                const int64_t vlo = fc_min64(Wp, fc_max64(0, -ow00));
+                const int64_t vhi = fc_max64(vlo, fc_min64(Wp, OW - ow00));
+                for (int64_t q = 0; q < ng * Kg; q++)
+                    memset(pl + q * plen + pn, 0, sizeof(FC_T) * (size_t)(pz - pn));
+                for (int64_t u = 0; u < prow; u++) {
+                    const int64_t oh = oh00 + u;
+                    const int inside = oh >= 0 && oh < OH;
+                    for (int64_t q = 0; q < ng * Kg; q++) {
+                        FC_T *d = pl + q * plen + u * Wp;
+                        const int64_t len = Wp; /* pn == prow * Wp */
+                        if (!inside) {
+                            memset(d, 0, sizeof(FC_T) * (size_t)len);
+                            continue;
+                        }
+                        memset(d, 0, sizeof(FC_T) * (size_t)fc_min64(vlo, len));
+                        if (vhi < len)
+                            memset(d + vhi, 0, sizeof(FC_T) * (size_t)(len - vhi));
+                        if (!nhwc) {
+                            const FC_T *s = gy + ((n * K + g0 * Kg + q) * OH + oh) * OW + ow00;
+                            const int64_t e = fc_min64(vhi, len);
+                            if (e > vlo) memcpy(d + vlo, s + vlo, sizeof(FC_T) * (size_t)(e - vlo));
+                        }
+                    }
+                    if (nhwc && inside) {
+                        const FC_T *s = gy + ((n * OH + oh) * OW + ow00) * K + g0 * Kg;
+                        FC_T *d = pl + u * Wp;
+                        for (int64_t v = vlo; v < vhi; v++)
+                            for (int64_t q = 0; q < ng * Kg; q++) d[q * plen + v] = s[v * K + q];
+                    }
+                }
+                for (int64_t th = 0; th < nth[rh]; th++)
+                    for (int64_t tw = 0; tw < ntw[rw]; tw++)
+                        off[th * ntw[rw] + tw] = (ohoff[rh * KH + th] - ohlo[rh]) * Wp +
+                                                 owoff[rw * KW + tw] - owlo[rw];
+            }
+            for (int64_t gl = 0; gl < ng; gl++) {
+                const int64_t gg = g0 + gl;
+                for (int64_t cb = 0; cb < CB; cb++) {
+                    const int64_t c0 = cb * MR, mr = fc_min64(MR, Cg - c0);
+                    if (ntp) {
+                        for (int64_t k = 0; k < Kg; k++)
+                            for (int64_t th = 0; th < nth[rh]; th++)
+                                for (int64_t tw = 0; tw < ntw[rw]; tw++) {
+                                    const int64_t kh = tph[rh * KH + th], kw = tpw[rw * KW + tw];
+                                    FC_T *d = wpk + ((k * nth[rh] + th) * ntw[rw] + tw) * MR;
+                                    for (int64_t m = 0; m < MR; m++)
+                                        d[m] = m < mr ? w[(((gg * Kg + k) * Cg + c0 + m) * KH + kh) * KW + kw]
+                                                      : (FC_T)0;
+                                }
+                        kern((size_t)np, (size_t)Kg, (size_t)ntp, pl + gl * Kg * plen, (size_t)plen,
+                             off, wpk, out, (size_t)npr);
+                    }
+                    /* write out: phase pixel (i, j) -> (ih0 + i*SH, iw0 + j*SW) */
+                    for (int64_t m = 0; m < mr; m++) {
+                        const int64_t c = gg * Cg + c0 + m;
+                        const FC_T b = bias != NULL ? bias[c] : (FC_T)0;
+                        for (int64_t i = 0; i < nr; i++) {
+                            const int64_t ih = ih0[rh] + (i0 + i) * SH;
+                            const FC_T *s = out + m * npr + i * Wp;
+                            if (!nhwc) {
+                                FC_T *d = gx + ((n * C + c) * H + ih) * W + iw0[rw];
+                                for (int64_t j = 0; j < nw; j++) d[j * SW] = (ntp ? s[j] : 0) + b;
+                            } else {
+                                FC_T *d = gx + ((n * H + ih) * W + iw0[rw]) * C + c;
+                                for (int64_t j = 0; j < nw; j++) d[j * SW * C] = (ntp ? s[j] : 0) + b;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    fc_free(tsc); fc_free(toff); fc_free(tabs);
+    return FC_OK;
+}
+
 int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_T *w,
                                 const FC_T *bias, FC_T *gx, int isa, int nthreads) {
     if (!fc_conv_geom_ok(g) || nthreads < 1) return FC_EINVAL;
+    if (g->N > 0 && g->C / g->G <= FC_GX_MAX_CG) {
+        const int st = FC_FN(fc_gi_planar)(g, gy, w, bias, gx, isa, nthreads);
+        if (st != FC_EINVAL) return st;
+    }
     const fc_kernel_info *ki = FC_FN(fc_igemm_pick)(isa, g->C / g->G);
     if (ki == NULL) return FC_EINVAL;
     const FC_IGEMM_FN kern = (FC_IGEMM_FN)ki->fn;
