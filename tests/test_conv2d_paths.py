@@ -34,6 +34,11 @@ DEPTHWISE = [
     (1, 9, 13, 11, 3, 5, (1, 2), "same_lower", (2, 1)),  # rectangular everything
     (1, 130, 5, 7, 3, 3, 1, 1, 1),                # 2 x 64 + 2 channels, narrow rows
     (1, 8, 3, 70, 3, 3, 2, 1, 1),                 # wide rows: full vector tiles along W
+    (2, 5, 28, 28, 3, 3, 1, 1, 1),                # NCHW flat plane, 49 full vectors
+    (1, 4, 6, 5, 5, 5, 1, 4, 2),                  # flat, dilated, taps wholly in the padding
+    (1, 3, 5, 6, 3, 3, 1, ((2, 1), (1, 1)), 1),   # flat with OH != H
+    (1, 2, 9, 75, 3, 3, 2, 1, 1),                 # stride 2, interior and edge vectors
+    (1, 1, 20, 21, 3, 3, 1, 1, 1),                # one plane: NCHW splits it into row runs
 ]
 
 # (N, C, H, W, K, kh, kw, stride, padding, dilation): groups = 1
