@@ -241,8 +241,7 @@ static void FC_SFX(conv_pixel_panel)(const fc_conv_geom *g, const FC_T *x, int64
  * packed operand is the [c][t][NR] im2col panel of one tile of NR output
  * pixels (runs of contiguous input copied, padding zero-filled, strided pixels
  * gathered). NCHW output rows are written in place; NHWC goes through a
- * per-thread [k][NR] buffer transposed into y. Bias: the tile is pre-filled
- * and every channel block accumulates.
+ * per-thread [k][NR] buffer transposed into y.
  * Taken (1) for NCHW 1x1 with a pixel count close to a multiple of NR (the
  * last tile is computed in full; no transposition of input or output), and
  * (2) for weight-heavy, pixel-poor layers, where packing the weights costs as
@@ -283,7 +282,13 @@ static int FC_SFX(conv_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
     nks = fc_cdiv(Kg, kchunk);
     const int64_t items = g->N * G * ntile * nks;
     FC_T *spanels = shared ? fc_alloc((size_t)(nshared * tpanel) * sizeof(FC_T)) : NULL;
-    if (shared && spanels == NULL) return FC_ENOMEM;
+    FC_T *zeros = fc_alloc((size_t)NR * sizeof(FC_T));
+    if ((shared && spanels == NULL) || zeros == NULL) {
+        fc_free(spanels);
+        fc_free(zeros);
+        return FC_ENOMEM;
+    }
+    memset(zeros, 0, (size_t)NR * sizeof(FC_T));
     int failed = 0;
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
@@ -347,11 +352,15 @@ static int FC_SFX(conv_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
                 yt = y + (n * K + gi * Kg) * P + p0;
                 ys = P;
             }
-            for (int64_t k = k0; k < k1; k++) {
-                FC_T *yk = yt + k * ys;
-                const FC_T b = bias != NULL ? bias[gi * Kg + k] : (FC_T)0;
-                for (int64_t j = 0; j < np; j++) yk[j] = b;
-            }
+            /* the kernel's bias runs along pixels here: a per-channel bias is
+             * pre-filled and accumulated into; without one the first channel
+             * block stores (zero "bias") and nothing is pre-filled */
+            if (bias != NULL)
+                for (int64_t k = k0; k < k1; k++) {
+                    FC_T *yk = yt + k * ys;
+                    const FC_T b = bias[gi * Kg + k];
+                    for (int64_t j = 0; j < np; j++) yk[j] = b;
+                }
             for (int64_t cb = 0; cb < ncb; cb++) {
                 const int64_t c0 = cb * kcb, kc = fc_min64(kcb, Cg - c0);
                 const FC_T *pan;
@@ -361,13 +370,13 @@ static int FC_SFX(conv_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
                     FC_PIX_BUILD(panel, n, gi, tl, cb);
                     pan = panel;
                 }
-                const uint32_t flags = FC_FLAG_ACCUMULATE |
+                const uint32_t flags = ((bias != NULL || cb > 0) ? FC_FLAG_ACCUMULATE : 0u) |
                                        ((relu && cb == ncb - 1) ? FC_FLAG_RELU : 0u);
                 for (int64_t k = k0; k < k1; k += MR) {
                     const int64_t mr = fc_min64(MR, k1 - k);
                     for (int64_t m = 0; m < MR; m++)
                         ind[m] = w + ((gi * Kg + k + (m < mr ? m : 0)) * Cg + c0) * KS;
-                    kern((size_t)mr, (size_t)np, (size_t)(kc * KS), 1, ind, pan, pan,
+                    kern((size_t)mr, (size_t)np, (size_t)(kc * KS), 1, ind, pan, zeros,
                          yt + k * ys, (size_t)ys, flags);
                 }
             }
@@ -384,6 +393,7 @@ static int FC_SFX(conv_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
         fc_free(nrun);
     }
     fc_free(spanels);
+    fc_free(zeros);
     return failed ? FC_ENOMEM : FC_OK;
 }
 
