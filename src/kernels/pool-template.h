@@ -143,6 +143,230 @@ FC_NOJAM static void vscatter_arg(size_t n, size_t nr, FC_T *const *y, const FC_
     }
 }
 
+/* one PyTorch max step: a later value wins if greater or NaN */
+#define FC_TAKE(v, m) (((v) > (m)) | ((v) != (v)))
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+/* 2x2/2 NCHW gradient, 16 (float) or 8 (double) outputs a step, the last one masked:
+ * the auto-vectoriser gives up on the chained selects of interleaved columns (and
+ * its scalar fallback branches on random data). Returns outputs done (n). */
+static size_t maxbwd_2x2_f32(size_t n, const float *a, const float *b, const float *g,
+                             float *ga, float *gb) {
+    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
+    size_t o = 0;
+    for (; o < n; o += 16) { /* the last step masked: no scalar tail */
+        const size_t r = n - o < 16 ? n - o : 16;
+        const __mmask16 mo = (__mmask16)((1u << r) - 1);
+        const __mmask16 m0 = (__mmask16)(r >= 8 ? 0xFFFFu : (1u << (2 * r)) - 1);
+        const __mmask16 m1 = (__mmask16)(r <= 8 ? 0 : (1u << (2 * r - 16)) - 1);
+        __m512 a0 = _mm512_maskz_loadu_ps(m0, a + 2 * o), a1 = _mm512_maskz_loadu_ps(m1, a + 2 * o + 16);
+        __m512 b0 = _mm512_maskz_loadu_ps(m0, b + 2 * o), b1 = _mm512_maskz_loadu_ps(m1, b + 2 * o + 16);
+        __m512 v0 = _mm512_permutex2var_ps(a0, ev, a1), v1 = _mm512_permutex2var_ps(a0, od, a1);
+        __m512 v2 = _mm512_permutex2var_ps(b0, ev, b1), v3 = _mm512_permutex2var_ps(b0, od, b1);
+        __mmask16 k1 = _mm512_cmp_ps_mask(v1, v0, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v1, v1, _CMP_UNORD_Q);
+        __m512 m = _mm512_mask_blend_ps(k1, v0, v1);
+        __mmask16 k2 = _mm512_cmp_ps_mask(v2, m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v2, v2, _CMP_UNORD_Q);
+        m = _mm512_mask_blend_ps(k2, m, v2);
+        __mmask16 k3 = _mm512_cmp_ps_mask(v3, m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v3, v3, _CMP_UNORD_Q);
+        __mmask16 n3 = (__mmask16)~k3, n23 = (__mmask16)(n3 & ~k2);
+        __m512 gv = _mm512_maskz_loadu_ps(mo, g + o);
+        __m512 e0 = _mm512_maskz_mov_ps((__mmask16)(n23 & ~k1), gv);
+        __m512 e1 = _mm512_maskz_mov_ps((__mmask16)(n23 & k1), gv);
+        __m512 e2 = _mm512_maskz_mov_ps((__mmask16)(n3 & k2), gv);
+        __m512 e3 = _mm512_maskz_mov_ps(k3, gv);
+        _mm512_mask_storeu_ps(ga + 2 * o, m0, _mm512_permutex2var_ps(e0, lo, e1));
+        _mm512_mask_storeu_ps(ga + 2 * o + 16, m1, _mm512_permutex2var_ps(e0, hi, e1));
+        _mm512_mask_storeu_ps(gb + 2 * o, m0, _mm512_permutex2var_ps(e2, lo, e3));
+        _mm512_mask_storeu_ps(gb + 2 * o + 16, m1, _mm512_permutex2var_ps(e2, hi, e3));
+    }
+    return o;
+}
+
+static size_t maxbwd_2x2_f64(size_t n, const double *a, const double *b, const double *g,
+                             double *ga, double *gb) {
+    const __m512i ev = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m512i od = _mm512_add_epi64(ev, _mm512_set1_epi64(1));
+    const __m512i lo = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
+    const __m512i hi = _mm512_add_epi64(lo, _mm512_set1_epi64(4));
+    size_t o = 0;
+    for (; o < n; o += 8) {
+        const size_t r = n - o < 8 ? n - o : 8;
+        const __mmask8 mo = (__mmask8)((1u << r) - 1);
+        const __mmask8 m0 = (__mmask8)(r >= 4 ? 0xFFu : (1u << (2 * r)) - 1);
+        const __mmask8 m1 = (__mmask8)(r <= 4 ? 0 : (1u << (2 * r - 8)) - 1);
+        __m512d a0 = _mm512_maskz_loadu_pd(m0, a + 2 * o), a1 = _mm512_maskz_loadu_pd(m1, a + 2 * o + 8);
+        __m512d b0 = _mm512_maskz_loadu_pd(m0, b + 2 * o), b1 = _mm512_maskz_loadu_pd(m1, b + 2 * o + 8);
+        __m512d v0 = _mm512_permutex2var_pd(a0, ev, a1), v1 = _mm512_permutex2var_pd(a0, od, a1);
+        __m512d v2 = _mm512_permutex2var_pd(b0, ev, b1), v3 = _mm512_permutex2var_pd(b0, od, b1);
+        __mmask8 k1 = _mm512_cmp_pd_mask(v1, v0, _CMP_GT_OQ) | _mm512_cmp_pd_mask(v1, v1, _CMP_UNORD_Q);
+        __m512d m = _mm512_mask_blend_pd(k1, v0, v1);
+        __mmask8 k2 = _mm512_cmp_pd_mask(v2, m, _CMP_GT_OQ) | _mm512_cmp_pd_mask(v2, v2, _CMP_UNORD_Q);
+        m = _mm512_mask_blend_pd(k2, m, v2);
+        __mmask8 k3 = _mm512_cmp_pd_mask(v3, m, _CMP_GT_OQ) | _mm512_cmp_pd_mask(v3, v3, _CMP_UNORD_Q);
+        __mmask8 n3 = (__mmask8)~k3, n23 = (__mmask8)(n3 & ~k2);
+        __m512d gv = _mm512_maskz_loadu_pd(mo, g + o);
+        __m512d e0 = _mm512_maskz_mov_pd((__mmask8)(n23 & ~k1), gv);
+        __m512d e1 = _mm512_maskz_mov_pd((__mmask8)(n23 & k1), gv);
+        __m512d e2 = _mm512_maskz_mov_pd((__mmask8)(n3 & k2), gv);
+        __m512d e3 = _mm512_maskz_mov_pd(k3, gv);
+        _mm512_mask_storeu_pd(ga + 2 * o, m0, _mm512_permutex2var_pd(e0, lo, e1));
+        _mm512_mask_storeu_pd(ga + 2 * o + 8, m1, _mm512_permutex2var_pd(e0, hi, e1));
+        _mm512_mask_storeu_pd(gb + 2 * o, m0, _mm512_permutex2var_pd(e2, lo, e3));
+        _mm512_mask_storeu_pd(gb + 2 * o + 8, m1, _mm512_permutex2var_pd(e2, hi, e3));
+    }
+    return o;
+}
+
+/* NHWC tiled gradient: channel vectors of 16 / 8, the last masked; the window's
+ * argmax tap kept as a vector of ints. Same contract as maxbwd_tiled. */
+#define FC_NHWC_TILED(NAME, T, V, M, L, SFX, IV, ISFX, ILOAD)                                  \
+    static void NAME(size_t n, size_t c, size_t ld, size_t s, size_t kw, size_t kh,            \
+                     const T *const *x, const T *g, T *const *gx) {                           \
+        for (size_t o = 0; o < n; o++) {                                                       \
+            const size_t gap = o + 1 < n ? s - kw : 0;                                         \
+            for (size_t c0 = 0; c0 < c; c0 += L) {                                             \
+                const size_t r = c - c0 < L ? c - c0 : L;                                      \
+                const M mk = (M)((1u << r) - 1);                                               \
+                const T *gp = g + o * ld + c0;                                                 \
+                V m = _mm512_maskz_loadu_##SFX(mk, x[0] + o * s * ld + c0);                    \
+                IV t = ILOAD(0);                                                               \
+                int32_t tt = 0;                                                                \
+                for (size_t rr = 0; rr < kh; rr++)                                             \
+                    for (size_t q = 0; q < kw; q++, tt++) {                                    \
+                        if (tt == 0) continue;                                                 \
+                        V v = _mm512_maskz_loadu_##SFX(mk, x[rr] + (o * s + q) * ld + c0);     \
+                        M k = _mm512_cmp_##SFX##_mask(v, m, _CMP_GT_OQ) |                      \
+                              _mm512_cmp_##SFX##_mask(v, v, _CMP_UNORD_Q);                     \
+                        m = _mm512_mask_blend_##SFX(k, m, v);                                  \
+                        t = ISFX##_mask_mov_epi32(t, k, ILOAD(tt));                            \
+                    }                                                                          \
+                const V gv = _mm512_maskz_loadu_##SFX(mk, gp);                                 \
+                tt = 0;                                                                        \
+                for (size_t rr = 0; rr < kh; rr++) {                                           \
+                    for (size_t q = 0; q < kw; q++, tt++) {                                    \
+                        M e = ISFX##_cmpeq_epi32_mask(t, ILOAD(tt));                           \
+                        _mm512_mask_storeu_##SFX(gx[rr] + (o * s + q) * ld + c0, mk,           \
+                                                 _mm512_maskz_mov_##SFX(e, gv));               \
+                    }                                                                          \
+                    for (size_t q = kw; q < kw + gap; q++)                                     \
+                        _mm512_mask_storeu_##SFX(gx[rr] + (o * s + q) * ld + c0, mk,           \
+                                                 _mm512_setzero_##SFX());                      \
+                }                                                                              \
+            }                                                                                  \
+        }                                                                                      \
+    }
+FC_NHWC_TILED(maxbwd_nhwc_f32, float, __m512, __mmask16, 16, ps, __m512i, _mm512, _mm512_set1_epi32)
+FC_NHWC_TILED(maxbwd_nhwc_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256, _mm256_set1_epi32)
+#undef FC_NHWC_TILED
+#endif
+
+FC_NOJAM static void maxbwd_tiled(size_t n, size_t c, size_t ld, size_t s, size_t kw,
+                                  size_t kh, const FC_T *const *x, const FC_T *g,
+                                  FC_T *const *gx) {
+    if (c == 1 && ld == 1 && s == 2 && kw == 2 && kh == 2) { /* NCHW 2x2/2: one vector loop */
+        const FC_T *restrict a = x[0], *restrict b = x[1];
+        FC_T *restrict ga = gx[0], *restrict gb = gx[1];
+        size_t o = 0;
+#if defined(__AVX512F__)
+        if (sizeof(FC_T) == 4)
+            o = maxbwd_2x2_f32(n, (const float *)a, (const float *)b, (const float *)g,
+                               (float *)ga, (float *)gb);
+        else
+            o = maxbwd_2x2_f64(n, (const double *)a, (const double *)b, (const double *)g,
+                               (double *)ga, (double *)gb);
+#endif
+        for (; o < n; o++) {
+            FC_T v0 = a[2 * o], v1 = a[2 * o + 1], v2 = b[2 * o], v3 = b[2 * o + 1];
+            FC_T m = v0;
+            int32_t t = 0, k;
+            k = FC_TAKE(v1, m); m = k ? v1 : m; t = k ? 1 : t;
+            k = FC_TAKE(v2, m); m = k ? v2 : m; t = k ? 2 : t;
+            k = FC_TAKE(v3, m); t = k ? 3 : t;
+            const FC_T gv = g[o], z = 0;
+            ga[2 * o] = t == 0 ? gv : z;
+            ga[2 * o + 1] = t == 1 ? gv : z;
+            gb[2 * o] = t == 2 ? gv : z;
+            gb[2 * o + 1] = t == 3 ? gv : z;
+        }
+        return;
+    }
+    if (c == 1 && ld == 1) { /* NCHW, any window: scalar per output, no calls */
+        for (size_t o = 0; o < n; o++) {
+            const size_t c0 = o * s;
+            FC_T m = x[0][c0];
+            size_t t = 0, tt = 0;
+            for (size_t r = 0; r < kh; r++)
+                for (size_t q = 0; q < kw; q++, tt++) {
+                    FC_T v = x[r][c0 + q];
+                    int k = FC_TAKE(v, m);
+                    m = k ? v : m;
+                    t = k ? tt : t;
+                }
+            tt = 0;
+            for (size_t r = 0; r < kh; r++) {
+                FC_T *d = gx[r] + c0;
+                for (size_t q = 0; q < kw; q++, tt++) d[q] = tt == t ? g[o] : (FC_T)0;
+                if (o + 1 < n)
+                    for (size_t q = kw; q < s; q++) d[q] = 0;
+            }
+        }
+        return;
+    }
+#if defined(__AVX512F__)
+    if (sizeof(FC_T) == 4)
+        maxbwd_nhwc_f32(n, c, ld, s, kw, kh, (const float *const *)x, (const float *)g,
+                        (float *const *)gx);
+    else
+        maxbwd_nhwc_f64(n, c, ld, s, kw, kh, (const double *const *)x, (const double *)g,
+                        (double *const *)gx);
+    return;
+#endif
+    /* NHWC: vectors along the channels, a block of at most 64 at a time */
+    FC_T m[64];
+    int32_t t[64];
+    for (size_t o = 0; o < n; o++) {
+        for (size_t c0 = 0; c0 < c; c0 += 64) {
+            const size_t cn = c - c0 < 64 ? c - c0 : 64;
+            const FC_T *restrict gp = g + o * ld + c0;
+            int32_t tt = 0;
+            for (size_t r = 0; r < kh; r++)
+                for (size_t q = 0; q < kw; q++, tt++) {
+                    const FC_T *restrict p = x[r] + (o * s + q) * ld + c0;
+                    if (tt == 0) {
+                        for (size_t i = 0; i < cn; i++) {
+                            m[i] = p[i];
+                            t[i] = 0;
+                        }
+                        continue;
+                    }
+                    for (size_t i = 0; i < cn; i++) {
+                        FC_T v = p[i], mm = m[i];
+                        int k = FC_TAKE(v, mm);
+                        m[i] = k ? v : mm;
+                        t[i] = k ? tt : t[i];
+                    }
+                }
+            tt = 0;
+            for (size_t r = 0; r < kh; r++) {
+                for (size_t q = 0; q < kw; q++, tt++) {
+                    FC_T *restrict d = gx[r] + (o * s + q) * ld + c0;
+                    for (size_t i = 0; i < cn; i++) d[i] = t[i] == tt ? gp[i] : (FC_T)0;
+                }
+                if (o + 1 < n)
+                    for (size_t q = kw; q < s; q++) {
+                        FC_T *restrict d = gx[r] + (o * s + q) * ld + c0;
+                        for (size_t i = 0; i < cn; i++) d[i] = 0;
+                    }
+            }
+        }
+    }
+}
+#undef FC_TAKE
+
 #define FC_DEINTERLEAVE(NAME, U)                                                   \
     static void NAME(size_t n, size_t s, const U *restrict x, U *restrict y) {     \
         if (s == 2) {                                                              \
@@ -216,7 +440,7 @@ static void gmax(size_t planes, size_t hw, const FC_T *restrict x, FC_T *restric
 }
 
 static const FC_TABLE_TYPE fc_pool_table = {
-    vmax, vmaxarg, vmaxarg_ranked, vsum, vscale, vaxpy, vscatter_arg,
+    vmax, vmaxarg, vmaxarg_ranked, vsum, vscale, vaxpy, vscatter_arg, maxbwd_tiled,
     deinterleave, deinterleave_i32, interleave, gsum, gmax,
 };
 

@@ -40,6 +40,14 @@
         /* y[r][i] += g[i] where arg[i] == t0 + r (max-pool gradient scatter) */             \
         void (*vscatter_arg)(size_t n, size_t nr, T *const *y, const T *g,                   \
                              const int32_t *arg, int32_t t0);                                \
+        /* Max-pool gradient of one output row whose windows neither overlap nor leave     \
+         * the input (stride >= kernel, dilation 1): a pixel is c values, pixels ld apart   \
+         * in x, g and gx (NCHW: c = ld = 1);                                                \
+         * window o covers pixels [o*s, o*s + kw) of the kh rows x[r]; gx[r] gets g at the   \
+         * window's argmax (PyTorch's rule) and 0 at its other taps and at the gap pixels    \
+         * [o*s + kw, (o+1)*s) of o < n - 1. */                                               \
+        void (*maxbwd_tiled)(size_t n, size_t c, size_t ld, size_t s, size_t kw, size_t kh,  \
+                             const T *const *x, const T *g, T *const *gx);                   \
         /* phases: y[p*n + i] = x[i*s + p] for p < s, i < n */                               \
         void (*deinterleave)(size_t n, size_t s, const T *x, T *y);                          \
         void (*deinterleave_i32)(size_t n, size_t s, const int32_t *x, int32_t *y);          \

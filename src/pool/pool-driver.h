@@ -363,6 +363,48 @@ int FC_FN(fc_avg_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int cip,
 
 /* ----------------------------------------------------------------- backward */
 
+/* zero npix pixels of cn values, pixel stride ld */
+static void FC_FN(zero_pixels)(FC_T *p, int64_t npix, int64_t cn, int64_t ld) {
+    if (npix <= 0) return;
+    if (cn == ld) {
+        memset(p, 0, (size_t)(npix * cn) * sizeof(FC_T));
+        return;
+    }
+    for (int64_t q = 0; q < npix; q++) memset(p + q * ld, 0, (size_t)cn * sizeof(FC_T));
+}
+
+/* 1 if no two max-pooling windows share an input and every window lies inside
+ * the input: each input then gets its window's gradient or 0, written once */
+static int FC_FN(tiled)(const fc_pool_geom *g) {
+    return g->DH == 1 && g->DW == 1 && g->SH >= g->KH && g->SW >= g->KW && g->PT == 0 &&
+           g->PL == 0 && (g->OH - 1) * g->SH + g->KH <= g->H &&
+           (g->OW - 1) * g->SW + g->KW <= g->W && g->KH <= FC_POOL_MAX_ROWS;
+}
+
+/* Max-pool gradient of one tiled plane: x, gx (H x W) and gy (OH x OW) hold
+ * pixels of cn values at stride ld (NCHW: 1, 1; NHWC: a channel block, C).
+ * Every value of gx is written once, no zeroing pass first. */
+static void FC_FN(maxbwd_tiled_plane)(const FC_TABLE *k, const fc_pool_geom *g, const FC_T *x,
+                                      const FC_T *gy, FC_T *gx, int64_t cn, int64_t ld,
+                                      FC_FN(ws) *w) {
+    const int64_t rs = g->W * ld, done_w = (g->OW - 1) * g->SW + g->KW;
+    FC_T **dst = w->dst;
+    int64_t next = 0; /* first input row not written yet */
+    for (int64_t oh = 0; oh < g->OH; oh++) {
+        const int64_t r0 = oh * g->SH;
+        FC_FN(zero_pixels)(gx + next * rs, (r0 - next) * g->W, cn, ld);
+        for (int64_t j = 0; j < g->KH; j++) {
+            w->rows[j] = x + (r0 + j) * rs;
+            dst[j] = gx + (r0 + j) * rs;
+            FC_FN(zero_pixels)(dst[j] + done_w * ld, g->W - done_w, cn, ld);
+        }
+        k->maxbwd_tiled((size_t)g->OW, (size_t)cn, (size_t)ld, (size_t)g->SW, (size_t)g->KW,
+                        (size_t)g->KH, w->rows, gy + oh * g->OW * ld, dst);
+        next = r0 + g->KH;
+    }
+    FC_FN(zero_pixels)(gx + next * rs, (g->H - next) * g->W, cn, ld);
+}
+
 int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const FC_T *x,
                                   const int64_t *idx, FC_T *gx, int isa, int nthreads) {
     const FC_TABLE *k = FC_FN(table)(isa);
@@ -378,6 +420,7 @@ int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const F
     const int64_t cb = nchw ? 0 : FC_FN(cblock)(g->N, g->C, nthreads);
     const int64_t nb = nchw ? 0 : fc_cdiv(g->C, cb);
     const int64_t items = nchw ? g->N * g->C : g->N * nb;
+    const int tiled = !idx && FC_FN(tiled)(g);
     int bad = 0;
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads) reduction(| : bad)
@@ -389,7 +432,16 @@ int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const F
         if (nchw) FC_FN(ws_fill)(&w, g, -(FC_T)INFINITY);
         int64_t i0, i1;
         fc_split(items, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
-        for (int64_t i = i0; i < i1; i++) {
+        for (int64_t i = i0; tiled && i < i1; i++) {
+            if (nchw) {
+                FC_FN(maxbwd_tiled_plane)(k, g, x + i * HW, gy + i * OHW, gx + i * HW, 1, 1, &w);
+                continue;
+            }
+            const int64_t n = i / nb, c0 = (i % nb) * cb, cn = fc_min64(cb, g->C - c0);
+            FC_FN(maxbwd_tiled_plane)(k, g, x + n * HW * g->C + c0, gy + n * OHW * g->C + c0,
+                                      gx + n * HW * g->C + c0, cn, g->C, &w);
+        }
+        for (int64_t i = i0; !tiled && i < i1; i++) {
             if (nchw) { /* item = one plane */
                 FC_T *gp = gx + i * HW;
                 memset(gp, 0, (size_t)HW * sizeof(FC_T));
