@@ -1,10 +1,9 @@
 """Tests of the benchmark suite itself: layer tables, timing, peers, report, CLI."""
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
+from conftest import python_subprocess
 import numpy as np
 import pytest
 
@@ -220,9 +219,8 @@ def test_cli_options():
 
 
 def _run_cli(*args, timeout=240):
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-m", "fastconv.bench", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return python_subprocess(["-m", "fastconv.bench", *args], capture_output=True, text=True,
+                             timeout=timeout)
 
 
 def test_cli_tiny_run_writes_tables_and_json(tmp_path):

@@ -1,11 +1,10 @@
 """Threads, ISA selection, show_config and the kernel registry."""
 import io
 import os
-import subprocess
-import sys
 
 import pytest
 
+from conftest import python_subprocess
 import fastconv
 from fastconv import _cpu
 
@@ -34,8 +33,8 @@ def test_isa_selection():
 
 def _run(code, **env):
     full = dict(os.environ, **env)
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=full, timeout=120)
+    return python_subprocess(["-c", code], env=full, capture_output=True, text=True,
+                             timeout=120)
 
 
 def test_env_variables_are_honoured():

@@ -1,13 +1,11 @@
 """fastconv.nn: layers against fastconv.reference and finite differences, optimisers, repr."""
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import fastconv
 from fastconv import nn, reference
-from conftest import to_layout
+from conftest import python_subprocess, to_layout
 from tolerances import assert_close
 
 
@@ -19,7 +17,7 @@ def test_import_does_not_import_torch_or_jax():
     code = ("import sys, fastconv, fastconv.nn; "
             "bad = [m for m in ('torch', 'jax') if m in sys.modules]; "
             "assert not bad, bad")
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    python_subprocess(["-c", code], check=True, timeout=120)
 
 
 # ----------------------------------------------------------------------------

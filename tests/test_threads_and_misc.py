@@ -6,12 +6,11 @@ if the call holds the GIL, however slow or noisy the machine.
 """
 import io
 import os
-import subprocess
-import sys
 import textwrap
 import threading
 import time
 
+from conftest import python_subprocess
 import numpy as np
 import pytest
 
@@ -29,8 +28,8 @@ def restore_threads():
 def _run(code, drop=(), **env):
     full = {k: v for k, v in os.environ.items() if k not in drop}
     full.update(env)
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, env=full, timeout=300)
+    return python_subprocess(["-c", textwrap.dedent(code)], env=full, capture_output=True,
+                             text=True, timeout=300)
 
 
 # ----------------------------------------------------------------------------
