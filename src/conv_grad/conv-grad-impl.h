@@ -147,7 +147,7 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
     /* plane: rounded band pixels + the rows and columns the taps reach past them */
     const int64_t prmax = fc_cdiv((RB - 1) * wpmax + wpmax, NRP) * NRP;
     const int64_t plen = prmax + (spanh + 1) * wpmax + spanw;
-    const int64_t scratch = GB * Kg * plen + MR * prmax + Kg * maxtaps * MR;
+    const int64_t scratch = GB * Kg * plen + MR * prmax;
     if ((size_t)scratch * sizeof(FC_T) > FC_GX_SCRATCH_BYTES) {
         fc_free(tabs);
         return FC_EINVAL;
@@ -158,11 +158,35 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
         rbpre[p + 1] = rbpre[p] + nrb[p];
     }
     const int64_t items_img = NGB * rbpre[NP];
+    /* packed weights [phase][group][c-block][k][tap][MR]: about the size of
+       the weights (small on this path), packed once before the items */
+    int64_t *wpo = (int64_t *)fc_alloc(sizeof(int64_t) * (size_t)(NP + 1));
     FC_T *tsc = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * scratch));
     int64_t *toff = (int64_t *)fc_alloc(sizeof(int64_t) * (size_t)(nthreads * maxtaps));
-    if (tsc == NULL || toff == NULL) {
-        fc_free(tsc); fc_free(toff); fc_free(tabs);
+    FC_T *wpk = NULL;
+    if (wpo != NULL) {
+        wpo[0] = 0;
+        for (int64_t p = 0; p < NP; p++)
+            wpo[p + 1] = wpo[p] + G * CB * Kg * nth[p / SW] * ntw[p % SW] * MR;
+        wpk = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)fc_max64(wpo[NP], 1));
+    }
+    if (wpo == NULL || wpk == NULL || tsc == NULL || toff == NULL) {
+        fc_free(wpo); fc_free(wpk); fc_free(tsc); fc_free(toff); fc_free(tabs);
         return FC_ENOMEM;
+    }
+    for (int64_t p = 0; p < NP; p++) {
+        const int64_t rh = p / SW, rw = p % SW;
+        FC_T *d = wpk + wpo[p];
+        for (int64_t gc = 0; gc < G * CB; gc++) {
+            const int64_t gg = gc / CB, c0 = (gc % CB) * MR, mr = fc_min64(MR, Cg - c0);
+            for (int64_t k = 0; k < Kg; k++)
+                for (int64_t th = 0; th < nth[rh]; th++)
+                    for (int64_t tw = 0; tw < ntw[rw]; tw++) {
+                        const FC_T *s = w + (((gg * Kg + k) * Cg + c0) * KH + tph[rh * KH + th]) * KW +
+                                        tpw[rw * KW + tw];
+                        for (int64_t m = 0; m < MR; m++) *d++ = m < mr ? s[m * KH * KW] : (FC_T)0;
+                    }
+        }
     }
 
 #if FC_HAVE_OPENMP
@@ -171,7 +195,6 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
     {
         const int tid = FC_THREAD_ID();
         FC_T *pl = tsc + (int64_t)tid * scratch, *out = pl + GB * Kg * plen;
-        FC_T *wpk = out + MR * prmax;
         int64_t *off = toff + (int64_t)tid * maxtaps;
         /* dynamic: each item writes its own pixels in a fixed order, so the
            result does not depend on which thread takes it */
@@ -236,19 +259,9 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
                 const int64_t gg = g0 + gl;
                 for (int64_t cb = 0; cb < CB; cb++) {
                     const int64_t c0 = cb * MR, mr = fc_min64(MR, Cg - c0);
-                    if (ntp) {
-                        for (int64_t k = 0; k < Kg; k++)
-                            for (int64_t th = 0; th < nth[rh]; th++)
-                                for (int64_t tw = 0; tw < ntw[rw]; tw++) {
-                                    const int64_t kh = tph[rh * KH + th], kw = tpw[rw * KW + tw];
-                                    FC_T *d = wpk + ((k * nth[rh] + th) * ntw[rw] + tw) * MR;
-                                    for (int64_t m = 0; m < MR; m++)
-                                        d[m] = m < mr ? w[(((gg * Kg + k) * Cg + c0 + m) * KH + kh) * KW + kw]
-                                                      : (FC_T)0;
-                                }
+                    if (ntp)
                         kern((size_t)np, (size_t)Kg, (size_t)ntp, pl + gl * Kg * plen, (size_t)plen,
-                             off, wpk, out, (size_t)npr);
-                    }
+                             off, wpk + wpo[p] + (gg * CB + cb) * Kg * ntp * MR, out, (size_t)npr);
                     /* write out: phase pixel (i, j) -> (ih0 + i*SH, iw0 + j*SW) */
                     for (int64_t m = 0; m < mr; m++) {
                         const int64_t c = gg * Cg + c0 + m;
@@ -269,7 +282,7 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
             }
         }
     }
-    fc_free(tsc); fc_free(toff); fc_free(tabs);
+    fc_free(wpo); fc_free(wpk); fc_free(tsc); fc_free(toff); fc_free(tabs);
     return FC_OK;
 }
 
