@@ -30,6 +30,7 @@ CASES = [
     (1, 16, 12, 11, 10, (3, 3), (3, 2), 2, 2, 1),          # igemm: stride 3x2 + dilation
     (1, 2, 512, 20, 30, (3, 3), 1, 1, 1, 1),               # planar: several row bands
     (1, 20, 20, 9, 11, (3, 3), 1, 1, 1, 20),               # depthwise: NHWC group blocks, partial
+    (2, 40, 40, 9, 8, (5, 5), (2, 1), ((2, 1), (0, 3)), (1, 2), 40),  # depthwise: 25 taps, 2 blocks
 ]
 IDS = [f"case{i}" for i in range(len(CASES))]
 
@@ -119,8 +120,8 @@ def test_empty_batch(layout):
 
 
 @pytest.mark.parametrize("case", [CASES[4], CASES[8], CASES[13], CASES[15], CASES[18],
-                                  CASES[19]],
-                         ids=["dil", "dw", "stem", "mixed", "bands", "dwblocks"])
+                                  CASES[19], CASES[20]],
+                         ids=["dil", "dw", "stem", "mixed", "bands", "dwblocks", "dw5x5"])
 def test_threads_deterministic(case, layout, rng):
     x, w, gy, (s, p, d, g) = make(case, np.float32, layout, rng)
     before = fastconv.get_num_threads()

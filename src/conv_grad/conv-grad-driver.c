@@ -4,6 +4,7 @@
 #include "kernels/igemm.h"
 #include "kernels/gradw.h"
 #include "kernels/gradx.h"
+#include "kernels/dwgradw.h"
 
 #define FC_T float
 #define FC_DT "f32"
@@ -11,6 +12,7 @@
 #define FC_IGEMM_FN fc_f32_igemm_fn
 #define FC_GRADW_FN fc_f32_gradw_fn
 #define FC_GRADX_FN fc_f32_gradx_fn
+#define FC_DWGRADW_FN fc_f32_dwgradw_fn
 #include "conv-grad-impl.h"
 #undef FC_T
 #undef FC_DT
@@ -18,6 +20,7 @@
 #undef FC_IGEMM_FN
 #undef FC_GRADW_FN
 #undef FC_GRADX_FN
+#undef FC_DWGRADW_FN
 
 #define FC_T double
 #define FC_DT "f64"
@@ -25,4 +28,5 @@
 #define FC_IGEMM_FN fc_f64_igemm_fn
 #define FC_GRADW_FN fc_f64_gradw_fn
 #define FC_GRADX_FN fc_f64_gradx_fn
+#define FC_DWGRADW_FN fc_f64_dwgradw_fn
 #include "conv-grad-impl.h"
