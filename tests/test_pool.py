@@ -274,24 +274,27 @@ def test_inputs_not_modified(rng):
     np.testing.assert_array_equal(i, i0)
 
 
-# windows that neither overlap nor leave the input: the fused gradient path (2x2/2 in
-# vector steps with a masked last one, gaps between windows, uncovered edge rows/columns)
-TILED = [(2, None), (3, None), (2, 3), (1, None), ((2, 1), (3, 2)), ((1, 3), None)]
+# the gradient's fast paths: windows that neither overlap nor leave the input (2x2/2 in
+# vector steps with a masked last one, gaps between windows, uncovered edge rows/columns),
+# and 3x3/2 (vector run over the interior of each row, padded / ceil-mode edges apart)
+FAST = [(2, None, 0, False), (3, None, 0, False), (2, 3, 0, False), (1, None, 0, False),
+        ((2, 1), (3, 2), 0, False), ((1, 3), None, 0, False), (3, 2, 1, False),
+        (3, 2, 0, False), (3, 2, 1, True), (3, 2, 0, True), (3, 2, 2, False)]
 
 
-@pytest.mark.parametrize("geom", TILED)
+@pytest.mark.parametrize("geom", FAST)
 @pytest.mark.parametrize("shape", [(2, 3, 6, 70), (1, 37, 7, 11), (2, 18, 5, 33)])
-def test_max_pool2d_backward_tiled(isa, geom, shape, dtype, layout, rng):
-    k, s = geom
+def test_max_pool2d_backward_fast_paths(isa, geom, shape, dtype, layout, rng):
+    k, s, p, c = geom
+    kw = dict(stride=s, padding=p, ceil_mode=c, layout=layout)
     x = np.round(rng.standard_normal(shape) * 2)  # ties in most windows
     flat = x.reshape(-1)
     flat[rng.choice(flat.size, flat.size // 7, replace=False)] = np.nan
     flat[rng.choice(flat.size, flat.size // 9, replace=False)] = np.inf
     flat[rng.choice(flat.size, flat.size // 9, replace=False)] = -np.inf
     x = to_layout(x.astype(dtype), layout)
-    y, i = fastconv.max_pool2d(x, k, s, return_indices=True, layout=layout)
+    y, i = fastconv.max_pool2d(x, k, return_indices=True, **kw)
     gy = rng.standard_normal(y.shape).astype(dtype)
-    gx = fastconv.max_pool2d_backward(gy, x, k, s, layout=layout)
-    np.testing.assert_array_equal(gx, ref.max_pool2d_backward(gy, x, k, s, layout=layout))
-    np.testing.assert_array_equal(gx, fastconv.max_pool2d_backward(gy, x, k, s, indices=i,
-                                                                   layout=layout))
+    gx = fastconv.max_pool2d_backward(gy, x, k, **kw)
+    assert_close(gx, ref.max_pool2d_backward(gy, x, k, **kw), "pool_backward", reduction=9)
+    np.testing.assert_array_equal(gx, fastconv.max_pool2d_backward(gy, x, k, indices=i, **kw))

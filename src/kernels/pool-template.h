@@ -259,6 +259,84 @@ static size_t maxbwd_2x2_f64(size_t n, const double *a, const double *b, const d
             }                                                                                  \
         }                                                                                      \
     }
+/* 3x3/2 NCHW gradient (contract in pool-ukernels.h), L outputs a step, the last masked:
+ * even, odd and even+2 columns by permutes; the third tap's gradient reaches the next
+ * output's first column through a one-lane shift carried across steps, added before
+ * that output's own, as the indices path adds them. */
+#define FC_3X3S2(NAME, T, V, M, L, SFX, IV, IX, ALIGN, SETI, ILV, CAST, UNCAST)                 \
+    static void NAME(size_t n, size_t nr, const T *const *x, const T *g, T *const *gx) {       \
+        const IV ev = SETI, od = _mm512_add_##IX(ev, _mm512_set1_##IX(1));                      \
+        const IV il = ILV, ih = _mm512_add_##IX(il, _mm512_set1_##IX(L / 2));                  \
+        V carry[3] = {_mm512_setzero_##SFX(), _mm512_setzero_##SFX(), _mm512_setzero_##SFX()}; \
+        size_t o = 0, r = 0;                                                                   \
+        for (; o < n; o += L) {                                                                \
+            r = n - o < L ? n - o : L;                                                         \
+            const size_t c2 = 2 * r, c3 = 2 * r - 1;                                           \
+            const M mo = (M)((1u << r) - 1);                                                   \
+            const M a0 = (M)(c2 >= L ? (1u << L) - 1 : (1u << c2) - 1);                        \
+            const M a1 = (M)(c2 <= L ? 0 : (1u << (c2 - L)) - 1);                              \
+            const M b0 = (M)(c3 >= L ? (1u << L) - 1 : (1u << c3) - 1);                        \
+            const M b1 = (M)(c3 <= L ? 0 : (1u << (c3 - L)) - 1);                              \
+            V m = _mm512_setzero_##SFX();                                                      \
+            IV t = _mm512_setzero_si512();                                                     \
+            for (size_t rr = 0; rr < nr; rr++) {                                               \
+                const T *p = x[rr] + 2 * o;                                                    \
+                V A = _mm512_maskz_loadu_##SFX(a0, p), B = _mm512_maskz_loadu_##SFX(a1, p + L); \
+                V C = _mm512_maskz_loadu_##SFX(b0, p + 2);                                     \
+                V D = _mm512_maskz_loadu_##SFX(b1, p + 2 + L);                                 \
+                V v[3] = {_mm512_permutex2var_##SFX(A, ev, B), _mm512_permutex2var_##SFX(A, od, B), \
+                          _mm512_permutex2var_##SFX(C, ev, D)};                                \
+                for (int q = 0; q < 3; q++) {                                                  \
+                    if (rr == 0 && q == 0) {                                                   \
+                        m = v[0];                                                              \
+                        continue;                                                              \
+                    }                                                                          \
+                    M k = _mm512_cmp_##SFX##_mask(v[q], m, _CMP_GT_OQ) |                       \
+                          _mm512_cmp_##SFX##_mask(v[q], v[q], _CMP_UNORD_Q);                   \
+                    m = _mm512_mask_blend_##SFX(k, m, v[q]);                                   \
+                    t = _mm512_mask_mov_##IX(t, k, _mm512_set1_##IX((int)(3 * rr + q)));       \
+                }                                                                              \
+            }                                                                                  \
+            const V gv = _mm512_maskz_loadu_##SFX(mo, g + o);                                  \
+            for (size_t rr = 0; rr < nr; rr++) {                                               \
+                V e[3];                                                                        \
+                for (int q = 0; q < 3; q++)                                                    \
+                    e[q] = _mm512_maskz_mov_##SFX(                                             \
+                        _mm512_cmpeq_##IX##_mask(t, _mm512_set1_##IX((int)(3 * rr + q))), gv); \
+                T *d = gx[rr] + 2 * o;                                                         \
+                V G0 = _mm512_maskz_loadu_##SFX(a0, d), G1 = _mm512_maskz_loadu_##SFX(a1, d + L); \
+                V Ge = _mm512_permutex2var_##SFX(G0, ev, G1);                                  \
+                V Go = _mm512_permutex2var_##SFX(G0, od, G1);                                  \
+                V sh = UNCAST(ALIGN(CAST(e[2]), CAST(carry[rr]), L - 1));                      \
+                carry[rr] = e[2];                                                              \
+                Ge = _mm512_add_##SFX(_mm512_add_##SFX(Ge, sh), e[0]);                         \
+                Go = _mm512_add_##SFX(Go, e[1]);                                               \
+                _mm512_mask_storeu_##SFX(d, a0, _mm512_permutex2var_##SFX(Ge, il, Go));        \
+                _mm512_mask_storeu_##SFX(d + L, a1, _mm512_permutex2var_##SFX(Ge, ih, Go));    \
+            }                                                                                  \
+        }                                                                                      \
+        if (n == 0) return;                                                                    \
+        for (size_t rr = 0; rr < nr; rr++) { /* the last output's third column */             \
+            T lanes[L];                                                                        \
+            _mm512_storeu_##SFX(lanes, carry[rr]);                                             \
+            gx[rr][2 * (n - 1) + 2] += lanes[r - 1];                                           \
+        }                                                                                      \
+    }
+#define FC_CPS(v) _mm512_castps_si512(v)
+#define FC_UCPS(v) _mm512_castsi512_ps(v)
+#define FC_CPD(v) _mm512_castpd_si512(v)
+#define FC_UCPD(v) _mm512_castsi512_pd(v)
+FC_3X3S2(maxbwd_3x3s2_f32, float, __m512, __mmask16, 16, ps, __m512i, epi32, _mm512_alignr_epi32,
+         _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30),
+         _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), FC_CPS, FC_UCPS)
+FC_3X3S2(maxbwd_3x3s2_f64, double, __m512d, __mmask8, 8, pd, __m512i, epi64, _mm512_alignr_epi64,
+         _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14), _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11),
+         FC_CPD, FC_UCPD)
+#undef FC_CPS
+#undef FC_UCPS
+#undef FC_CPD
+#undef FC_UCPD
+#undef FC_3X3S2
 FC_NHWC_TILED(maxbwd_nhwc_f32, float, __m512, __mmask16, 16, ps, __m512i, _mm512, _mm512_set1_epi32)
 FC_NHWC_TILED(maxbwd_nhwc_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256, _mm256_set1_epi32)
 #undef FC_NHWC_TILED
@@ -367,6 +445,30 @@ FC_NOJAM static void maxbwd_tiled(size_t n, size_t c, size_t ld, size_t s, size_
 }
 #undef FC_TAKE
 
+static void maxbwd_3x3s2(size_t n, size_t nr, const FC_T *const *x, const FC_T *g,
+                         FC_T *const *gx) {
+#if defined(__AVX512F__)
+    if (sizeof(FC_T) == 4)
+        maxbwd_3x3s2_f32(n, nr, (const float *const *)x, (const float *)g, (float *const *)gx);
+    else
+        maxbwd_3x3s2_f64(n, nr, (const double *const *)x, (const double *)g,
+                         (double *const *)gx);
+    return;
+#endif
+    for (size_t o = 0; o < n; o++) {
+        FC_T m = x[0][2 * o];
+        size_t t = 0;
+        for (size_t r = 0; r < nr; r++)
+            for (size_t q = 0; q < 3; q++) {
+                FC_T v = x[r][2 * o + q];
+                int k = (v > m) | (v != v);
+                m = k ? v : m;
+                t = k ? 3 * r + q : t;
+            }
+        gx[t / 3][2 * o + t % 3] += g[o];
+    }
+}
+
 #define FC_DEINTERLEAVE(NAME, U)                                                   \
     static void NAME(size_t n, size_t s, const U *restrict x, U *restrict y) {     \
         if (s == 2) {                                                              \
@@ -440,7 +542,7 @@ static void gmax(size_t planes, size_t hw, const FC_T *restrict x, FC_T *restric
 }
 
 static const FC_TABLE_TYPE fc_pool_table = {
-    vmax, vmaxarg, vmaxarg_ranked, vsum, vscale, vaxpy, vscatter_arg, maxbwd_tiled,
+    vmax, vmaxarg, vmaxarg_ranked, vsum, vscale, vaxpy, vscatter_arg, maxbwd_tiled, maxbwd_3x3s2,
     deinterleave, deinterleave_i32, interleave, gsum, gmax,
 };
 

@@ -48,6 +48,12 @@
          * [o*s + kw, (o+1)*s) of o < n - 1. */                                               \
         void (*maxbwd_tiled)(size_t n, size_t c, size_t ld, size_t s, size_t kw, size_t kh,  \
                              const T *const *x, const T *g, T *const *gx);                   \
+        /* Max-pool gradient of outputs [0, n) of one NCHW output row of a 3x3/2 window   \
+         * lying inside the row: window o covers columns [2o, 2o + 3) of the nr (1..3)       \
+         * valid input rows x[r]; g[o] is added to gx[r] at the argmax (PyTorch's rule, taps \
+         * row-major), outputs in order (bitwise the same sums as the indices path). */      \
+        void (*maxbwd_3x3s2)(size_t n, size_t nr, const T *const *x, const T *g,            \
+                             T *const *gx);                                                  \
         /* phases: y[p*n + i] = x[i*s + p] for p < s, i < n */                               \
         void (*deinterleave)(size_t n, size_t s, const T *x, T *y);                          \
         void (*deinterleave_i32)(size_t n, size_t s, const int32_t *x, int32_t *y);          \
