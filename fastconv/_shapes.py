@@ -310,3 +310,15 @@ def pool2d_geometry(input_shape, kernel_size, stride, padding, dilation, ceil_mo
     OH = output_size(H, kh, sh, dh, pt, pb, bool(ceil_mode), dim="height")
     OW = output_size(W, kw, sw, dw, pl, pr, bool(ceil_mode), dim="width")
     return PoolGeometry(N, C, H, W, OH, OW, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, layout)
+
+
+def flipped_conv_padding(g):
+    """Padding ``((top, bottom), (left, right))`` under which the input gradient
+    of the stride-1 conv2d ``g`` is a conv2d of its grad_output with the kernel
+    flipped (same dilation, groups); None for a stride above 1 or where a side
+    would be negative (padding wider than the kernel's reach)."""
+    if g.SH != 1 or g.SW != 1:
+        return None
+    reach_h, reach_w = g.DH * (g.KH - 1), g.DW * (g.KW - 1)
+    pads = ((reach_h - g.PT, reach_h - g.PB), (reach_w - g.PL, reach_w - g.PR))
+    return None if min(min(p) for p in pads) < 0 else pads

@@ -6,13 +6,27 @@ import numpy as np
 
 from . import _config
 from ._arrays import as_batched, as_float_array, check_layout, unbatch
-from ._shapes import conv2d_geometry, conv_transpose2d_geometry
+from ._shapes import conv2d_geometry, conv_transpose2d_geometry, flipped_conv_padding
 
 
 def _flag(value, name):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a bool, got {value!r}")
     return bool(value)
+
+
+def _depthwise_grad_input(g, gy4, w, bias):
+    """grad input of a stride-1 depthwise conv2d as the forward depthwise
+    conv2d of grad_output with the kernel flipped (its channel-vectorised
+    kernels beat the planar path, in NHWC most); None where that does not apply."""
+    if not (g.G == g.C == g.K and g.N):
+        return None
+    pads = flipped_conv_padding(g)
+    if pads is None:
+        return None
+    from .conv import conv2d
+    wf = np.ascontiguousarray(w[:, :, ::-1, ::-1])
+    return conv2d(gy4, wf, bias, 1, pads, (g.DH, g.DW), g.G, layout=g.layout)
 
 
 def conv2d_backward(grad_output, input, weight, stride=1, padding=0, dilation=1, groups=1, *,
@@ -70,9 +84,11 @@ def conv2d_backward(grad_output, input, weight, stride=1, padding=0, dilation=1,
 
     gx = gw = gb = None
     if input_grad:
-        gx = np.empty(g.input_shape, dtype=x.dtype)
-        if g.N:
-            _conv_grad.grad_input(g, gy4, w, None, gx, isa, nthreads)
+        gx = _depthwise_grad_input(g, gy4, w, None)
+        if gx is None:
+            gx = np.empty(g.input_shape, dtype=x.dtype)
+            if g.N:
+                _conv_grad.grad_input(g, gy4, w, None, gx, isa, nthreads)
         gx = unbatch(gx, batched)
     if weight_grad or bias_grad:
         gw = np.empty(w.shape, dtype=x.dtype) if weight_grad else None
@@ -129,7 +145,10 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         bias = as_float_array(bias, "bias", x.dtype)
         if bias.shape != (g.C,):
             raise ValueError(f"bias must have shape ({g.C},), got {bias.shape}")
-    y = np.empty(g.input_shape, dtype=x.dtype)
-    if g.N:
-        _conv_grad.grad_input(g, x4, w, bias, y, _config.isa_level(), _config.get_num_threads())
+    y = _depthwise_grad_input(g, x4, w, bias)
+    if y is None:
+        y = np.empty(g.input_shape, dtype=x.dtype)
+        if g.N:
+            _conv_grad.grad_input(g, x4, w, bias, y, _config.isa_level(),
+                                  _config.get_num_threads())
     return unbatch(y, batched)

@@ -31,6 +31,8 @@ CASES = [
     (1, 2, 512, 20, 30, (3, 3), 1, 1, 1, 1),               # planar: several row bands
     (1, 20, 20, 9, 11, (3, 3), 1, 1, 1, 20),               # depthwise: NHWC group blocks, partial
     (2, 40, 40, 9, 8, (5, 5), (2, 1), ((2, 1), (0, 3)), (1, 2), 40),  # depthwise: 25 taps, 2 blocks
+    (2, 12, 12, 9, 10, (3, 5), 1, ((2, 0), (1, 3)), (2, 1), 12),  # depthwise stride 1: flipped conv2d
+    (1, 4, 4, 6, 6, (3, 3), 1, 3, 1, 4),                   # depthwise, padding past the kernel's reach
 ]
 IDS = [f"case{i}" for i in range(len(CASES))]
 
@@ -120,8 +122,8 @@ def test_empty_batch(layout):
 
 
 @pytest.mark.parametrize("case", [CASES[4], CASES[8], CASES[13], CASES[15], CASES[18],
-                                  CASES[19], CASES[20]],
-                         ids=["dil", "dw", "stem", "mixed", "bands", "dwblocks", "dw5x5"])
+                                  CASES[19], CASES[20], CASES[21]],
+                         ids=["dil", "dw", "stem", "mixed", "bands", "dwblocks", "dw5x5", "dwflip"])
 def test_threads_deterministic(case, layout, rng):
     x, w, gy, (s, p, d, g) = make(case, np.float32, layout, rng)
     before = fastconv.get_num_threads()
@@ -148,6 +150,7 @@ TCASES = [
     (2, 8, 8, 5, 5, (3, 3), 2, 0, 1, 8, 1),              # depthwise, output_padding > padding
     (1, 3, 2, 3, 4, (1, 1), 3, 0, 2, 1, 1),              # 1x1 stride 3: gaps filled with bias
     (1, 70, 20, 4, 3, (4, 4), 2, ((1, 2), (0, 1)), 0, 1, 1),
+    (2, 8, 8, 5, 6, (3, 3), 1, 1, 0, 8, 2),               # depthwise stride 1 (flipped conv2d) + bias
 ]
 
 
