@@ -337,6 +337,34 @@ FC_3X3S2(maxbwd_3x3s2_f64, double, __m512d, __mmask8, 8, pd, __m512i, epi64, _mm
 #undef FC_CPD
 #undef FC_UCPD
 #undef FC_3X3S2
+/* maxbwd_taps (contract in pool-ukernels.h): channel vectors, the last masked; only the
+ * selected lanes of each tap are read back and stored. */
+#define FC_TAPS(NAME, T, V, M, L, SFX, IV, ISFX, ILOAD)                                         \
+    static void NAME(size_t c, size_t nr, const T *const *x, T *const *gx, const T *g) {        \
+        for (size_t c0 = 0; c0 < c; c0 += L) {                                                  \
+            const size_t r = c - c0 < L ? c - c0 : L;                                           \
+            const M mk = (M)((1u << r) - 1);                                                    \
+            V m = _mm512_maskz_loadu_##SFX(mk, x[0] + c0);                                      \
+            IV t = ILOAD(0);                                                                    \
+            for (size_t q = 1; q < nr; q++) {                                                   \
+                V v = _mm512_maskz_loadu_##SFX(mk, x[q] + c0);                                  \
+                M k = _mm512_cmp_##SFX##_mask(v, m, _CMP_GT_OQ) |                               \
+                      _mm512_cmp_##SFX##_mask(v, v, _CMP_UNORD_Q);                              \
+                m = _mm512_mask_blend_##SFX(k, m, v);                                           \
+                t = ISFX##_mask_mov_epi32(t, k, ILOAD((int)q));                                 \
+            }                                                                                   \
+            const V gv = _mm512_maskz_loadu_##SFX(mk, g + c0);                                  \
+            for (size_t q = 0; q < nr; q++) {                                                   \
+                M e = (M)(ISFX##_cmpeq_epi32_mask(t, ILOAD((int)q)) & mk);                      \
+                if (!e) continue;                                                               \
+                V d = _mm512_maskz_loadu_##SFX(e, gx[q] + c0);                                  \
+                _mm512_mask_storeu_##SFX(gx[q] + c0, e, _mm512_add_##SFX(d, gv));               \
+            }                                                                                   \
+        }                                                                                       \
+    }
+FC_TAPS(maxbwd_taps_f32, float, __m512, __mmask16, 16, ps, __m512i, _mm512, _mm512_set1_epi32)
+FC_TAPS(maxbwd_taps_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256, _mm256_set1_epi32)
+#undef FC_TAPS
 FC_NHWC_TILED(maxbwd_nhwc_f32, float, __m512, __mmask16, 16, ps, __m512i, _mm512, _mm512_set1_epi32)
 FC_NHWC_TILED(maxbwd_nhwc_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256, _mm256_set1_epi32)
 #undef FC_NHWC_TILED
@@ -469,6 +497,31 @@ static void maxbwd_3x3s2(size_t n, size_t nr, const FC_T *const *x, const FC_T *
     }
 }
 
+static void maxbwd_taps(size_t c, size_t nr, const FC_T *const *x, FC_T *const *gx,
+                        const FC_T *g) {
+#if defined(__AVX512F__)
+    if (sizeof(FC_T) == 4)
+        maxbwd_taps_f32(c, nr, (const float *const *)x, (float *const *)gx, (const float *)g);
+    else
+        maxbwd_taps_f64(c, nr, (const double *const *)x, (double *const *)gx,
+                        (const double *)g);
+    return;
+#endif
+    FC_T m[64];
+    int32_t t[64];
+    for (size_t c0 = 0; c0 < c; c0 += 64) {
+        const size_t cn = c - c0 < 64 ? c - c0 : 64;
+        const FC_T *xr[FC_POOL_MAX_ROWS];
+        for (size_t q = 0; q < nr; q++) xr[q] = x[q] + c0;
+        vmaxarg(cn, nr, xr, m, t, 0, 0);
+        for (size_t q = 0; q < nr; q++) {
+            FC_T *restrict d = gx[q] + c0;
+            const FC_T *restrict gp = g + c0;
+            for (size_t i = 0; i < cn; i++) d[i] += (t[i] == (int32_t)q) ? gp[i] : (FC_T)0;
+        }
+    }
+}
+
 #define FC_DEINTERLEAVE(NAME, U)                                                   \
     static void NAME(size_t n, size_t s, const U *restrict x, U *restrict y) {     \
         if (s == 2) {                                                              \
@@ -542,7 +595,7 @@ static void gmax(size_t planes, size_t hw, const FC_T *restrict x, FC_T *restric
 }
 
 static const FC_TABLE_TYPE fc_pool_table = {
-    vmax, vmaxarg, vmaxarg_ranked, vsum, vscale, vaxpy, vscatter_arg, maxbwd_tiled, maxbwd_3x3s2,
+    vmax, vmaxarg, vmaxarg_ranked, vsum, vscale, vaxpy, vscatter_arg, maxbwd_tiled, maxbwd_3x3s2, maxbwd_taps,
     deinterleave, deinterleave_i32, interleave, gsum, gmax,
 };
 

@@ -54,6 +54,11 @@
          * row-major), outputs in order (bitwise the same sums as the indices path). */      \
         void (*maxbwd_3x3s2)(size_t n, size_t nr, const T *const *x, const T *g,            \
                              T *const *gx);                                                  \
+        /* per channel i < c: the argmax r of x[r][i] over the nr taps (PyTorch's rule),   \
+         * then gx[r][i] += g[i] (NHWC max-pool gradient of one output pixel);             \
+         * nr <= FC_POOL_MAX_ROWS */                                                          \
+        void (*maxbwd_taps)(size_t c, size_t nr, const T *const *x, T *const *gx,            \
+                            const T *g);                                                     \
         /* phases: y[p*n + i] = x[i*s + p] for p < s, i < n */                               \
         void (*deinterleave)(size_t n, size_t s, const T *x, T *y);                          \
         void (*deinterleave_i32)(size_t n, size_t s, const int32_t *x, int32_t *y);          \

@@ -296,7 +296,9 @@ int FC_FN(fc_max_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int64_t 
                     else
                         k->vmax((size_t)g->C, (size_t)cnt, w.rows, yp, t0 > 0);
                 }
-                if (idx)
+                if (idx && v.nt <= FC_POOL_MAX_ROWS) /* w.off holds every tap */
+                    for (int64_t c = 0; c < g->C; c++) idx[op + c] = w.off[w.arg[c]];
+                else if (idx)
                     for (int64_t c = 0; c < g->C; c++)
                         idx[op + c] = FC_FN(tap_pos)(g, &v, oh, ow, w.arg[c]);
             }
@@ -534,6 +536,16 @@ int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const F
                         continue;
                     }
                     FC_FN(win) v = FC_FN(window)(g, oh, ow);
+                    if (v.nt <= FC_POOL_MAX_ROWS) { /* one call: argmax and accumulate */
+                        if (v.nt == 0) continue;
+                        FC_FN(tap_offsets)(g, &v, oh, ow, 0, v.nt, w.off);
+                        for (int64_t t = 0; t < v.nt; t++) {
+                            w.rows[t] = xn + w.off[t] * g->C;
+                            w.dst[t] = gxn + w.off[t] * g->C;
+                        }
+                        k->maxbwd_taps((size_t)cn, (size_t)v.nt, w.rows, w.dst, gp);
+                        continue;
+                    }
                     for (int64_t t0 = 0; t0 < v.nt; t0 += FC_POOL_MAX_ROWS) {
                         int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, v.nt - t0);
                         FC_FN(tap_offsets)(g, &v, oh, ow, t0, cnt, w.off);
