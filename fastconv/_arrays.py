@@ -26,6 +26,9 @@ def as_float_array(x, name, dtype=None):
     ``dtype`` (if given) is the dtype the array must already have: a mismatch
     raises TypeError (fastconv never casts silently between precisions).
     """
+    if (type(x) is np.ndarray and x.dtype in FLOAT_DTYPES and x.flags.c_contiguous
+            and x.flags.aligned and (dtype is None or x.dtype == dtype)):
+        return x  # the common case, without np.require's overhead (small layers feel it)
     if x is None:
         raise TypeError(f"{name} must be an array, got None")
     if not isinstance(x, np.ndarray):
