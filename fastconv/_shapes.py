@@ -79,6 +79,24 @@ def output_size(size, kernel, stride, dilation, pad_begin, pad_end, ceil_mode=Fa
     return out
 
 
+# Padded extents past this are rejected: the C drivers add and multiply
+# extents in int64 (absurd padding would wrap around, not fail).
+MAX_EXTENT = 2 ** 62
+
+
+def _check_extent(size, pad_begin, pad_end, dim):
+    if size + pad_begin + pad_end >= MAX_EXTENT:
+        raise ValueError(f"padding ({pad_begin}, {pad_end}) is too large for input {dim}={size}: "
+                         f"the padded size must be below 2**62")
+
+
+def _effective_stride(stride, out, padded):
+    """One output row/column comes out of any stride beyond the padded input:
+    pass the smallest such stride on, so the drivers' workspaces that scale
+    with the stride (phase-split rows) stay input-sized."""
+    return min(stride, padded) if out == 1 else stride
+
+
 def _same_padding(size, kernel, stride, dilation, lower):
     out = -(-size // stride)
     total = max((out - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
@@ -208,8 +226,11 @@ def conv2d_geometry(input_shape, weight_shape, stride, padding, dilation, groups
     sh, sw = positive_pair(stride, "stride")
     dh, dw = positive_pair(dilation, "dilation")
     (pt, pb), (pl, pr) = conv_padding(padding, (H, W), (KH, KW), (sh, sw), (dh, dw))
+    _check_extent(H, pt, pb, "height")
+    _check_extent(W, pl, pr, "width")
     OH = output_size(H, KH, sh, dh, pt, pb, dim="height")
     OW = output_size(W, KW, sw, dw, pl, pr, dim="width")
+    sh, sw = _effective_stride(sh, OH, H + pt + pb), _effective_stride(sw, OW, W + pl + pr)
     return ConvGeometry(N, C, H, W, K, OH, OW, KH, KW, sh, sw, dh, dw, pt, pb, pl, pr, g, layout)
 
 
@@ -258,6 +279,8 @@ def conv_transpose2d_geometry(input_shape, weight_shape, stride, padding, output
                          f"padding is too large")
     # the forward conv: input (N, Cout, Hout, Wout) -> output (N, Cin, Hin, Win);
     # its end padding absorbs output_padding
+    sh = _effective_stride(sh, Hin, Hout + pt + pb - oph)
+    sw = _effective_stride(sw, Win, Wout + pl + pr - opw)
     return ConvGeometry(N, Cog * g, Hout, Wout, Cin, Hin, Win, KH, KW, sh, sw, dh, dw,
                         pt, pb - oph, pl, pr - opw, g, layout)
 
@@ -307,8 +330,11 @@ def pool2d_geometry(input_shape, kernel_size, stride, padding, dilation, ceil_mo
     (pt, pb), (pl, pr) = pool_padding(padding, (H, W), (kh, kw), (sh, sw), (dh, dw))
     if not isinstance(ceil_mode, (bool, int)) and not hasattr(ceil_mode, "__bool__"):
         raise TypeError(f"ceil_mode must be a bool, got {ceil_mode!r}")
+    _check_extent(H, pt, pb, "height")
+    _check_extent(W, pl, pr, "width")
     OH = output_size(H, kh, sh, dh, pt, pb, bool(ceil_mode), dim="height")
     OW = output_size(W, kw, sw, dw, pl, pr, bool(ceil_mode), dim="width")
+    sh, sw = _effective_stride(sh, OH, H + pt + pb), _effective_stride(sw, OW, W + pl + pr)
     return PoolGeometry(N, C, H, W, OH, OW, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, layout)
 
 

@@ -52,11 +52,21 @@ static inline int64_t fc_dwconv_nchw_phase_stride(int64_t OW, int64_t KW, int64_
                                                   int64_t DW) {
     return (OW + ((KW - 1) * DW) / SW + 1 + 16 + 15) & ~(int64_t)15;
 }
+/* Past this many scratch elements the answer saturates here: 2^46 elements
+ * are more bytes than a 47-bit user address space holds, so the driver's
+ * allocation fails (FC_ENOMEM) instead of an int64 product wrapping around to
+ * a small buffer (absurd strides/dilations/padding), and the callers' further
+ * products (x channels, x element size, x threads) stay far from overflow. */
+#define FC_DWN_SCRATCH_CAP ((int64_t)1 << 46)
 /* Scratch elements the NCHW kernel needs for `rows` output rows. */
 static inline int64_t fc_dwconv_nchw_scratch(int64_t rows, int64_t OW, int64_t KH, int64_t KW,
                                              int64_t SH, int64_t SW, int64_t DH, int64_t DW) {
-    int64_t in_rows = (rows - 1) * SH + (KH - 1) * DH + 1;
-    return in_rows * SW * fc_dwconv_nchw_phase_stride(OW, KW, SW, DW);
+    int64_t in_rows = (rows - 1) * SH + (KH - 1) * DH + 1, n;
+    if (__builtin_mul_overflow(in_rows, SW, &n) ||
+        __builtin_mul_overflow(n, fc_dwconv_nchw_phase_stride(OW, KW, SW, DW), &n) ||
+        n > FC_DWN_SCRATCH_CAP)
+        return FC_DWN_SCRATCH_CAP;
+    return n;
 }
 /* Most (vector, tap) masks the flat NCHW mode tabulates, and the bytes of one
  * mask at most (an AVX2 vector). */
