@@ -12,6 +12,23 @@ ISA_NAMES = ("scalar", "avx2", "avx512")
 _lock = threading.Lock()
 _threads = None          # set by set_num_threads / FASTCONV_NUM_THREADS; None = OpenMP default
 _isa = None              # active ISA level, resolved lazily
+_omp_used = False        # a call in this process asked OpenMP for more than one thread
+_forked = False          # forked after that: the child runs every call on one thread
+
+
+def _after_fork_in_child():
+    # GNU libgomp keeps its worker pool across fork() but the workers do not
+    # exist in the child, so the child's first parallel region with > 1 thread
+    # waits for them forever.  A one-thread region never touches the pool (as
+    # PyTorch does for its OpenMP pool).  "spawn"/"forkserver" children are
+    # fresh processes and keep every thread.
+    global _forked
+    if _omp_used:
+        _forked = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _env_threads():
@@ -66,6 +83,9 @@ def get_num_threads():
 
     ``set_num_threads`` wins, then ``FASTCONV_NUM_THREADS``, then OpenMP's
     default (``OMP_NUM_THREADS``, else all cores available to the process).
+    A process forked (``os.fork``, multiprocessing's "fork" context) after
+    fastconv ran multi-threaded gets 1: OpenMP's thread pool does not survive
+    fork.
 
     Examples
     --------
@@ -73,10 +93,17 @@ def get_num_threads():
     >>> fastconv.get_num_threads() >= 1
     True
     """
+    global _omp_used
+    if _forked:
+        return 1
     if _threads is not None:
-        return _threads
-    env = _env_threads()
-    return env if env is not None else _default_threads()
+        n = _threads
+    else:
+        env = _env_threads()
+        n = env if env is not None else _default_threads()
+    if n > 1 and not _omp_used:
+        _omp_used = True
+    return n
 
 
 def supported_isas():
