@@ -163,15 +163,20 @@ static size_t maxbwd_2x2_f32(size_t n, const float *a, const float *b, const flo
         const __mmask16 mo = (__mmask16)((1u << r) - 1);
         const __mmask16 m0 = (__mmask16)(r >= 8 ? 0xFFFFu : (1u << (2 * r)) - 1);
         const __mmask16 m1 = (__mmask16)(r <= 8 ? 0 : (1u << (2 * r - 16)) - 1);
-        __m512 a0 = _mm512_maskz_loadu_ps(m0, a + 2 * o), a1 = _mm512_maskz_loadu_ps(m1, a + 2 * o + 16);
-        __m512 b0 = _mm512_maskz_loadu_ps(m0, b + 2 * o), b1 = _mm512_maskz_loadu_ps(m1, b + 2 * o + 16);
+        __m512 a0 = _mm512_maskz_loadu_ps(m0, a + 2 * o),
+               a1 = _mm512_maskz_loadu_ps(m1, a + 2 * o + 16);
+        __m512 b0 = _mm512_maskz_loadu_ps(m0, b + 2 * o),
+               b1 = _mm512_maskz_loadu_ps(m1, b + 2 * o + 16);
         __m512 v0 = _mm512_permutex2var_ps(a0, ev, a1), v1 = _mm512_permutex2var_ps(a0, od, a1);
         __m512 v2 = _mm512_permutex2var_ps(b0, ev, b1), v3 = _mm512_permutex2var_ps(b0, od, b1);
-        __mmask16 k1 = _mm512_cmp_ps_mask(v1, v0, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v1, v1, _CMP_UNORD_Q);
+        __mmask16 k1 = _mm512_cmp_ps_mask(v1, v0, _CMP_GT_OQ) |
+                _mm512_cmp_ps_mask(v1, v1, _CMP_UNORD_Q);
         __m512 m = _mm512_mask_blend_ps(k1, v0, v1);
-        __mmask16 k2 = _mm512_cmp_ps_mask(v2, m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v2, v2, _CMP_UNORD_Q);
+        __mmask16 k2 = _mm512_cmp_ps_mask(v2, m, _CMP_GT_OQ) |
+                _mm512_cmp_ps_mask(v2, v2, _CMP_UNORD_Q);
         m = _mm512_mask_blend_ps(k2, m, v2);
-        __mmask16 k3 = _mm512_cmp_ps_mask(v3, m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v3, v3, _CMP_UNORD_Q);
+        __mmask16 k3 = _mm512_cmp_ps_mask(v3, m, _CMP_GT_OQ) |
+                _mm512_cmp_ps_mask(v3, v3, _CMP_UNORD_Q);
         __mmask16 n3 = (__mmask16)~k3, n23 = (__mmask16)(n3 & ~k2);
         __m512 gv = _mm512_maskz_loadu_ps(mo, g + o);
         __m512 e0 = _mm512_maskz_mov_ps((__mmask16)(n23 & ~k1), gv);
@@ -198,15 +203,20 @@ static size_t maxbwd_2x2_f64(size_t n, const double *a, const double *b, const d
         const __mmask8 mo = (__mmask8)((1u << r) - 1);
         const __mmask8 m0 = (__mmask8)(r >= 4 ? 0xFFu : (1u << (2 * r)) - 1);
         const __mmask8 m1 = (__mmask8)(r <= 4 ? 0 : (1u << (2 * r - 8)) - 1);
-        __m512d a0 = _mm512_maskz_loadu_pd(m0, a + 2 * o), a1 = _mm512_maskz_loadu_pd(m1, a + 2 * o + 8);
-        __m512d b0 = _mm512_maskz_loadu_pd(m0, b + 2 * o), b1 = _mm512_maskz_loadu_pd(m1, b + 2 * o + 8);
+        __m512d a0 = _mm512_maskz_loadu_pd(m0, a + 2 * o),
+                a1 = _mm512_maskz_loadu_pd(m1, a + 2 * o + 8);
+        __m512d b0 = _mm512_maskz_loadu_pd(m0, b + 2 * o),
+                b1 = _mm512_maskz_loadu_pd(m1, b + 2 * o + 8);
         __m512d v0 = _mm512_permutex2var_pd(a0, ev, a1), v1 = _mm512_permutex2var_pd(a0, od, a1);
         __m512d v2 = _mm512_permutex2var_pd(b0, ev, b1), v3 = _mm512_permutex2var_pd(b0, od, b1);
-        __mmask8 k1 = _mm512_cmp_pd_mask(v1, v0, _CMP_GT_OQ) | _mm512_cmp_pd_mask(v1, v1, _CMP_UNORD_Q);
+        __mmask8 k1 = _mm512_cmp_pd_mask(v1, v0, _CMP_GT_OQ) |
+                _mm512_cmp_pd_mask(v1, v1, _CMP_UNORD_Q);
         __m512d m = _mm512_mask_blend_pd(k1, v0, v1);
-        __mmask8 k2 = _mm512_cmp_pd_mask(v2, m, _CMP_GT_OQ) | _mm512_cmp_pd_mask(v2, v2, _CMP_UNORD_Q);
+        __mmask8 k2 = _mm512_cmp_pd_mask(v2, m, _CMP_GT_OQ) |
+                _mm512_cmp_pd_mask(v2, v2, _CMP_UNORD_Q);
         m = _mm512_mask_blend_pd(k2, m, v2);
-        __mmask8 k3 = _mm512_cmp_pd_mask(v3, m, _CMP_GT_OQ) | _mm512_cmp_pd_mask(v3, v3, _CMP_UNORD_Q);
+        __mmask8 k3 = _mm512_cmp_pd_mask(v3, m, _CMP_GT_OQ) |
+                _mm512_cmp_pd_mask(v3, v3, _CMP_UNORD_Q);
         __mmask8 n3 = (__mmask8)~k3, n23 = (__mmask8)(n3 & ~k2);
         __m512d gv = _mm512_maskz_loadu_pd(mo, g + o);
         __m512d e0 = _mm512_maskz_mov_pd((__mmask8)(n23 & ~k1), gv);
@@ -284,7 +294,8 @@ static size_t maxbwd_2x2_f64(size_t n, const double *a, const double *b, const d
                 V A = _mm512_maskz_loadu_##SFX(a0, p), B = _mm512_maskz_loadu_##SFX(a1, p + L); \
                 V C = _mm512_maskz_loadu_##SFX(b0, p + 2);                                     \
                 V D = _mm512_maskz_loadu_##SFX(b1, p + 2 + L);                                 \
-                V v[3] = {_mm512_permutex2var_##SFX(A, ev, B), _mm512_permutex2var_##SFX(A, od, B), \
+                V v[3] = {_mm512_permutex2var_##SFX(A, ev, B),                                 \
+                          _mm512_permutex2var_##SFX(A, od, B),                                 \
                           _mm512_permutex2var_##SFX(C, ev, D)};                                \
                 for (int q = 0; q < 3; q++) {                                                  \
                     if (rr == 0 && q == 0) {                                                   \
@@ -365,6 +376,39 @@ FC_3X3S2(maxbwd_3x3s2_f64, double, __m512d, __mmask8, 8, pd, __m512i, epi64, _mm
 FC_TAPS(maxbwd_taps_f32, float, __m512, __mmask16, 16, ps, __m512i, _mm512, _mm512_set1_epi32)
 FC_TAPS(maxbwd_taps_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256, _mm256_set1_epi32)
 #undef FC_TAPS
+/* vmaxarg in masked vectors: the value and its tap stay in registers across the rows
+ * (the plain loop's scalar remainder branches on random data, costly for few channels) */
+#define FC_VMAXARG(NAME, T, V, M, L, SFX, IV, ISFX, ILOAD)                                      \
+    static void NAME(size_t n, size_t nr, const T *const *x, T *y, int32_t *arg, int32_t t0,    \
+                     int acc) {                                                                 \
+        for (size_t c0 = 0; c0 < n; c0 += L) {                                                  \
+            const size_t r = n - c0 < L ? n - c0 : L;                                           \
+            const M mk = (M)((1u << r) - 1);                                                    \
+            size_t q = 0;                                                                       \
+            V m;                                                                                \
+            IV t;                                                                               \
+            if (acc) {                                                                          \
+                m = _mm512_maskz_loadu_##SFX(mk, y + c0);                                       \
+                t = ISFX##_maskz_loadu_epi32(mk, arg + c0);                                     \
+            } else {                                                                            \
+                m = _mm512_maskz_loadu_##SFX(mk, x[0] + c0);                                    \
+                t = ILOAD(t0);                                                                  \
+                q = 1;                                                                          \
+            }                                                                                   \
+            for (; q < nr; q++) {                                                               \
+                V v = _mm512_maskz_loadu_##SFX(mk, x[q] + c0);                                  \
+                M k = _mm512_cmp_##SFX##_mask(v, m, _CMP_GT_OQ) |                               \
+                      _mm512_cmp_##SFX##_mask(v, v, _CMP_UNORD_Q);                              \
+                m = _mm512_mask_blend_##SFX(k, m, v);                                           \
+                t = ISFX##_mask_mov_epi32(t, k, ILOAD(t0 + (int32_t)q));                        \
+            }                                                                                   \
+            _mm512_mask_storeu_##SFX(y + c0, mk, m);                                            \
+            ISFX##_mask_storeu_epi32(arg + c0, mk, t);                                          \
+        }                                                                                       \
+    }
+FC_VMAXARG(vmaxarg_f32, float, __m512, __mmask16, 16, ps, __m512i, _mm512, _mm512_set1_epi32)
+FC_VMAXARG(vmaxarg_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256, _mm256_set1_epi32)
+#undef FC_VMAXARG
 FC_NHWC_TILED(maxbwd_nhwc_f32, float, __m512, __mmask16, 16, ps, __m512i, _mm512, _mm512_set1_epi32)
 FC_NHWC_TILED(maxbwd_nhwc_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256, _mm256_set1_epi32)
 #undef FC_NHWC_TILED
@@ -522,6 +566,18 @@ static void maxbwd_taps(size_t c, size_t nr, const FC_T *const *x, FC_T *const *
     }
 }
 
+static void vmaxarg_any(size_t n, size_t nr, const FC_T *const *x, FC_T *y, int32_t *arg,
+                        int32_t t0, int acc) {
+#if defined(__AVX512F__)
+    if (sizeof(FC_T) == 4)
+        vmaxarg_f32(n, nr, (const float *const *)x, (float *)y, arg, t0, acc);
+    else
+        vmaxarg_f64(n, nr, (const double *const *)x, (double *)y, arg, t0, acc);
+    return;
+#endif
+    vmaxarg(n, nr, x, y, arg, t0, acc);
+}
+
 #define FC_DEINTERLEAVE(NAME, U)                                                   \
     static void NAME(size_t n, size_t s, const U *restrict x, U *restrict y) {     \
         if (s == 2) {                                                              \
@@ -595,7 +651,8 @@ static void gmax(size_t planes, size_t hw, const FC_T *restrict x, FC_T *restric
 }
 
 static const FC_TABLE_TYPE fc_pool_table = {
-    vmax, vmaxarg, vmaxarg_ranked, vsum, vscale, vaxpy, vscatter_arg, maxbwd_tiled, maxbwd_3x3s2, maxbwd_taps,
+    vmax, vmaxarg_any, vmaxarg_ranked, vsum, vscale, vaxpy, vscatter_arg,
+    maxbwd_tiled, maxbwd_3x3s2, maxbwd_taps,
     deinterleave, deinterleave_i32, interleave, gsum, gmax,
 };
 
