@@ -6,6 +6,39 @@
 #define FC_CAT2(a, b) FC_CAT2_(a, b)
 #define FC_FN(name) FC_CAT2(name, FC_SFX)
 
+#ifndef FC_CONV_GRAD_IMPL_ONCE
+#define FC_CONV_GRAD_IMPL_ONCE
+/* dtype-independent helpers: defined by the first instantiation only */
+
+/* The highest ISA level <= isa that has an (op, dt) kernel; -1 if none. */
+static int fc_top_isa(const char *op, const char *dt, int isa) {
+    int top = -1;
+    for (size_t i = 0; i < fc_num_kernels; i++) {
+        const fc_kernel_info *k = &fc_kernels[i];
+        if (strcmp(k->op, op) == 0 && strcmp(k->dtype, dt) == 0 && k->isa <= isa && k->isa > top)
+            top = k->isa;
+    }
+    return top;
+}
+
+/* Stride phases of one dimension (size In, kernel KD, stride S, dilation D,
+ * padding P): the taps of phase r are the k with k*D = r (mod S), kept in
+ * ascending order in tp[r*KD ..], nt[r] of them; the phase's input indices
+ * are i0[r] + i*S for i < ni[r], and tap t of input i reads grad_output
+ * index i + off[r*KD + t] (an exact division). */
+static void fc_phase_taps(int64_t In, int64_t KD, int64_t S, int64_t D, int64_t P, int64_t *tp,
+                          int64_t *nt, int64_t *i0, int64_t *ni, int64_t *off) {
+    for (int64_t r = 0; r < S; r++) {
+        nt[r] = 0;
+        for (int64_t k = 0; k < KD; k++)
+            if ((k * D) % S == r) tp[r * KD + nt[r]++] = k;
+        i0[r] = ((r - P) % S + S) % S;
+        ni[r] = i0[r] < In ? fc_cdiv(In - i0[r], S) : 0;
+        for (int64_t t = 0; t < nt[r]; t++) off[r * KD + t] = (i0[r] + P - tp[r * KD + t] * D) / S;
+    }
+}
+#endif
+
 /* Target sizes (elements are bytes / sizeof(FC_T)): a weight panel of one
  * K-chunk should stay in L2 while a block of pixels streams past it. */
 #define FC_GI_PANEL_BYTES (256 * 1024)
@@ -57,13 +90,7 @@ static const fc_kernel_info *FC_FN(fc_igemm_pick)(int isa, int64_t Cg) {
 static const fc_kernel_info *FC_FN(fc_gradx_pick)(int isa, int64_t Cg) {
     const fc_kernel_info *best = NULL;
     double best_score = -1.0;
-    int top = -1;
-    for (size_t i = 0; i < fc_num_kernels; i++) {
-        const fc_kernel_info *k = &fc_kernels[i];
-        if (strcmp(k->op, "gradx") == 0 && strcmp(k->dtype, FC_DT) == 0 && k->isa <= isa &&
-            k->isa > top)
-            top = k->isa;
-    }
+    const int top = fc_top_isa("gradx", FC_DT, isa);
     for (size_t i = 0; i < fc_num_kernels; i++) {
         const fc_kernel_info *k = &fc_kernels[i];
         if (strcmp(k->op, "gradx") != 0 || strcmp(k->dtype, FC_DT) != 0 || k->isa != top)
@@ -108,31 +135,15 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
     int64_t *niw = iw0 + SW, *owlo = niw + SW;
     int64_t *nrb = owlo + SW, *rbpre = nrb + NP; /* row bands per phase, prefix */
     int64_t spanh = 0, spanw = 0, wpmax = 1, maxtaps = 1;
+    fc_phase_taps(H, KH, SH, DH, PT, tph, nth, ih0, nih, ohoff);
+    fc_phase_taps(W, KW, SW, DW, PL, tpw, ntw, iw0, niw, owoff);
     for (int64_t r = 0; r < SH; r++) {
-        nth[r] = 0;
-        for (int64_t kh = 0; kh < KH; kh++)
-            if ((kh * DH) % SH == r) tph[r * KH + nth[r]++] = kh;
-        ih0[r] = ((r - PT) % SH + SH) % SH;
-        nih[r] = ih0[r] < H ? fc_cdiv(H - ih0[r], SH) : 0;
-        ohlo[r] = 0;
-        for (int64_t t = 0; t < nth[r]; t++) {
-            ohoff[r * KH + t] = (ih0[r] + PT - tph[r * KH + t] * DH) / SH;
-            /* kh ascending: offsets descending */
-            if (t == nth[r] - 1) ohlo[r] = ohoff[r * KH + t];
-        }
+        /* taps ascending: offsets descending, the last is the lowest */
+        ohlo[r] = nth[r] ? ohoff[r * KH + nth[r] - 1] : 0;
         if (nth[r]) spanh = fc_max64(spanh, ohoff[r * KH] - ohlo[r]);
     }
     for (int64_t r = 0; r < SW; r++) {
-        ntw[r] = 0;
-        for (int64_t kw = 0; kw < KW; kw++)
-            if ((kw * DW) % SW == r) tpw[r * KW + ntw[r]++] = kw;
-        iw0[r] = ((r - PL) % SW + SW) % SW;
-        niw[r] = iw0[r] < W ? fc_cdiv(W - iw0[r], SW) : 0;
-        owlo[r] = 0;
-        for (int64_t t = 0; t < ntw[r]; t++) {
-            owoff[r * KW + t] = (iw0[r] + PL - tpw[r * KW + t] * DW) / SW;
-            if (t == ntw[r] - 1) owlo[r] = owoff[r * KW + t];
-        }
+        owlo[r] = ntw[r] ? owoff[r * KW + ntw[r] - 1] : 0;
         const int64_t sw = ntw[r] ? owoff[r * KW] - owlo[r] : 0;
         spanw = fc_max64(spanw, sw);
         wpmax = fc_max64(wpmax, niw[r] + sw);
@@ -314,22 +325,8 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
     int64_t *woff = niw + SW, *nblk = woff + NP + 1, *blkpre = nblk + NP;
     /* pixel i of phase rh reads grad_output row i + ohoff[tap] (exact division) */
     int64_t *ohoff = blkpre + NP + 1, *owoff = ohoff + SH * KH;
-    for (int64_t r = 0; r < SH; r++) {
-        nth[r] = 0;
-        for (int64_t kh = 0; kh < KH; kh++)
-            if ((kh * DH) % SH == r) tph[r * KH + nth[r]++] = kh;
-        ih0[r] = ((r - PT) % SH + SH) % SH;
-        nih[r] = ih0[r] < H ? fc_cdiv(H - ih0[r], SH) : 0;
-        for (int64_t t = 0; t < nth[r]; t++) ohoff[r * KH + t] = (ih0[r] + PT - tph[r * KH + t] * DH) / SH;
-    }
-    for (int64_t r = 0; r < SW; r++) {
-        ntw[r] = 0;
-        for (int64_t kw = 0; kw < KW; kw++)
-            if ((kw * DW) % SW == r) tpw[r * KW + ntw[r]++] = kw;
-        iw0[r] = ((r - PL) % SW + SW) % SW;
-        niw[r] = iw0[r] < W ? fc_cdiv(W - iw0[r], SW) : 0;
-        for (int64_t t = 0; t < ntw[r]; t++) owoff[r * KW + t] = (iw0[r] + PL - tpw[r * KW + t] * DW) / SW;
-    }
+    fc_phase_taps(H, KH, SH, DH, PT, tph, nth, ih0, nih, ohoff);
+    fc_phase_taps(W, KW, SW, DW, PL, tpw, ntw, iw0, niw, owoff);
     const int64_t PBLK = MR * FC_GI_TILES_PER_BLOCK;
     int64_t maxtaps = 1;
     woff[0] = 0;
@@ -509,13 +506,7 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
 static const fc_kernel_info *FC_FN(fc_gradw_pick)(int isa, int64_t Kg, int64_t J) {
     const fc_kernel_info *best = NULL;
     double best_score = -1.0;
-    int top = -1;
-    for (size_t i = 0; i < fc_num_kernels; i++) {
-        const fc_kernel_info *k = &fc_kernels[i];
-        if (strcmp(k->op, "gradw") == 0 && strcmp(k->dtype, FC_DT) == 0 && k->isa <= isa &&
-            k->isa > top)
-            top = k->isa;
-    }
+    const int top = fc_top_isa("gradw", FC_DT, isa);
     for (size_t i = 0; i < fc_num_kernels; i++) {
         const fc_kernel_info *k = &fc_kernels[i];
         if (strcmp(k->op, "gradw") != 0 || strcmp(k->dtype, FC_DT) != 0 || k->isa != top)
