@@ -24,39 +24,35 @@ cdef inline void *ptr(object a):
     return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
 
 
+cdef int _run(bint weight, bint f64, g, a0, a1, a2, a3, int isa, int nthreads) except? -1:
+    """Call one driver: weight -> (gy, x, gw, gb), else (gy, w, bias, gx); returns its status."""
+    cdef fc_conv_geom cg = conv_geom(g)
+    cdef void *p0 = ptr(a0)
+    cdef void *p1 = ptr(a1)
+    cdef void *p2 = ptr(a2)
+    cdef void *p3 = ptr(a3)
+    cdef int status
+    with nogil:
+        if weight and f64:
+            status = fc_conv2d_grad_weight_f64(&cg, <const double *>p0, <const double *>p1,
+                                               <double *>p2, <double *>p3, isa, nthreads)
+        elif weight:
+            status = fc_conv2d_grad_weight_f32(&cg, <const float *>p0, <const float *>p1,
+                                               <float *>p2, <float *>p3, isa, nthreads)
+        elif f64:
+            status = fc_conv2d_grad_input_f64(&cg, <const double *>p0, <const double *>p1,
+                                              <const double *>p2, <double *>p3, isa, nthreads)
+        else:
+            status = fc_conv2d_grad_input_f32(&cg, <const float *>p0, <const float *>p1,
+                                              <const float *>p2, <float *>p3, isa, nthreads)
+    return status
+
+
 def grad_input(g, cnp.ndarray gy, cnp.ndarray w, bias, cnp.ndarray gx, int isa, int nthreads):
     """gx = grad of conv2d w.r.t. its input (+ bias per channel: conv_transpose2d)."""
-    cdef fc_conv_geom cg = conv_geom(g)
-    cdef void *pgy = ptr(gy)
-    cdef void *pw = ptr(w)
-    cdef void *pb = ptr(bias)
-    cdef void *pgx = ptr(gx)
-    cdef int status
-    cdef bint f64 = gx.dtype.itemsize == 8
-    with nogil:
-        if f64:
-            status = fc_conv2d_grad_input_f64(&cg, <const double *>pgy, <const double *>pw,
-                                              <const double *>pb, <double *>pgx, isa, nthreads)
-        else:
-            status = fc_conv2d_grad_input_f32(&cg, <const float *>pgy, <const float *>pw,
-                                              <const float *>pb, <float *>pgx, isa, nthreads)
-    check_status(status)
+    check_status(_run(False, gx.dtype.itemsize == 8, g, gy, w, bias, gx, isa, nthreads))
 
 
 def grad_weight(g, cnp.ndarray gy, cnp.ndarray x, gw, gb, int isa, int nthreads):
     """gw (OIHW) and/or gb (K,) of conv2d; either may be None."""
-    cdef fc_conv_geom cg = conv_geom(g)
-    cdef void *pgy = ptr(gy)
-    cdef void *px = ptr(x)
-    cdef void *pgw = ptr(gw)
-    cdef void *pgb = ptr(gb)
-    cdef int status
-    cdef bint f64 = x.dtype.itemsize == 8
-    with nogil:
-        if f64:
-            status = fc_conv2d_grad_weight_f64(&cg, <const double *>pgy, <const double *>px,
-                                               <double *>pgw, <double *>pgb, isa, nthreads)
-        else:
-            status = fc_conv2d_grad_weight_f32(&cg, <const float *>pgy, <const float *>px,
-                                               <float *>pgw, <float *>pgb, isa, nthreads)
-    check_status(status)
+    check_status(_run(True, x.dtype.itemsize == 8, g, gy, x, gw, gb, isa, nthreads))
