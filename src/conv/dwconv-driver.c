@@ -4,6 +4,7 @@
  * (NHWC) or one scratch per thread (NCHW: mask tables, or padded rows for
  * strides above 2). */
 #include "dwconv.h"
+#include "row-tasks.h"
 #include "kernels/dwconv-kernels.h"
 #include "kernels/registry.h"
 
@@ -32,11 +33,7 @@ static int fc_dwconv2d(const fc_conv_geom *g, const void *x, const void *w, cons
         if (!wp) return FC_ENOMEM;
         char *bp = wp + (size_t)(KH * KW * Cp) * es;
         memset(wp, 0, (size_t)((KH * KW + 1) * Cp) * es);
-        for (int64_t c = 0; c < C; c++)
-            for (int64_t t = 0; t < KH * KW; t++) {
-                if (dbl) ((double *)wp)[t * Cp + c] = ((const double *)w)[c * KH * KW + t];
-                else ((float *)wp)[t * Cp + c] = ((const float *)w)[c * KH * KW + t];
-            }
+        fc_pack_transposed(wp, w, C, KH * KW, Cp, dbl);
         if (bias) memcpy(bp, bias, (size_t)C * es);
         /* tasks: (image, output row, channel block); channel blocks only when
            rows alone leave threads idle (small late layers) */
@@ -81,7 +78,7 @@ static int fc_dwconv2d(const fc_conv_geom *g, const void *x, const void *w, cons
         while (run > 1 && fc_dwconv_nchw_scratch(run, OW, KH, KW, g->SH, g->SW, g->DH, g->DW) *
                                   (int64_t)es > FC_DW_SCRATCH_BYTES)
             run = fc_cdiv(run, 2);
-    while (run > 1 && N * C * fc_cdiv(OH, run) < 4 * (int64_t)nthreads) run = fc_cdiv(run, 2);
+    run = fc_row_run_for_threads(run, OH, N * C, nthreads);
     const int64_t nruns = fc_cdiv(OH, run), total = N * C * nruns;
     const size_t per = (size_t)fc_dwconv_nchw_scratch_bytes(run, OW, KH, KW, g->SH, g->SW,
                                                             g->DH, g->DW, (int64_t)es);
@@ -105,9 +102,8 @@ static int fc_dwconv2d(const fc_conv_geom *g, const void *x, const void *w, cons
             kern(&a);
         } else {
             for (int64_t t = t0; t < t1; t++) {
-                a.p0 = t / nruns; a.p1 = a.p0 + 1;
-                a.oh0 = (t % nruns) * run;
-                a.oh1 = fc_min64(OH, a.oh0 + run);
+                a.p0 = fc_row_task(t, nruns, run, OH, &a.oh0, &a.oh1);
+                a.p1 = a.p0 + 1;
                 kern(&a);
             }
         }

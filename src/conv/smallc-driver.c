@@ -2,6 +2,7 @@
  * of output rows over the threads, call the smallc micro-kernel
  * (src/kernels/smallc-kernels.h). One OpenMP region per call. */
 #include "smallc.h"
+#include "row-tasks.h"
 #include "kernels/smallc-kernels.h"
 #include "kernels/registry.h"
 
@@ -31,7 +32,7 @@ static int fc_smallc(const fc_conv_geom *g, const void *x, const void *w, const 
     while (run > 1 && fc_smallc_scratch(C, run, OW, KH, KW, g->SH, g->SW, g->DH, g->DW) *
                               (int64_t)es > FC_SC_SCRATCH_BYTES)
         run = fc_cdiv(run, 2);
-    while (run > 1 && N * fc_cdiv(OH, run) < 4 * (int64_t)nthreads) run = fc_cdiv(run, 2);
+    run = fc_row_run_for_threads(run, OH, N, nthreads);
     const int64_t nruns = fc_cdiv(OH, run), total = N * nruns;
     const int64_t sz = fc_smallc_scratch(C, run, OW, KH, KW, g->SH, g->SW, g->DH, g->DW);
     const size_t per = ((size_t)sz * es + 63) & ~(size_t)63;
@@ -40,11 +41,7 @@ static int fc_smallc(const fc_conv_geom *g, const void *x, const void *w, const 
     char *mem = fc_alloc(wbytes + per * (size_t)nthreads);
     if (!mem) return FC_ENOMEM;
     char *bp = mem + (size_t)(T * K) * es;
-    for (int64_t k = 0; k < K; k++)
-        for (int64_t t = 0; t < T; t++) {
-            if (dbl) ((double *)mem)[t * K + k] = ((const double *)w)[k * T + t];
-            else ((float *)mem)[t * K + k] = ((const float *)w)[k * T + t];
-        }
+    fc_pack_transposed(mem, w, K, T, K, dbl);
     if (bias) memcpy(bp, bias, (size_t)K * es);
     else memset(bp, 0, (size_t)K * es);
     char *scratch = mem + wbytes;
@@ -62,9 +59,7 @@ static int fc_smallc(const fc_conv_geom *g, const void *x, const void *w, const 
         a.PT = g->PT; a.PL = g->PL; a.layout = g->layout;
         a.flags = relu ? FC_FLAG_RELU : 0u;
         for (int64_t t = t0; t < t1; t++) {
-            int64_t n = t / nruns, ri = t % nruns;
-            a.oh0 = ri * run;
-            a.oh1 = fc_min64(OH, a.oh0 + run);
+            const int64_t n = fc_row_task(t, nruns, run, OH, &a.oh0, &a.oh1);
             a.x = (const char *)x + (size_t)(n * C * H * W) * es;
             a.y = (char *)y + (size_t)(n * K * OH * OW) * es;
             kern(&a);
