@@ -409,6 +409,41 @@ FC_TAPS(maxbwd_taps_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256, _mm2
 FC_VMAXARG(vmaxarg_f32, float, __m512, __mmask16, 16, ps, __m512i, _mm512, _mm512_set1_epi32)
 FC_VMAXARG(vmaxarg_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256, _mm256_set1_epi32)
 #undef FC_VMAXARG
+/* vmax / vsum in masked vectors, the running result in a register across the rows (the
+ * plain loops' scalar remainder dominates for few channels, as in NHWC LeNet) */
+#define FC_VRED(NAME, T, V, M, L, SFX, IS_MAX)                                                  \
+    static void NAME(size_t n, size_t nr, const T *const *x, T *y, int acc) {                   \
+        for (size_t c0 = 0; c0 < n; c0 += L) {                                                  \
+            const size_t r = n - c0 < L ? n - c0 : L;                                           \
+            const M mk = (M)((1u << r) - 1);                                                    \
+            size_t q = 0;                                                                       \
+            V m;                                                                                \
+            if (acc) {                                                                          \
+                m = _mm512_maskz_loadu_##SFX(mk, y + c0);                                       \
+            } else if (nr == 0) {                                                               \
+                m = _mm512_setzero_##SFX();                                                     \
+            } else {                                                                            \
+                m = _mm512_maskz_loadu_##SFX(mk, x[0] + c0);                                    \
+                q = 1;                                                                          \
+            }                                                                                   \
+            for (; q < nr; q++) {                                                               \
+                V v = _mm512_maskz_loadu_##SFX(mk, x[q] + c0);                                  \
+                if (IS_MAX) {                                                                   \
+                    M k = _mm512_cmp_##SFX##_mask(v, m, _CMP_GT_OQ) |                           \
+                          _mm512_cmp_##SFX##_mask(v, v, _CMP_UNORD_Q);                          \
+                    m = _mm512_mask_blend_##SFX(k, m, v);                                       \
+                } else {                                                                        \
+                    m = _mm512_add_##SFX(m, v);                                                 \
+                }                                                                               \
+            }                                                                                   \
+            _mm512_mask_storeu_##SFX(y + c0, mk, m);                                            \
+        }                                                                                       \
+    }
+FC_VRED(vmax_f32, float, __m512, __mmask16, 16, ps, 1)
+FC_VRED(vmax_f64, double, __m512d, __mmask8, 8, pd, 1)
+FC_VRED(vsum_f32, float, __m512, __mmask16, 16, ps, 0)
+FC_VRED(vsum_f64, double, __m512d, __mmask8, 8, pd, 0)
+#undef FC_VRED
 FC_NHWC_TILED(maxbwd_nhwc_f32, float, __m512, __mmask16, 16, ps, __m512i, _mm512, _mm512_set1_epi32)
 FC_NHWC_TILED(maxbwd_nhwc_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256, _mm256_set1_epi32)
 #undef FC_NHWC_TILED
@@ -578,6 +613,29 @@ static void vmaxarg_any(size_t n, size_t nr, const FC_T *const *x, FC_T *y, int3
     vmaxarg(n, nr, x, y, arg, t0, acc);
 }
 
+/* the masked versions for short rows (few channels), the plain loops otherwise */
+static void vmax_any(size_t n, size_t nr, const FC_T *const *x, FC_T *y, int acc) {
+#if defined(__AVX512F__)
+    if (n < 64) {
+        if (sizeof(FC_T) == 4) vmax_f32(n, nr, (const float *const *)x, (float *)y, acc);
+        else vmax_f64(n, nr, (const double *const *)x, (double *)y, acc);
+        return;
+    }
+#endif
+    vmax(n, nr, x, y, acc);
+}
+
+static void vsum_any(size_t n, size_t nr, const FC_T *const *x, FC_T *y, int acc) {
+#if defined(__AVX512F__)
+    if (n < 64) {
+        if (sizeof(FC_T) == 4) vsum_f32(n, nr, (const float *const *)x, (float *)y, acc);
+        else vsum_f64(n, nr, (const double *const *)x, (double *)y, acc);
+        return;
+    }
+#endif
+    vsum(n, nr, x, y, acc);
+}
+
 #define FC_DEINTERLEAVE(NAME, U)                                                   \
     static void NAME(size_t n, size_t s, const U *restrict x, U *restrict y) {     \
         if (s == 2) {                                                              \
@@ -651,7 +709,7 @@ static void gmax(size_t planes, size_t hw, const FC_T *restrict x, FC_T *restric
 }
 
 static const FC_TABLE_TYPE fc_pool_table = {
-    vmax, vmaxarg_any, vmaxarg_ranked, vsum, vscale, vaxpy, vscatter_arg,
+    vmax_any, vmaxarg_any, vmaxarg_ranked, vsum_any, vscale, vaxpy, vscatter_arg,
     maxbwd_tiled, maxbwd_3x3s2, maxbwd_taps,
     deinterleave, deinterleave_i32, interleave, gsum, gmax,
 };
