@@ -243,7 +243,8 @@ def max_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0,
             raise ValueError(f"indices must have shape {tuple(want)}, got {idx.shape}")
         if idx.dtype == np.uint64 and idx.size and idx.max() > np.iinfo(np.int64).max:
             raise ValueError("indices out of range")
-        idx = np.ascontiguousarray(idx, dtype=np.int64)
+        # aligned too: the C side reads int64_t (ascontiguousarray keeps an unaligned buffer)
+        idx = np.require(idx, dtype=np.int64, requirements=["C", "A"])
     gx = np.empty(x4.shape, dtype=x4.dtype)
     if gx.size:
         _pool.max_pool2d_backward(g, _flat(gy), None if idx is not None else _flat(x4),
