@@ -376,3 +376,25 @@ def test_more_than_2_31_elements(request, restore_threads):
     proc = python_subprocess(["-c", textwrap.dedent(code)], capture_output=True, text=True,
                              timeout=900)
     assert proc.returncode == 0 and proc.stdout.strip() == "OK", proc.stdout + proc.stderr
+
+
+# ----------------------------------------------------------------------------
+# sanitizer findings (.ci/sanitize): these run clean under ASan + UBSan
+
+@pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
+def test_unaligned_indices_are_realigned(layout):
+    """max_pool2d_backward read user indices through an unaligned int64_t
+    pointer (UBSan: misaligned load in the pool driver); they are now copied
+    to an aligned buffer first."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 9, 8)).astype(np.float32)
+    if layout == "NHWC":
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    y, idx = fastconv.max_pool2d(x, 3, 2, 1, return_indices=True, layout=layout)
+    gy = rng.standard_normal(y.shape).astype(np.float32)
+    raw = np.empty(idx.nbytes + 1, np.uint8)[1:].view(np.int64).reshape(idx.shape)
+    raw[...] = idx
+    assert not raw.flags.aligned
+    got = fastconv.max_pool2d_backward(gy, x, 3, 2, 1, indices=raw, layout=layout)
+    want = fastconv.max_pool2d_backward(gy, x, 3, 2, 1, indices=idx, layout=layout)
+    np.testing.assert_array_equal(got, want)
