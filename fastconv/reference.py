@@ -365,6 +365,17 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     return unbatch(_from_nchw(y, layout, x.dtype), batched)
 
 
+def _global_pool_input(input, layout):
+    """Checked input of the global pools: (array, NCHW view, batched, layout)."""
+    layout = check_layout(layout)
+    x = as_float_array(input, "input")
+    x4, batched = as_batched(x, "input")
+    xn = _to_nchw(x4, layout)
+    if xn.shape[2] < 1 or xn.shape[3] < 1:
+        raise ValueError(f"input has an empty spatial dimension: shape {x.shape}")
+    return x, xn, batched, layout
+
+
 def global_avg_pool2d(input, *, layout="NCHW"):
     """Mean over the spatial dimensions, kept as size-1 dimensions (reference).
 
@@ -375,12 +386,7 @@ def global_avg_pool2d(input, *, layout="NCHW"):
     >>> reference.global_avg_pool2d(np.arange(8.0).reshape(1, 2, 2, 2))[:, :, 0, 0]
     array([[1.5, 5.5]])
     """
-    layout = check_layout(layout)
-    x = as_float_array(input, "input")
-    x4, batched = as_batched(x, "input")
-    xn = _to_nchw(x4, layout)
-    if xn.shape[2] < 1 or xn.shape[3] < 1:
-        raise ValueError(f"input has an empty spatial dimension: shape {x.shape}")
+    x, xn, batched, layout = _global_pool_input(input, layout)
     y = xn.mean(axis=(2, 3), keepdims=True)
     return unbatch(_from_nchw(y, layout, x.dtype), batched)
 
@@ -395,12 +401,7 @@ def global_max_pool2d(input, *, layout="NCHW"):
     >>> reference.global_max_pool2d(np.arange(8.0).reshape(1, 2, 2, 2))[:, :, 0, 0]
     array([[3., 7.]])
     """
-    layout = check_layout(layout)
-    x = as_float_array(input, "input")
-    x4, batched = as_batched(x, "input")
-    xn = _to_nchw(x4, layout)
-    if xn.shape[2] < 1 or xn.shape[3] < 1:
-        raise ValueError(f"input has an empty spatial dimension: shape {x.shape}")
+    x, xn, batched, layout = _global_pool_input(input, layout)
     if xn.shape[0] == 0:
         y = np.zeros((0, xn.shape[1], 1, 1))
     else:
