@@ -216,6 +216,8 @@ def _rss_bytes():
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc")
+@pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="ASan's quarantine holds freed memory (.ci/sanitize)")
 @pytest.mark.parametrize("name", sorted(_ops()))
 def test_resident_memory_stays_flat(name, restore_threads):
     """2000 calls: a leaked workspace or output per call (>= a few KiB here)
