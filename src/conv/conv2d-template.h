@@ -56,6 +56,10 @@ static void FC_SFX(conv_plan)(const fc_conv_geom *g, int64_t MR, int64_t NR, int
     p->kcb = fc_cdiv(p->Cg, p->ncb);
     p->ncb = fc_cdiv(p->Cg, p->kcb);
     p->nkbg = fc_min64(p->nkb, fc_max64(1, FC_CONV_PANEL_BYTES / (p->kcb * per_ch)));
+    /* NCHW: a band's gathered input rows serve every output channel (the kb
+     * loop sweeps one cached panel at a time), so bands span all of K unless
+     * the threads need more items (below) */
+    if (g->layout == FC_NCHW) p->nkbg = p->nkb;
     p->nkg = fc_cdiv(p->nkb, p->nkbg);
     const int64_t P = g->OH * g->OW;
     /* NCHW bands span a few output rows so that the rows copied twice (the
@@ -489,27 +493,30 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
                 uint32_t flags = cb > 0 ? FC_FLAG_ACCUMULATE : 0u;
                 if (relu && cb == p->ncb - 1) flags |= FC_FLAG_RELU;
                 const FC_T *wcb = packed + gi * p->Kgp * KS * Cg + c0 * p->Kgp * KS;
-                for (int64_t pt = p0; pt < p1; pt += MR) {
-                    const int64_t mr = fc_min64(MR, p1 - pt);
-                    for (int64_t m = 0; m < MR; m++) {
-                        const int64_t pp = pt + (m < mr ? m : 0);
-                        const int64_t oh = pp / OW, ow = pp % OW;
-                        const int64_t ihb = oh * g->SH - g->PT, iwb = ow * g->SW - g->PL;
-                        for (int64_t kh = 0; kh < g->KH; kh++) {
-                            const int64_t ih = ihb + kh * g->DH;
-                            const int inh = ih >= 0 && ih < H;
-                            for (int64_t kw = 0; kw < g->KW; kw++) {
-                                const int64_t iw = iwb + kw * g->DW;
-                                const FC_T *ptr = zero;
-                                if (inh && iw >= 0 && iw < W)
-                                    ptr = nchw ? xs + ((ih - ih0) * W + iw) * kc
-                                               : x + ((n * H + ih) * W + iw) * C + gi * Cg + c0;
-                                ind[(kh * g->KW + kw) * MR + m] = ptr;
+                /* kb outer, tiles inner: one weight panel stays in cache while the
+                 * band's tiles sweep it, so a band may cover every output channel
+                 * (NCHW: the gathered rows are then reused by all of them) */
+                for (int64_t kb = kb0; kb < kb1; kb++) {
+                    const int64_t nr = fc_min64(NR, Kg - kb * NR);
+                    for (int64_t pt = p0; pt < p1; pt += MR) {
+                        const int64_t mr = fc_min64(MR, p1 - pt);
+                        for (int64_t m = 0; m < MR; m++) {
+                            const int64_t pp = pt + (m < mr ? m : 0);
+                            const int64_t oh = pp / OW, ow = pp % OW;
+                            const int64_t ihb = oh * g->SH - g->PT, iwb = ow * g->SW - g->PL;
+                            for (int64_t kh = 0; kh < g->KH; kh++) {
+                                const int64_t ih = ihb + kh * g->DH;
+                                const int inh = ih >= 0 && ih < H;
+                                for (int64_t kw = 0; kw < g->KW; kw++) {
+                                    const int64_t iw = iwb + kw * g->DW;
+                                    const FC_T *ptr = zero;
+                                    if (inh && iw >= 0 && iw < W)
+                                        ptr = nchw ? xs + ((ih - ih0) * W + iw) * kc
+                                                   : x + ((n * H + ih) * W + iw) * C + gi * Cg + c0;
+                                    ind[(kh * g->KW + kw) * MR + m] = ptr;
+                                }
                             }
                         }
-                    }
-                    for (int64_t kb = kb0; kb < kb1; kb++) {
-                        const int64_t nr = fc_min64(NR, Kg - kb * NR);
                         FC_T *yp;
                         size_t ys;
                         if (nchw) {
