@@ -47,8 +47,8 @@ def _avg_options(count_include_pad, divisor_override):
         return count_include_pad, 0
     if isinstance(divisor_override, bool) or not isinstance(divisor_override, numbers.Integral):
         raise TypeError(f"divisor_override must be an int or None, got {divisor_override!r}")
-    if divisor_override < 1:
-        raise ValueError(f"divisor_override must be >= 1, got {divisor_override!r}")
+    if not 1 <= divisor_override < 2 ** 63:
+        raise ValueError(f"divisor_override must be in [1, 2**63), got {divisor_override!r}")
     return count_include_pad, int(divisor_override)
 
 

@@ -400,3 +400,14 @@ def test_unaligned_indices_are_realigned(layout):
     got = fastconv.max_pool2d_backward(gy, x, 3, 2, 1, indices=raw, layout=layout)
     want = fastconv.max_pool2d_backward(gy, x, 3, 2, 1, indices=idx, layout=layout)
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("divisor", [0, -3, 2 ** 63, 2 ** 80])
+def test_divisor_override_out_of_range_is_a_value_error(divisor):
+    # 2**63 used to escape as an OverflowError from the Cython int64 argument
+    x = np.ones((1, 1, 4, 4), np.float32)
+    with pytest.raises(ValueError, match="divisor_override"):
+        fastconv.avg_pool2d(x, 2, divisor_override=divisor)
+    with pytest.raises(ValueError, match="divisor_override"):
+        fastconv.avg_pool2d_backward(np.ones((1, 1, 2, 2), np.float32), x.shape, 2,
+                                     divisor_override=divisor)
