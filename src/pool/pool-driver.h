@@ -308,23 +308,45 @@ int FC_FN(fc_max_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int64_t 
     return FC_OK;
 }
 
-int FC_FN(fc_avg_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int cip,
-                         int64_t divisor_override, int isa, int nthreads) {
-    const FC_TABLE *k = FC_FN(table)(isa);
-    if (!k || !fc_pool_geom_ok(g) || nthreads < 1 || divisor_override < 0) return FC_EINVAL;
+/* What average pooling forward and backward both set up: the kernel table,
+ * the row length L and row width m of the per-thread workspace (wsb bytes
+ * each, nthreads of them in *mem), and the column divisor factors *cf.
+ * FC_OK with *mem == NULL means an empty batch: nothing to do. */
+static int FC_FN(avg_setup)(const fc_pool_geom *g, int cip, int64_t divisor_override, int isa,
+                            int nthreads, const FC_TABLE **k, int64_t *L, int64_t *m,
+                            size_t *wsb, FC_T **cf, char **mem) {
+    *mem = NULL;
+    *cf = NULL;
+    *k = FC_FN(table)(isa);
+    if (!*k || !fc_pool_geom_ok(g) || nthreads < 1 || divisor_override < 0) return FC_EINVAL;
     if (g->N == 0 || g->C == 0) return FC_OK;
     const int nchw = g->layout == FC_NCHW;
-    const int64_t L = nchw ? FC_FN(row_len)(g) / g->SW : 0;
-    const int64_t m = nchw ? g->OW : g->C;
-    const size_t wsb = FC_FN(ws_bytes)(L * g->SW, m);
+    *L = nchw ? FC_FN(row_len)(g) / g->SW : 0;
+    *m = nchw ? g->OW : g->C;
+    *wsb = FC_FN(ws_bytes)(*L * g->SW, *m);
     int err;
-    FC_T *cf = FC_FN(avg_colfactors)(g, cip, divisor_override, &err);
+    *cf = FC_FN(avg_colfactors)(g, cip, divisor_override, &err);
     if (err) return FC_ENOMEM;
-    char *mem = (char *)fc_alloc(wsb * (size_t)nthreads);
-    if (!mem) {
-        fc_free(cf);
+    *mem = (char *)fc_alloc(*wsb * (size_t)nthreads);
+    if (!*mem) {
+        fc_free(*cf);
+        *cf = NULL;
         return FC_ENOMEM;
     }
+    return FC_OK;
+}
+
+int FC_FN(fc_avg_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int cip,
+                         int64_t divisor_override, int isa, int nthreads) {
+    const FC_TABLE *k;
+    int64_t L, m;
+    size_t wsb;
+    FC_T *cf;
+    char *mem;
+    const int st = FC_FN(avg_setup)(g, cip, divisor_override, isa, nthreads, &k, &L, &m, &wsb,
+                                    &cf, &mem);
+    if (st != FC_OK || mem == NULL) return st;
+    const int nchw = g->layout == FC_NCHW;
     const int64_t rows = g->N * (nchw ? g->C : 1) * g->OH;
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
@@ -568,22 +590,16 @@ int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const F
 
 int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *gx, int cip,
                                   int64_t divisor_override, int isa, int nthreads) {
-    const FC_TABLE *k = FC_FN(table)(isa);
-    if (!k || !fc_pool_geom_ok(g) || nthreads < 1 || divisor_override < 0) return FC_EINVAL;
-    if (g->N == 0 || g->C == 0) return FC_OK;
+    const FC_TABLE *k;
+    int64_t L, m;
+    size_t wsb;
+    FC_T *cf;
+    char *mem;
+    const int st = FC_FN(avg_setup)(g, cip, divisor_override, isa, nthreads, &k, &L, &m, &wsb,
+                                    &cf, &mem);
+    if (st != FC_OK || mem == NULL) return st;
     const int nchw = g->layout == FC_NCHW;
     const int64_t HW = g->H * g->W, OHW = g->OH * g->OW;
-    const int64_t L = nchw ? FC_FN(row_len)(g) / g->SW : 0;
-    const int64_t m = nchw ? g->OW : g->C;
-    const size_t wsb = FC_FN(ws_bytes)(L * g->SW, m);
-    int err;
-    FC_T *cf = FC_FN(avg_colfactors)(g, cip, divisor_override, &err);
-    if (err) return FC_ENOMEM;
-    char *mem = (char *)fc_alloc(wsb * (size_t)nthreads);
-    if (!mem) {
-        fc_free(cf);
-        return FC_ENOMEM;
-    }
     const int64_t cb = nchw ? 0 : FC_FN(cblock)(g->N, g->C, nthreads);
     const int64_t nb = nchw ? 0 : fc_cdiv(g->C, cb);
     const int64_t items = nchw ? g->N * g->C : g->N * nb;
