@@ -286,6 +286,10 @@ def _backward():
         for op, suffix in (("conv2d_grad_input", "dX"), ("conv2d_grad_weight", "dW")):
             cases.append(_flag(fwd, name=f"{prefix}{fwd.name}_{suffix}", op=op, quick=quick,
                                f64=quick))
+    for fwd in MOBILENET_V2[:3]:
+        for op, suffix in (("conv2d_grad_input", "dX"), ("conv2d_grad_weight", "dW")):
+            cases.append(_flag(fwd, name=f"{fwd.name}_{suffix}", op=op,
+                               quick=fwd.name == "dw3x3_32", f64=fwd.name == "dw3x3_32"))
     for pool in POOLING:
         if pool.return_indices:
             continue
@@ -316,7 +320,7 @@ TABLE_TITLES = {
     "lenet": "LeNet (N=64)",
     "dilated": "Dilated 3x3 (N=1)",
     "pooling": "Pooling",
-    "backward": "Backward (ResNet-50 N=1 and LeNet convs, pools)",
+    "backward": "Backward (ResNet-50 N=1, LeNet and MobileNetV2 depthwise convs, pools)",
 }
 
 SUITE_NAMES = tuple(TABLES)

@@ -681,13 +681,18 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
     const int pixel_split = gw == NULL ||
                             (size_t)nthreads * (size_t)accsz * sizeof(FC_T) <= FC_GW_PRIVATE_BYTES;
     const int64_t ncopies = pixel_split ? nthreads : 1;
+    /* A 1-wide kernel dimension reads only every S-th input row/column: the
+     * band keeps just those (RS, CS: input rows/columns per packed one), so a
+     * 1x1 stride-2 conv packs a quarter of the input, not all of it. */
+    const int64_t RS = KH == 1 ? SH : 1, CS = KW == 1 ? SW : 1;
+    const int64_t SHq = SH / RS, SWq = SW / CS; /* packed rows/columns per output step */
     /* band of output rows: about FC_GW_BAND_PIXELS pixels, x band within budget */
-    const int64_t Wp = (OW - 1) * SW + (KW - 1) * DW + 1;
+    const int64_t Wp = (OW - 1) * SWq + (KW - 1) * DW + 1;
     int64_t BR = fc_max64(1, fc_min64(OH, fc_cdiv(FC_GW_BAND_PIXELS, OW)));
-    while (BR > 1 && ((BR - 1) * SH + (KH - 1) * DH + 1) * Wp * Cg * (int64_t)sizeof(FC_T) >
+    while (BR > 1 && ((BR - 1) * SHq + (KH - 1) * DH + 1) * Wp * Cg * (int64_t)sizeof(FC_T) >
                          FC_GW_XBAND_BYTES)
         BR--;
-    const int64_t XR = (BR - 1) * SH + (KH - 1) * DH + 1;
+    const int64_t XR = (BR - 1) * SHq + (KH - 1) * DH + 1;
     const int64_t xbsz = gw != NULL ? XR * Wp * Cg + NR : 0, gybsz = BR * OW * Kp;
 
     FC_T *acc = gw != NULL ? (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(ncopies * accsz)) : NULL;
@@ -726,7 +731,7 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
         for (int64_t r = r0; r < r1;) {
             const int64_t n = r / OH, oh0 = r % OH;
             const int64_t rows = fc_min64(fc_min64(BR, OH - oh0), r1 - r);
-            const int64_t ih00 = oh0 * SH - PT, xrows = (rows - 1) * SH + (KH - 1) * DH + 1;
+            const int64_t ih00 = oh0 * SH - PT, xrows = (rows - 1) * SHq + (KH - 1) * DH + 1;
             r += rows;
             for (int64_t gg = 0; gg < G; gg++) {
                 /* this thread's k-tiles of group gg */
@@ -775,31 +780,46 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
                     for (int64_t m = 0; m < mv; m++) gbt[gg * Kg + k0 + m] += sums[m];
                 }
                 if (gw == NULL) continue;
-                /* pack the input band [xrows][Wp][Cg], zeros where padding */
+                /* pack the input band [xrows][Wp][Cg], zeros where padding;
+                   packed (xr, xc) is input (ih00 + xr*RS, xc*CS - PL) */
+                /* columns inside: 0 <= xc*CS - PL < W */
+                const int64_t lo = fc_min64(Wp, fc_max64(0, fc_cdiv(PL, CS)));
+                const int64_t hi = fc_max64(lo, fc_min64(Wp, fc_fdiv(W - 1 + PL, CS) + 1));
                 for (int64_t xr = 0; xr < xrows; xr++) {
-                    const int64_t ih = ih00 + xr;
+                    const int64_t ih = ih00 + xr * RS;
                     FC_T *d = xb + xr * Wp * Cg;
                     if (ih < 0 || ih >= H) {
                         memset(d, 0, sizeof(FC_T) * (size_t)(Wp * Cg));
                         continue;
                     }
-                    const int64_t lo = fc_min64(Wp, fc_max64(0, PL));       /* first column inside */
-                    const int64_t hi = fc_max64(lo, fc_min64(Wp, W + PL));  /* end of the inside */
                     memset(d, 0, sizeof(FC_T) * (size_t)(lo * Cg));
                     memset(d + hi * Cg, 0, sizeof(FC_T) * (size_t)((Wp - hi) * Cg));
                     if (nhwc) {
-                        if (Cg == C) {
+                        if (Cg == C && CS == 1) {
                             memcpy(d + lo * Cg, x + ((n * H + ih) * W + lo - PL) * C,
                                    sizeof(FC_T) * (size_t)((hi - lo) * C));
                         } else {
                             for (int64_t xc = lo; xc < hi; xc++)
-                                memcpy(d + xc * Cg, x + ((n * H + ih) * W + xc - PL) * C + gg * Cg,
+                                memcpy(d + xc * Cg,
+                                       x + ((n * H + ih) * W + xc * CS - PL) * C + gg * Cg,
                                        sizeof(FC_T) * (size_t)Cg);
                         }
                     } else {
-                        for (int64_t c = 0; c < Cg; c++) {
-                            const FC_T *src = x + ((n * C + gg * Cg + c) * H + ih) * W - PL;
-                            for (int64_t xc = lo; xc < hi; xc++) d[xc * Cg + c] = src[xc];
+                        /* a transpose in 16-channel x 8-column blocks: a whole
+                           plane row per channel would write Wp lines Cg*4
+                           bytes apart, which fall in a few L1 sets and evict
+                           each other */
+                        const FC_T *xn = x + ((n * C + gg * Cg) * H + ih) * W - PL;
+                        for (int64_t cb = 0; cb < Cg; cb += 16) {
+                            const int64_t ce = fc_min64(cb + 16, Cg);
+                            for (int64_t xb0 = lo; xb0 < hi; xb0 += 8) {
+                                const int64_t xe = fc_min64(xb0 + 8, hi);
+                                for (int64_t c = cb; c < ce; c++) {
+                                    const FC_T *src = xn + c * H * W;
+                                    for (int64_t xc = xb0; xc < xe; xc++)
+                                        d[xc * Cg + c] = src[xc * CS];
+                                }
+                            }
                         }
                     }
                 }
@@ -814,7 +834,7 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
                         FC_T *at = acct + ((gg * Kp + kt * MR) * T + t) * Jp;
                         for (int64_t jt = 0; jt < JT; jt++)
                             kern((size_t)rows, (size_t)OW, gk, gcs, gcs * (size_t)OW,
-                                 xt + jt * NR, (size_t)(SW * Cg), (size_t)(SH * Wp * Cg),
+                                 xt + jt * NR, (size_t)(SWq * Cg), (size_t)(SHq * Wp * Cg),
                                  at + jt * NR, (size_t)(T * Jp));
                     }
                 }
@@ -836,19 +856,22 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
             const int64_t copies = pixel_split ? nt : 1;
             fc_split(K, nt, tid, &b, &e);
             for (int64_t kk = b; kk < e; kk++) {
-                /* walk the accumulator rows in memory order, scatter within gw's row */
+                /* walk the accumulator rows in memory order, scatter within
+                   gw's row; one (kh, kw) run of Cg columns at a time, so no
+                   division per element */
                 const int64_t gg = kk / Kg, k = kk % Kg;
                 FC_T *gwk = gw + kk * Cg * KH * KW;
-                for (int64_t t = 0; t < T; t++) {
-                    const FC_T *a = acc + ((gg * Kp + k) * T + t) * Jp;
-                    for (int64_t j = 0; j < J; j++) {
-                        const int64_t kh = kwcols ? t : t / KW;
-                        const int64_t kw = kwcols ? j / Cg : t % KW, c = kwcols ? j % Cg : j;
-                        FC_T s = a[j];
-                        for (int64_t u = 1; u < copies; u++) s += a[u * accsz + j];
-                        gwk[(c * KH + kh) * KW + kw] = s;
+                for (int64_t t = 0; t < T; t++)
+                    for (int64_t q = 0; q < (kwcols ? KW : 1); q++) {
+                        const int64_t kh = kwcols ? t : t / KW, kw = kwcols ? q : t % KW;
+                        const FC_T *a = acc + ((gg * Kp + k) * T + t) * Jp + q * Cg;
+                        FC_T *d = gwk + kh * KW + kw;
+                        for (int64_t c = 0; c < Cg; c++) {
+                            FC_T s = a[c];
+                            for (int64_t u = 1; u < copies; u++) s += a[u * accsz + c];
+                            d[c * KH * KW] = s;
+                        }
                     }
-                }
             }
         }
     }
