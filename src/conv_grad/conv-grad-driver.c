@@ -5,6 +5,7 @@
 #include "kernels/gradw.h"
 #include "kernels/gradx.h"
 #include "kernels/dwgradw.h"
+#include "kernels/dwconv-kernels.h"
 
 #define FC_T float
 #define FC_DT "f32"

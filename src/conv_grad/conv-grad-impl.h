@@ -297,9 +297,107 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
     return FC_OK;
 }
 
+/* ------------------------------------------------------------------------ */
+/* grad input, depthwise NHWC: the forward depthwise kernel per stride phase */
+
+/* Depthwise (C/G == K/G == 1) NHWC grad input. The input pixels of one
+ * stride phase (rh, rw) are a stride-1 depthwise correlation of grad_output
+ * with that phase's taps, whose offsets are evenly spaced (by D / gcd(S, D)):
+ * a forward dwconv_nhwc call per phase row, channels in the vector lanes, taps
+ * past grad_output's edges skipped by the kernel. Each row is written by one
+ * item in a fixed order, so the result does not depend on the threads. */
+static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_T *w,
+                                const FC_T *bias, FC_T *gx, int isa, int nthreads) {
+    const fc_kernel_info *ki = fc_kernel_select("dwconv_nhwc", FC_DT, isa);
+    if (ki == NULL) return FC_EINVAL;
+    const fc_dwconv_fn kern = (fc_dwconv_fn)ki->fn;
+    const int64_t N = g->N, C = g->C, H = g->H, W = g->W, OH = g->OH, OW = g->OW;
+    const int64_t KH = g->KH, KW = g->KW, SH = g->SH, SW = g->SW, DH = g->DH, DW = g->DW;
+    const int64_t PT = g->PT, PL = g->PL, NP = SH * SW, Cp = (C + 15) & ~(int64_t)15;
+    int64_t *tabs = (int64_t *)fc_alloc(sizeof(int64_t) *
+                                        (size_t)(SH * (2 * KH + 3) + SW * (2 * KW + 3)));
+    if (tabs == NULL) return FC_ENOMEM;
+    int64_t *tph = tabs, *ohoff = tph + SH * KH, *nth = ohoff + SH * KH, *ih0 = nth + SH;
+    int64_t *nih = ih0 + SH, *tpw = nih + SH, *owoff = tpw + SW * KW, *ntw = owoff + SW * KW;
+    int64_t *iw0 = ntw + SW, *niw = iw0 + SW;
+    fc_phase_taps(H, KH, SH, DH, PT, tph, nth, ih0, nih, ohoff);
+    fc_phase_taps(W, KW, SW, DW, PL, tpw, ntw, iw0, niw, owoff);
+    int64_t nihmax = 0, niwmax = 0;
+    for (int64_t r = 0; r < SH; r++) nihmax = fc_max64(nihmax, nih[r]);
+    for (int64_t r = 0; r < SW; r++) niwmax = fc_max64(niwmax, niw[r]);
+    /* weights [phase][kh'][kw'][Cp], kernel row kh' = the phase's tap nth-1-kh'
+       (offsets ascending), and the bias [Cp]; zeros past C */
+    const int64_t wps = KH * KW * Cp;
+    FC_T *wpk = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(NP * wps + Cp));
+    FC_T *rows = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * fc_max64(1, niwmax * C)));
+    if (wpk == NULL || rows == NULL) {
+        fc_free(wpk); fc_free(rows); fc_free(tabs);
+        return FC_ENOMEM;
+    }
+    memset(wpk, 0, sizeof(FC_T) * (size_t)(NP * wps + Cp));
+    FC_T *bp = wpk + NP * wps;
+    for (int64_t c = 0; c < C && bias != NULL; c++) bp[c] = bias[c];
+    for (int64_t p = 0; p < NP; p++) {
+        const int64_t rh = p / SW, rw = p % SW;
+        for (int64_t a = 0; a < nth[rh]; a++)
+            for (int64_t b = 0; b < ntw[rw]; b++) {
+                const int64_t kh = tph[rh * KH + nth[rh] - 1 - a], kw = tpw[rw * KW + ntw[rw] - 1 - b];
+                FC_T *d = wpk + p * wps + (a * ntw[rw] + b) * Cp;
+                for (int64_t c = 0; c < C; c++) d[c] = w[(c * KH + kh) * KW + kw];
+            }
+    }
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        FC_T *row = rows + (int64_t)FC_THREAD_ID() * fc_max64(1, niwmax * C);
+#if FC_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int64_t it = 0; it < N * NP * nihmax; it++) {
+            const int64_t n = it / (NP * nihmax), p = (it / nihmax) % NP, i = it % nihmax;
+            const int64_t rh = p / SW, rw = p % SW, nw = niw[rw];
+            if (i >= nih[rh] || nw == 0) continue;
+            const int64_t ih = ih0[rh] + i * SH;
+            FC_T *dst = gx + ((n * H + ih) * W + iw0[rw]) * C;
+            FC_T *y = SW == 1 ? dst : row;
+            if (nth[rh] == 0 || ntw[rw] == 0) {
+                for (int64_t j = 0; j < nw; j++)
+                    for (int64_t c = 0; c < C; c++) y[j * C + c] = bp[c];
+            } else {
+                const int64_t *oh = ohoff + rh * KH, *ow = owoff + rw * KW;
+                fc_dwconv_nhwc_args a;
+                a.x = gy + n * OH * OW * C;
+                a.w = wpk + p * wps;
+                a.bias = bp;
+                a.y = y;
+                a.C = C; a.Cp = Cp; a.H = OH; a.W = OW;
+                a.KH = nth[rh]; a.KW = ntw[rw]; a.SW = 1;
+                a.DH = nth[rh] > 1 ? oh[nth[rh] - 2] - oh[nth[rh] - 1] : 1;
+                a.DW = ntw[rw] > 1 ? ow[ntw[rw] - 2] - ow[ntw[rw] - 1] : 1;
+                a.PL = -ow[ntw[rw] - 1];
+                a.ih0 = i + oh[nth[rh] - 1];
+                a.ow0 = 0; a.ow1 = nw;
+                a.c0 = 0; a.c1 = C;
+                a.flags = 0;
+                kern(&a);
+            }
+            if (y == row)
+                for (int64_t j = 0; j < nw; j++)
+                    memcpy(dst + j * SW * C, row + j * C, sizeof(FC_T) * (size_t)C);
+        }
+    }
+    fc_free(wpk); fc_free(rows); fc_free(tabs);
+    return FC_OK;
+}
+
 int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_T *w,
                                 const FC_T *bias, FC_T *gx, int isa, int nthreads) {
     if (!fc_conv_geom_ok(g) || nthreads < 1) return FC_EINVAL;
+    if (g->N > 0 && g->layout == FC_NHWC && g->G == g->C && g->G == g->K) {
+        const int st = FC_FN(fc_gi_dw_nhwc)(g, gy, w, bias, gx, isa, nthreads);
+        if (st != FC_EINVAL) return st;
+    }
     if (g->N > 0 && g->C / g->G <= FC_GX_MAX_CG) {
         const int st = FC_FN(fc_gi_planar)(g, gy, w, bias, gx, isa, nthreads);
         if (st != FC_EINVAL) return st;
