@@ -33,6 +33,11 @@ CASES = [
     (2, 40, 40, 9, 8, (5, 5), (2, 1), ((2, 1), (0, 3)), (1, 2), 40),  # depthwise: 25 taps, 2 blocks
     (2, 12, 12, 9, 10, (3, 5), 1, ((2, 0), (1, 3)), (2, 1), 12),  # depthwise stride 1: flipped conv2d
     (1, 4, 4, 6, 6, (3, 3), 1, 3, 1, 4),                   # depthwise, padding past the kernel's reach
+    (1, 6, 10, 9, 11, (1, 1), (2, 3), 1, 1, 1),            # 1x1 strided + padding: sampled band
+    (2, 5, 9, 8, 9, (1, 3), 2, (0, 1), 1, 1),              # 1-high kernel, stride 2: sampled rows
+    (2, 7, 7, 30, 33, (3, 3), 1, 2, 2, 7),                 # depthwise planes: several vectors, dilated
+    (2, 1, 6, 14, 13, (5, 3), 1, (2, 1), (1, 2), 1),       # C_in = 1 planes, NHWC too, dilated
+    (2, 3, 3, 13, 12, (3, 3), (2, 3), 1, 1, 3),            # depthwise NHWC grad input: 6 phases
 ]
 IDS = [f"case{i}" for i in range(len(CASES))]
 

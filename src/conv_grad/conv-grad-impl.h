@@ -696,10 +696,19 @@ static int FC_FN(fc_gw_depthwise)(const fc_conv_geom *g, const FC_T *gy, const F
                         }
                     }
                 }
-                /* grad_output band [rows][OW][NR], grad bias on the way */
-                for (int64_t q = 0; q < rows * OW; q++)
-                    for (int64_t c = nc; c < NR; c++) gyb[q * NR + c] = 0;
-                if (nhwc) {
+                /* grad_output band [rows][OW][NR], grad bias on the way;
+                   NHWC whole channel blocks are read in place */
+                const FC_T *gyk = gyb;
+                size_t gcs = (size_t)NR;
+                if (nhwc && nc == NR) {
+                    gyk = gy + ((n * OH + oh0) * OW) * C + c0;
+                    gcs = (size_t)C;
+                    if (gb != NULL)
+                        for (int64_t q = 0; q < rows * OW; q++)
+                            for (int64_t c = 0; c < NR; c++) ga[c] += gyk[q * C + c];
+                } else if (nhwc) {
+                    for (int64_t q = 0; q < rows * OW; q++)
+                        for (int64_t c = nc; c < NR; c++) gyb[q * NR + c] = 0;
                     for (int64_t q = 0; q < rows * OW; q++) {
                         const FC_T *src = gy + ((n * OH + oh0) * OW + q) * C + c0;
                         for (int64_t c = 0; c < nc; c++) {
@@ -708,6 +717,8 @@ static int FC_FN(fc_gw_depthwise)(const fc_conv_geom *g, const FC_T *gy, const F
                         }
                     }
                 } else {
+                    for (int64_t q = 0; q < rows * OW; q++)
+                        for (int64_t c = nc; c < NR; c++) gyb[q * NR + c] = 0;
                     for (int64_t c = 0; c < nc; c++) {
                         const FC_T *src = gy + ((n * C + c0 + c) * OH + oh0) * OW;
                         FC_T sm = 0;
@@ -719,8 +730,8 @@ static int FC_FN(fc_gw_depthwise)(const fc_conv_geom *g, const FC_T *gy, const F
                     }
                 }
                 for (int64_t t0 = 0; t0 < T; t0 += MT)
-                    kern((size_t)rows, (size_t)OW, (size_t)fc_min64(MT, T - t0), gyb, (size_t)NR,
-                         (size_t)(OW * NR), xb, (size_t)(SW * NR), (size_t)(SH * Wp * NR), off + t0,
+                    kern((size_t)rows, (size_t)OW, (size_t)fc_min64(MT, T - t0), gyk, gcs,
+                         gcs * (size_t)OW, xb, (size_t)(SW * NR), (size_t)(SH * Wp * NR), off + t0,
                          a + t0 * Cp, (size_t)Cp);
             }
         }
@@ -744,6 +755,111 @@ static int FC_FN(fc_gw_depthwise)(const fc_conv_geom *g, const FC_T *gy, const F
     return FC_OK;
 }
 
+/* Grad weight with one input channel per group (depthwise, LeNet's 1->6),
+ * stride 1: per (image, group) the input plane, zero padded to width Wq =
+ * OW + (KW-1)*DW, and each grad_output plane at the same width, zeros in its
+ * extra columns; tap (kh, kw) is then the plain offset kh*DH*Wq + kw*DW on the
+ * flattened planes, and the dwgradw kernel runs with the pixels in its vector
+ * lanes (dot products, no transposes). Partials per (image, channel, tap) are
+ * summed over the images in order: the result does not depend on the threads.
+ * FC_EINVAL (before any work) when it does not apply or the planes are too
+ * large; the caller then takes another path. */
+static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T *x, FC_T *gw,
+                               FC_T *gb, int isa, int nthreads) {
+    const int64_t N = g->N, C = g->C, H = g->H, W = g->W, K = g->K, OH = g->OH, OW = g->OW;
+    const int64_t KH = g->KH, KW = g->KW, DH = g->DH, DW = g->DW, PT = g->PT, PL = g->PL;
+    const int64_t G = g->G, Kg = K / G, T = KH * KW;
+    const int nhwc = g->layout == FC_NHWC;
+    if (C != G || g->SH != 1 || g->SW != 1 || N == 0) return FC_EINVAL;
+    /* NHWC gathers every plane with stride C or K: only for a few channels */
+    if (nhwc && C * K > 64) return FC_EINVAL;
+    const fc_kernel_info *ki = fc_kernel_select("dwgradw", FC_DT, isa);
+    if (ki == NULL) return FC_EINVAL;
+    const FC_DWGRADW_FN kern = (FC_DWGRADW_FN)ki->fn;
+    const int64_t MT = ki->mr, NR = ki->nr;
+    const int64_t Wq = OW + (KW - 1) * DW, XR = OH + (KH - 1) * DH;
+    const int64_t nq = fc_cdiv(OH * Wq, NR) * NR; /* pixels the kernel walks */
+    const int64_t xsz = fc_max64(XR * Wq, (KH - 1) * DH * Wq + (KW - 1) * DW + nq) + NR;
+    const int64_t scratch = xsz + nq + T * NR;
+    if ((size_t)scratch * sizeof(FC_T) > FC_GX_SCRATCH_BYTES) return FC_EINVAL;
+    FC_T *tsc = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * scratch));
+    FC_T *part = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(N * K * (T + 1)));
+    int64_t *off = (int64_t *)fc_alloc(sizeof(int64_t) * (size_t)T);
+    if (tsc == NULL || part == NULL || off == NULL) {
+        fc_free(tsc); fc_free(part); fc_free(off);
+        return FC_ENOMEM;
+    }
+    for (int64_t kh = 0; kh < KH; kh++)
+        for (int64_t kw = 0; kw < KW; kw++) off[kh * KW + kw] = kh * DH * Wq + kw * DW;
+    /* columns of a padded row that hold input: 0 <= xc - PL < W */
+    const int64_t lo = fc_min64(Wq, PL), hi = fc_max64(lo, fc_min64(Wq, W + PL));
+
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        FC_T *xp = tsc + (int64_t)FC_THREAD_ID() * scratch, *gp = xp + xsz, *acc = gp + nq;
+#if FC_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int64_t it = 0; it < N * G; it++) {
+            const int64_t n = it / G, gg = it % G;
+            memset(xp, 0, sizeof(FC_T) * (size_t)xsz);
+            for (int64_t r = 0; r < XR; r++) {
+                const int64_t ih = r - PT;
+                if (ih < 0 || ih >= H) continue;
+                FC_T *d = xp + r * Wq;
+                if (nhwc) {
+                    const FC_T *src = x + ((n * H + ih) * W - PL) * C + gg;
+                    for (int64_t xc = lo; xc < hi; xc++) d[xc] = src[xc * C];
+                } else {
+                    memcpy(d + lo, x + ((n * C + gg) * H + ih) * W + lo - PL,
+                           sizeof(FC_T) * (size_t)(hi - lo));
+                }
+            }
+            for (int64_t k = 0; k < Kg; k++) {
+                const int64_t kk = gg * Kg + k;
+                FC_T sm = 0;
+                for (int64_t r = 0; r < OH; r++) {
+                    FC_T *d = gp + r * Wq;
+                    if (nhwc) {
+                        const FC_T *src = gy + (n * OH + r) * OW * K + kk;
+                        for (int64_t q = 0; q < OW; q++) d[q] = src[q * K];
+                    } else {
+                        memcpy(d, gy + ((n * K + kk) * OH + r) * OW, sizeof(FC_T) * (size_t)OW);
+                    }
+                    for (int64_t q = 0; q < OW; q++) sm += d[q];
+                    for (int64_t q = OW; q < Wq; q++) d[q] = 0;
+                }
+                for (int64_t q = OH * Wq; q < nq; q++) gp[q] = 0;
+                memset(acc, 0, sizeof(FC_T) * (size_t)(T * NR));
+                for (int64_t t0 = 0; t0 < T; t0 += MT)
+                    kern(1, (size_t)(nq / NR), (size_t)fc_min64(MT, T - t0), gp, (size_t)NR, 0, xp,
+                         (size_t)NR, 0, off + t0, acc + t0 * NR, (size_t)NR);
+                FC_T *pd = part + (n * K + kk) * (T + 1);
+                for (int64_t t = 0; t < T; t++) {
+                    FC_T v = 0;
+                    for (int64_t l = 0; l < NR; l++) v += acc[t * NR + l];
+                    pd[t] = v;
+                }
+                pd[T] = sm;
+            }
+        }
+        /* the omp for's barrier: every partial is written */
+        int64_t b, e;
+        fc_split(K * (T + 1), FC_NUM_THREADS(), FC_THREAD_ID(), &b, &e);
+        for (int64_t i = b; i < e; i++) {
+            const int64_t kk = i / (T + 1), t = i % (T + 1);
+            FC_T v = 0;
+            for (int64_t n = 0; n < N; n++) v += part[(n * K + kk) * (T + 1) + t];
+            if (t < T && gw != NULL) gw[kk * T + t] = v;
+            if (t == T && gb != NULL) gb[kk] = v;
+        }
+    }
+    fc_free(tsc); fc_free(part); fc_free(off);
+    return FC_OK;
+}
+
 int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC_T *x,
                                  FC_T *gw, FC_T *gb, int isa, int nthreads) {
     if (!fc_conv_geom_ok(g) || nthreads < 1) return FC_EINVAL;
@@ -753,6 +869,10 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
     const int64_t Cg = C / G, Kg = K / G;
     const int nhwc = g->layout == FC_NHWC;
     if (gw == NULL && gb == NULL) return FC_OK;
+    if (N > 0 && Cg == 1 && gw != NULL) {
+        const int st = FC_FN(fc_gw_planes)(g, gy, x, gw, gb, isa, nthreads);
+        if (st != FC_EINVAL) return st;
+    }
     if (N > 0 && Cg == 1 && Kg == 1 && gw != NULL) {
         const int st = FC_FN(fc_gw_depthwise)(g, gy, x, gw, gb, isa, nthreads);
         if (st != FC_EINVAL) return st;
