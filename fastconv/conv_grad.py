@@ -15,18 +15,35 @@ def _flag(value, name):
     return bool(value)
 
 
-def _depthwise_grad_input(g, gy4, w, bias):
-    """grad input of a stride-1 depthwise conv2d as the forward depthwise
-    conv2d of grad_output with the kernel flipped (its channel-vectorised
-    kernels beat the planar path, in NHWC most); None where that does not apply."""
-    if not (g.G == g.C == g.K and g.N):
+#: C/G up to which the C driver's planar grad-input path beats the flipped conv2d
+_PLANAR_MAX_CG = 7
+#: weight elements up to which flipping and transposing it in NumPy costs little
+_FLIP_MAX_WEIGHT = 1 << 18
+
+
+def _flipped_grad_input(g, gy4, w, bias):
+    """grad input of a stride-1 conv2d as the forward conv2d of grad_output
+    with the kernel flipped and its in/out channels swapped per group (the
+    forward kernels beat the grad-input igemm there: NCHW 1x1 by 7x); None
+    where that does not apply: stride > 1, padding wider than the kernel's
+    reach, few input channels per group (the planar path is faster), or a
+    weight too large to transpose cheaply."""
+    if not g.N:
         return None
     pads = flipped_conv_padding(g)
     if pads is None:
         return None
+    Cg, Kg = g.C // g.G, g.K // g.G
+    if g.G == g.C == g.K:
+        wf = w[:, :, ::-1, ::-1]
+    elif Cg > _PLANAR_MAX_CG and w.size <= _FLIP_MAX_WEIGHT:
+        wf = w.reshape(g.G, Kg, Cg, g.KH, g.KW).transpose(0, 2, 1, 3, 4)
+        wf = wf.reshape(g.C, Kg, g.KH, g.KW)[:, :, ::-1, ::-1]
+    else:
+        return None
     from .conv import conv2d
-    wf = np.ascontiguousarray(w[:, :, ::-1, ::-1])
-    return conv2d(gy4, wf, bias, 1, pads, (g.DH, g.DW), g.G, layout=g.layout)
+    return conv2d(gy4, np.ascontiguousarray(wf), bias, 1, pads, (g.DH, g.DW), g.G,
+                  layout=g.layout)
 
 
 def conv2d_backward(grad_output, input, weight, stride=1, padding=0, dilation=1, groups=1, *,
@@ -84,7 +101,7 @@ def conv2d_backward(grad_output, input, weight, stride=1, padding=0, dilation=1,
 
     gx = gw = gb = None
     if input_grad:
-        gx = _depthwise_grad_input(g, gy4, w, None)
+        gx = _flipped_grad_input(g, gy4, w, None)
         if gx is None:
             gx = np.empty(g.input_shape, dtype=x.dtype)
             if g.N:
@@ -145,7 +162,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         bias = as_float_array(bias, "bias", x.dtype)
         if bias.shape != (g.C,):
             raise ValueError(f"bias must have shape ({g.C},), got {bias.shape}")
-    y = _depthwise_grad_input(g, x4, w, bias)
+    y = _flipped_grad_input(g, x4, w, bias)
     if y is None:
         y = np.empty(g.input_shape, dtype=x.dtype)
         if g.N:

@@ -23,7 +23,7 @@ CASES = [
     (2, 6, 16, 9, 9, (5, 5), 1, 0, 1, 1),                 # LeNet-like 6 -> 16
     (1, 2, 3, 10, 10, (2, 2), 3, 0, 1, 1),                # stride > kernel: pixels no tap reaches
     (1, 3, 5, 13, 11, (7, 7), 2, 3, 1, 1),                # stem-like 7x7/2
-    (1, 9, 130, 5, 6, (3, 3), 1, 1, 1, 1),                # K > panel: K-chunked grad input
+    (1, 9, 130, 5, 6, (3, 3), 1, 1, 1, 1),                # K > panel (stride 1: flipped conv2d)
     (1, 20, 12, 6, 5, (2, 3), (1, 2), ((0, 2), (1, 0)), (2, 1), 4),
     # C/G <= 7 takes the planar grad-input path; these keep igemm's covered too
     (2, 24, 10, 9, 8, (3, 2), 2, ((1, 0), (2, 1)), 1, 2),  # igemm: C/G = 12, groups, stride
@@ -38,6 +38,8 @@ CASES = [
     (2, 7, 7, 30, 33, (3, 3), 1, 2, 2, 7),                 # depthwise planes: several vectors, dilated
     (2, 1, 6, 14, 13, (5, 3), 1, (2, 1), (1, 2), 1),       # C_in = 1 planes, NHWC too, dilated
     (2, 3, 3, 13, 12, (3, 3), (2, 3), 1, 1, 3),            # depthwise NHWC grad input: 6 phases
+    (1, 9, 130, 5, 6, (3, 3), 2, 1, 1, 1),                # K > panel: K-chunked igemm grad input
+    (2, 16, 24, 7, 8, (3, 2), 1, ((1, 0), (0, 1)), (1, 2), 2),  # groups, stride 1: flipped conv2d
 ]
 IDS = [f"case{i}" for i in range(len(CASES))]
 

@@ -819,7 +819,7 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
             }
             for (int64_t k = 0; k < Kg; k++) {
                 const int64_t kk = gg * Kg + k;
-                FC_T sm = 0;
+                FC_T sm[4] = {0, 0, 0, 0}; /* grad bias: 4 chains, not one serial add */
                 for (int64_t r = 0; r < OH; r++) {
                     FC_T *d = gp + r * Wq;
                     if (nhwc) {
@@ -828,7 +828,8 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
                     } else {
                         memcpy(d, gy + ((n * K + kk) * OH + r) * OW, sizeof(FC_T) * (size_t)OW);
                     }
-                    for (int64_t q = 0; q < OW; q++) sm += d[q];
+                    if (gb != NULL)
+                        for (int64_t q = 0; q < OW; q++) sm[q & 3] += d[q];
                     for (int64_t q = OW; q < Wq; q++) d[q] = 0;
                 }
                 for (int64_t q = OH * Wq; q < nq; q++) gp[q] = 0;
@@ -842,7 +843,7 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
                     for (int64_t l = 0; l < NR; l++) v += acc[t * NR + l];
                     pd[t] = v;
                 }
-                pd[T] = sm;
+                pd[T] = (sm[0] + sm[1]) + (sm[2] + sm[3]);
             }
         }
         /* the omp for's barrier: every partial is written */
