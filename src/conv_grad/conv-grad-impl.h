@@ -467,27 +467,35 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
     {
         const int tid = FC_THREAD_ID(), nt = FC_NUM_THREADS();
         int64_t b, e;
-        /* pack weights: phase p, group gg, block cb -> chunks [taps][kc][NR] */
-        fc_split(NP * G * CB, nt, tid, &b, &e);
+        /* pack weights: phase p, group gg, block cb -> chunks [taps][kc][NR].
+           Items are (phase, group, K-chunk) and walk w in memory order (k,
+           then every c-block and tap of that k): the weights of one k stay
+           in L1 while each tap takes its column, and w streams from memory
+           once per phase (a c-block outer loop read it 4 KB apart, one page
+           per row and no prefetch; a tap outer loop read it KH*KW times) */
+        const int64_t nkc = fc_cdiv(Kg, kcb);
+        fc_split(NP * G * nkc, nt, tid, &b, &e);
         for (int64_t i = b; i < e; i++) {
-            const int64_t p = i / (G * CB), gg = (i / CB) % G, cb = i % CB;
+            const int64_t p = i / (G * nkc), gg = (i / nkc) % G, k0 = (i % nkc) * kcb;
             const int64_t rh = p / SW, rw = p % SW, ntp = nth[rh] * ntw[rw];
-            FC_T *dst = wp + woff[p] + (gg * CB + cb) * ntp * Kg * NR;
-            for (int64_t k0 = 0; k0 < Kg; k0 += kcb) {
-                const int64_t kc = fc_min64(kcb, Kg - k0);
-                for (int64_t th = 0; th < nth[rh]; th++)
-                    for (int64_t tw = 0; tw < ntw[rw]; tw++) {
-                        const int64_t kh = tph[rh * KH + th], kw = tpw[rw * KW + tw];
-                        FC_T *d = dst + k0 * ntp * NR + (th * ntw[rw] + tw) * kc * NR;
-                        for (int64_t k = 0; k < kc; k++)
-                            for (int64_t n = 0; n < NR; n++) {
-                                const int64_t c = cb * NR + n;
-                                d[k * NR + n] = c < Cg
-                                    ? w[(((gg * Kg + k0 + k) * Cg + c) * KH + kh) * KW + kw]
-                                    : (FC_T)0;
+            const int64_t kc = fc_min64(kcb, Kg - k0);
+            if (ntp == 0) continue;
+            for (int64_t k = 0; k < kc; k++)
+                for (int64_t cb = 0; cb < CB; cb++) {
+                    const int64_t nv = fc_min64(NR, Cg - cb * NR);
+                    const FC_T *wk = w + ((gg * Kg + k0 + k) * Cg + cb * NR) * KH * KW;
+                    FC_T *d = wp + woff[p] + (gg * CB + cb) * ntp * Kg * NR + k0 * ntp * NR + k * NR;
+                    for (int64_t th = 0; th < nth[rh]; th++)
+                        for (int64_t tw = 0; tw < ntw[rw]; tw++, d += kc * NR) {
+                            const FC_T *wt = wk + tph[rh * KH + th] * KW + tpw[rw * KW + tw];
+                            if (KH * KW == 1) {
+                                memcpy(d, wt, sizeof(FC_T) * (size_t)nv);
+                            } else {
+                                for (int64_t n = 0; n < nv; n++) d[n] = wt[n * KH * KW];
                             }
-                    }
-            }
+                            for (int64_t n = nv; n < NR; n++) d[n] = 0;
+                        }
+                }
         }
         FC_T *buf = tbuf + (int64_t)tid * (PBLK + 1) * NR;
         FC_T *bb = buf + PBLK * NR; /* NR bias values of the current block */
