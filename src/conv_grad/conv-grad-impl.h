@@ -45,7 +45,8 @@ static void fc_phase_taps(int64_t In, int64_t KD, int64_t S, int64_t D, int64_t 
 #define FC_GI_TILES_PER_BLOCK 16
 #define FC_GW_BAND_PIXELS 384
 #define FC_GW_XBAND_BYTES (1024 * 1024)
-#define FC_GW_PRIVATE_BYTES ((size_t)8 << 20)
+#define FC_GW_PRIVATE_BYTES ((size_t)4 << 20)
+#define FC_GW_CHUNK_BYTES ((int64_t)1 << 20) /* k-split accumulator per thread */
 #define FC_GW_MAX_MR 32 /* largest gradw MR the driver accepts */
 
 /* ------------------------------------------------------------------------ */
@@ -484,7 +485,7 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
                 for (int64_t cb = 0; cb < CB; cb++) {
                     const int64_t nv = fc_min64(NR, Cg - cb * NR);
                     const FC_T *wk = w + ((gg * Kg + k0 + k) * Cg + cb * NR) * KH * KW;
-                    FC_T *d = wp + woff[p] + (gg * CB + cb) * ntp * Kg * NR + k0 * ntp * NR + k * NR;
+                    FC_T *d = wp + woff[p] + (gg * CB + cb) * ntp * Kg * NR + (k0 * ntp + k) * NR;
                     for (int64_t th = 0; th < nth[rh]; th++)
                         for (int64_t tw = 0; tw < ntw[rw]; tw++, d += kc * NR) {
                             const FC_T *wt = wk + tph[rh * KH + th] * KW + tpw[rw * KW + tw];
@@ -869,6 +870,26 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
     return FC_OK;
 }
 
+/* One gw row (Cg, KH, KW) from its accumulator row a ([T][Jp], taps t = kh
+ * and columns (kw, c) when kwcols, else t = (kh, kw) and columns c), summing
+ * `copies` partials `stride` elements apart in order. Walks a in memory order,
+ * one (kh, kw) run of Cg columns at a time: no division per element. */
+static void FC_FN(fc_gw_store)(FC_T *gwk, const FC_T *a, int64_t copies, int64_t stride,
+                               int64_t T, int64_t Jp, int64_t Cg, int64_t KH, int64_t KW,
+                               int kwcols) {
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t q = 0; q < (kwcols ? KW : 1); q++) {
+            const int64_t kh = kwcols ? t : t / KW, kw = kwcols ? q : t % KW;
+            const FC_T *at = a + t * Jp + q * Cg;
+            FC_T *d = gwk + kh * KW + kw;
+            for (int64_t c = 0; c < Cg; c++) {
+                FC_T s = at[c];
+                for (int64_t u = 1; u < copies; u++) s += at[u * stride + c];
+                d[c * KH * KW] = s;
+            }
+        }
+}
+
 int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC_T *x,
                                  FC_T *gw, FC_T *gb, int isa, int nthreads) {
     if (!fc_conv_geom_ok(g) || nthreads < 1) return FC_EINVAL;
@@ -903,11 +924,19 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
         if (gb != NULL) memset(gb, 0, sizeof(FC_T) * (size_t)K);
         return FC_OK;
     }
-    /* Split over pixels (private accumulators, reduced in thread order) unless
-     * the copies would be too large; then split over output-channel tiles. */
+    /* Split over pixels (private accumulators, reduced in part order) unless
+     * the copies would be too large; then items are chunks of (group, k-tile)
+     * units, each summed over every pixel by one thread into an L2-sized
+     * private accumulator and written to gw at once (a whole-weight shared
+     * accumulator cost a memset, page faults and a cold re-read of its size). */
     const int pixel_split = gw == NULL ||
                             (size_t)nthreads * (size_t)accsz * sizeof(FC_T) <= FC_GW_PRIVATE_BYTES;
-    const int64_t ncopies = pixel_split ? nthreads : 1;
+    const int64_t unit = MR * T * Jp; /* accumulator elements of one k-tile */
+    const int64_t CH = pixel_split ? G * KT
+                     : fc_max64(1, fc_min64(G * KT, FC_GW_CHUNK_BYTES / (int64_t)sizeof(FC_T) /
+                                                        unit));
+    const int64_t NCH = fc_cdiv(G * KT, CH);
+    const int64_t slot = pixel_split ? accsz : CH * unit; /* accumulator elements per slot */
     /* A 1-wide kernel dimension reads only every S-th input row/column: the
      * band keeps just those (RS, CS: input rows/columns per packed one), so a
      * 1x1 stride-2 conv packs a quarter of the input, not all of it. */
@@ -922,7 +951,7 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
     const int64_t XR = (BR - 1) * SHq + (KH - 1) * DH + 1;
     const int64_t xbsz = gw != NULL ? XR * Wp * Cg + NR : 0, gybsz = BR * OW * Kp;
 
-    FC_T *acc = gw != NULL ? (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(ncopies * accsz)) : NULL;
+    FC_T *acc = gw != NULL ? (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * slot)) : NULL;
     FC_T *gbp = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * K));
     FC_T *tx = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * (xbsz + gybsz)));
     if ((gw != NULL && acc == NULL) || gbp == NULL || tx == NULL) {
@@ -936,140 +965,154 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
     {
         const int tid = FC_THREAD_ID(), nt = FC_NUM_THREADS();
         FC_T *xb = tx + (int64_t)tid * (xbsz + gybsz), *gyb = xb + xbsz;
-        FC_T *gbt = gbp + (int64_t)tid * K;
-        FC_T *acct = acc;
-        int64_t r0 = 0, r1 = N * OH, i0 = 0, i1 = G * KT, b, e;
-        memset(gbt, 0, sizeof(FC_T) * (size_t)K);
-        if (pixel_split) {
-            fc_split(N * OH, nt, tid, &r0, &r1);
-            if (acc != NULL) {
-                acct = acc + (int64_t)tid * accsz;
-                memset(acct, 0, sizeof(FC_T) * (size_t)accsz);
-            }
-        } else {
-            fc_split(G * KT, nt, tid, &i0, &i1);
-            fc_split(G * Kp, nt, tid, &b, &e);
-            memset(acc + b * T * Jp, 0, sizeof(FC_T) * (size_t)((e - b) * T * Jp));
+        int64_t b, e;
+        memset(gbp + (int64_t)tid * K, 0, sizeof(FC_T) * (size_t)K);
+        if (xbsz) memset(xb + xbsz - NR, 0, sizeof(FC_T) * (size_t)NR);
 #if FC_HAVE_OPENMP
 #pragma omp barrier
 #endif
-        }
-        if (xbsz) memset(xb + xbsz - NR, 0, sizeof(FC_T) * (size_t)NR);
-        for (int64_t r = r0; r < r1;) {
-            const int64_t n = r / OH, oh0 = r % OH;
-            const int64_t rows = fc_min64(fc_min64(BR, OH - oh0), r1 - r);
-            const int64_t ih00 = oh0 * SH - PT, xrows = (rows - 1) * SHq + (KH - 1) * DH + 1;
-            r += rows;
-            for (int64_t gg = 0; gg < G; gg++) {
-                /* this thread's k-tiles of group gg */
-                const int64_t kt0 = fc_max64(i0 - gg * KT, 0), kt1 = fc_min64(i1 - gg * KT, KT);
-                if (kt0 >= kt1) continue;
-                /* pack grad_output [k-tile][pixel][MR], summing grad bias on the way */
-                for (int64_t kt = kt0; kt < kt1; kt++) {
-                    FC_T *d = gyb + kt * rows * OW * MR;
-                    const int64_t k0 = kt * MR, mv = fc_min64(MR, Kg - k0);
-                    FC_T sums[FC_GW_MAX_MR];
-                    for (int64_t m = 0; m < MR; m++) sums[m] = 0;
-                    if (nhwc && mv == MR) {
-                        /* full tile: the kernel reads grad_output in place */
-                        if (gb != NULL) {
+        /* items: pixel parts (pixel_split; part u has slot u, whichever
+           thread runs it) or unit chunks (the thread's slot) */
+        const int64_t nitems = pixel_split ? nt : NCH;
+#if FC_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int64_t item = 0; item < nitems; item++) {
+            const int64_t sl = pixel_split ? item : tid;
+            FC_T *gbt = gbp + sl * K;
+            FC_T *acct = acc != NULL ? acc + sl * slot : NULL;
+            int64_t r0 = 0, r1 = N * OH, i0 = 0, i1 = G * KT;
+            if (pixel_split)
+                fc_split(N * OH, nt, (int)item, &r0, &r1);
+            else {
+                i0 = item * CH;
+                i1 = fc_min64(i0 + CH, G * KT);
+            }
+            if (acct != NULL) memset(acct, 0, sizeof(FC_T) * (size_t)slot);
+            /* the accumulator of unit i starts at acct + (i - ib) * unit */
+            const int64_t ib = pixel_split ? 0 : i0;
+            for (int64_t r = r0; r < r1;) {
+                const int64_t n = r / OH, oh0 = r % OH;
+                const int64_t rows = fc_min64(fc_min64(BR, OH - oh0), r1 - r);
+                const int64_t ih00 = oh0 * SH - PT, xrows = (rows - 1) * SHq + (KH - 1) * DH + 1;
+                r += rows;
+                for (int64_t gg = 0; gg < G; gg++) {
+                    /* this thread's k-tiles of group gg */
+                    const int64_t kt0 = fc_max64(i0 - gg * KT, 0), kt1 = fc_min64(i1 - gg * KT, KT);
+                    if (kt0 >= kt1) continue;
+                    /* pack grad_output [k-tile][pixel][MR], summing grad bias on the way */
+                    for (int64_t kt = kt0; kt < kt1; kt++) {
+                        FC_T *d = gyb + kt * rows * OW * MR;
+                        const int64_t k0 = kt * MR, mv = fc_min64(MR, Kg - k0);
+                        FC_T sums[FC_GW_MAX_MR];
+                        for (int64_t m = 0; m < MR; m++) sums[m] = 0;
+                        if (nhwc && mv == MR) {
+                            /* full tile: the kernel reads grad_output in place */
+                            if (gb != NULL) {
+                                const FC_T *src = gy + ((n * OH + oh0) * OW) * K + gg * Kg + k0;
+                                for (int64_t q = 0; q < rows * OW; q++)
+                                    for (int64_t m = 0; m < MR; m++) sums[m] += src[q * K + m];
+                            }
+                        } else if (nhwc) {
+                            /* MR consecutive channels of one pixel: contiguous reads */
                             const FC_T *src = gy + ((n * OH + oh0) * OW) * K + gg * Kg + k0;
-                            for (int64_t q = 0; q < rows * OW; q++)
-                                for (int64_t m = 0; m < MR; m++) sums[m] += src[q * K + m];
-                        }
-                    } else if (nhwc) {
-                        /* MR consecutive channels of one pixel: contiguous reads */
-                        const FC_T *src = gy + ((n * OH + oh0) * OW) * K + gg * Kg + k0;
-                        for (int64_t q = 0; q < rows * OW; q++) {
-                            for (int64_t m = 0; m < mv; m++) {
-                                const FC_T v = src[q * K + m];
-                                d[q * MR + m] = v;
-                                sums[m] += v;
-                            }
-                            for (int64_t m = mv; m < MR; m++) d[q * MR + m] = 0;
-                        }
-                    } else {
-                        for (int64_t m = 0; m < MR; m++) {
-                            if (m >= mv) {
-                                for (int64_t q = 0; q < rows * OW; q++) d[q * MR + m] = 0;
-                                continue;
-                            }
-                            const FC_T *src = gy + ((n * K + gg * Kg + k0 + m) * OH + oh0) * OW;
-                            FC_T sm = 0;
                             for (int64_t q = 0; q < rows * OW; q++) {
-                                const FC_T v = src[q];
-                                d[q * MR + m] = v;
-                                sm += v;
+                                for (int64_t m = 0; m < mv; m++) {
+                                    const FC_T v = src[q * K + m];
+                                    d[q * MR + m] = v;
+                                    sums[m] += v;
+                                }
+                                for (int64_t m = mv; m < MR; m++) d[q * MR + m] = 0;
                             }
-                            sums[m] = sm;
-                        }
-                    }
-                    for (int64_t m = 0; m < mv; m++) gbt[gg * Kg + k0 + m] += sums[m];
-                }
-                if (gw == NULL) continue;
-                /* pack the input band [xrows][Wp][Cg], zeros where padding;
-                   packed (xr, xc) is input (ih00 + xr*RS, xc*CS - PL) */
-                /* columns inside: 0 <= xc*CS - PL < W */
-                const int64_t lo = fc_min64(Wp, fc_max64(0, fc_cdiv(PL, CS)));
-                const int64_t hi = fc_max64(lo, fc_min64(Wp, fc_fdiv(W - 1 + PL, CS) + 1));
-                for (int64_t xr = 0; xr < xrows; xr++) {
-                    const int64_t ih = ih00 + xr * RS;
-                    FC_T *d = xb + xr * Wp * Cg;
-                    if (ih < 0 || ih >= H) {
-                        memset(d, 0, sizeof(FC_T) * (size_t)(Wp * Cg));
-                        continue;
-                    }
-                    memset(d, 0, sizeof(FC_T) * (size_t)(lo * Cg));
-                    memset(d + hi * Cg, 0, sizeof(FC_T) * (size_t)((Wp - hi) * Cg));
-                    if (nhwc) {
-                        if (Cg == C && CS == 1) {
-                            memcpy(d + lo * Cg, x + ((n * H + ih) * W + lo - PL) * C,
-                                   sizeof(FC_T) * (size_t)((hi - lo) * C));
                         } else {
-                            for (int64_t xc = lo; xc < hi; xc++)
-                                memcpy(d + xc * Cg,
-                                       x + ((n * H + ih) * W + xc * CS - PL) * C + gg * Cg,
-                                       sizeof(FC_T) * (size_t)Cg);
+                            for (int64_t m = 0; m < MR; m++) {
+                                if (m >= mv) {
+                                    for (int64_t q = 0; q < rows * OW; q++) d[q * MR + m] = 0;
+                                    continue;
+                                }
+                                const FC_T *src = gy + ((n * K + gg * Kg + k0 + m) * OH + oh0) * OW;
+                                FC_T sm = 0;
+                                for (int64_t q = 0; q < rows * OW; q++) {
+                                    const FC_T v = src[q];
+                                    d[q * MR + m] = v;
+                                    sm += v;
+                                }
+                                sums[m] = sm;
+                            }
                         }
-                    } else {
-                        /* a transpose in 16-channel x 8-column blocks: a whole
-                           plane row per channel would write Wp lines Cg*4
-                           bytes apart, which fall in a few L1 sets and evict
-                           each other */
-                        const FC_T *xn = x + ((n * C + gg * Cg) * H + ih) * W - PL;
-                        for (int64_t cb = 0; cb < Cg; cb += 16) {
-                            const int64_t ce = fc_min64(cb + 16, Cg);
-                            for (int64_t xb0 = lo; xb0 < hi; xb0 += 8) {
-                                const int64_t xe = fc_min64(xb0 + 8, hi);
-                                for (int64_t c = cb; c < ce; c++) {
-                                    const FC_T *src = xn + c * H * W;
-                                    for (int64_t xc = xb0; xc < xe; xc++)
-                                        d[xc * Cg + c] = src[xc * CS];
+                        for (int64_t m = 0; m < mv; m++) gbt[gg * Kg + k0 + m] += sums[m];
+                    }
+                    if (gw == NULL) continue;
+                    /* pack the input band [xrows][Wp][Cg], zeros where padding;
+                       packed (xr, xc) is input (ih00 + xr*RS, xc*CS - PL) */
+                    /* columns inside: 0 <= xc*CS - PL < W */
+                    const int64_t lo = fc_min64(Wp, fc_max64(0, fc_cdiv(PL, CS)));
+                    const int64_t hi = fc_max64(lo, fc_min64(Wp, fc_fdiv(W - 1 + PL, CS) + 1));
+                    for (int64_t xr = 0; xr < xrows; xr++) {
+                        const int64_t ih = ih00 + xr * RS;
+                        FC_T *d = xb + xr * Wp * Cg;
+                        if (ih < 0 || ih >= H) {
+                            memset(d, 0, sizeof(FC_T) * (size_t)(Wp * Cg));
+                            continue;
+                        }
+                        memset(d, 0, sizeof(FC_T) * (size_t)(lo * Cg));
+                        memset(d + hi * Cg, 0, sizeof(FC_T) * (size_t)((Wp - hi) * Cg));
+                        if (nhwc) {
+                            if (Cg == C && CS == 1) {
+                                memcpy(d + lo * Cg, x + ((n * H + ih) * W + lo - PL) * C,
+                                       sizeof(FC_T) * (size_t)((hi - lo) * C));
+                            } else {
+                                for (int64_t xc = lo; xc < hi; xc++)
+                                    memcpy(d + xc * Cg,
+                                           x + ((n * H + ih) * W + xc * CS - PL) * C + gg * Cg,
+                                           sizeof(FC_T) * (size_t)Cg);
+                            }
+                        } else {
+                            /* a transpose in 16-channel x 8-column blocks: a whole
+                               plane row per channel would write Wp lines Cg*4
+                               bytes apart, which fall in a few L1 sets and evict
+                               each other */
+                            const FC_T *xn = x + ((n * C + gg * Cg) * H + ih) * W - PL;
+                            for (int64_t cb = 0; cb < Cg; cb += 16) {
+                                const int64_t ce = fc_min64(cb + 16, Cg);
+                                for (int64_t xb0 = lo; xb0 < hi; xb0 += 8) {
+                                    const int64_t xe = fc_min64(xb0 + 8, hi);
+                                    for (int64_t c = cb; c < ce; c++) {
+                                        const FC_T *src = xn + c * H * W;
+                                        for (int64_t xc = xb0; xc < xe; xc++)
+                                            d[xc * Cg + c] = src[xc * CS];
+                                    }
                                 }
                             }
                         }
                     }
-                }
-                for (int64_t kt = kt0; kt < kt1; kt++) {
-                    const int direct = nhwc && kt * MR + MR <= Kg;
-                    const FC_T *gk = direct ? gy + ((n * OH + oh0) * OW) * K + gg * Kg + kt * MR
-                                            : gyb + kt * rows * OW * MR;
-                    const size_t gcs = direct ? (size_t)K : (size_t)MR;
-                    for (int64_t t = 0; t < T; t++) {
-                        const int64_t kh = kwcols ? t : t / KW, kw = kwcols ? 0 : t % KW;
-                        const FC_T *xt = xb + kh * DH * Wp * Cg + kw * DW * Cg;
-                        FC_T *at = acct + ((gg * Kp + kt * MR) * T + t) * Jp;
-                        for (int64_t jt = 0; jt < JT; jt++)
-                            kern((size_t)rows, (size_t)OW, gk, gcs, gcs * (size_t)OW,
-                                 xt + jt * NR, (size_t)(SWq * Cg), (size_t)(SHq * Wp * Cg),
-                                 at + jt * NR, (size_t)(T * Jp));
+                    for (int64_t kt = kt0; kt < kt1; kt++) {
+                        const int direct = nhwc && kt * MR + MR <= Kg;
+                        const FC_T *gk = direct ? gy + ((n * OH + oh0) * OW) * K + gg * Kg + kt * MR
+                                                : gyb + kt * rows * OW * MR;
+                        const size_t gcs = direct ? (size_t)K : (size_t)MR;
+                        for (int64_t t = 0; t < T; t++) {
+                            const int64_t kh = kwcols ? t : t / KW, kw = kwcols ? 0 : t % KW;
+                            const FC_T *xt = xb + kh * DH * Wp * Cg + kw * DW * Cg;
+                            FC_T *at = acct + (gg * KT + kt - ib) * unit + t * Jp;
+                            for (int64_t jt = 0; jt < JT; jt++)
+                                kern((size_t)rows, (size_t)OW, gk, gcs, gcs * (size_t)OW,
+                                     xt + jt * NR, (size_t)(SWq * Cg), (size_t)(SHq * Wp * Cg),
+                                     at + jt * NR, (size_t)(T * Jp));
+                        }
                     }
                 }
             }
+            if (!pixel_split && gw != NULL)
+                for (int64_t i = i0; i < i1; i++) {
+                    const int64_t gg = i / KT, k0 = (i % KT) * MR, mv = fc_min64(MR, Kg - k0);
+                    for (int64_t m = 0; m < mv; m++)
+                        FC_FN(fc_gw_store)(gw + (gg * Kg + k0 + m) * Cg * KH * KW,
+                                           acct + (i - ib) * unit + m * T * Jp, 1, 0, T, Jp, Cg,
+                                           KH, KW, kwcols);
+                }
         }
-#if FC_HAVE_OPENMP
-#pragma omp barrier
-#endif
+        /* the omp for's barrier: every item is complete */
         /* fixed-order reduction of the partials into the caller's layouts */
         if (gb != NULL) {
             fc_split(K, nt, tid, &b, &e);
@@ -1079,26 +1122,12 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
                 gb[k] = s;
             }
         }
-        if (gw != NULL) {
-            const int64_t copies = pixel_split ? nt : 1;
+        if (gw != NULL && pixel_split) {
             fc_split(K, nt, tid, &b, &e);
             for (int64_t kk = b; kk < e; kk++) {
-                /* walk the accumulator rows in memory order, scatter within
-                   gw's row; one (kh, kw) run of Cg columns at a time, so no
-                   division per element */
                 const int64_t gg = kk / Kg, k = kk % Kg;
-                FC_T *gwk = gw + kk * Cg * KH * KW;
-                for (int64_t t = 0; t < T; t++)
-                    for (int64_t q = 0; q < (kwcols ? KW : 1); q++) {
-                        const int64_t kh = kwcols ? t : t / KW, kw = kwcols ? q : t % KW;
-                        const FC_T *a = acc + ((gg * Kp + k) * T + t) * Jp + q * Cg;
-                        FC_T *d = gwk + kh * KW + kw;
-                        for (int64_t c = 0; c < Cg; c++) {
-                            FC_T s = a[c];
-                            for (int64_t u = 1; u < copies; u++) s += a[u * accsz + c];
-                            d[c * KH * KW] = s;
-                        }
-                    }
+                FC_FN(fc_gw_store)(gw + kk * Cg * KH * KW, acc + (gg * Kp + k) * T * Jp, nt, accsz,
+                                   T, Jp, Cg, KH, KW, kwcols);
             }
         }
     }
