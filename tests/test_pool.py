@@ -298,3 +298,31 @@ def test_max_pool2d_backward_fast_paths(isa, geom, shape, dtype, layout, rng):
     gx = fastconv.max_pool2d_backward(gy, x, k, **kw)
     assert_close(gx, ref.max_pool2d_backward(gy, x, k, **kw), "pool_backward", reduction=9)
     np.testing.assert_array_equal(gx, fastconv.max_pool2d_backward(gy, x, k, indices=i, **kw))
+
+
+@pytest.mark.parametrize("geom", [(3, 2, 1, False), (3, 2, 0, True), (3, 2, 0, False),
+                                  (3, 2, 1, True)])
+@pytest.mark.parametrize("shape", [(2, 3, 9, 77), (1, 2, 8, 66), (1, 1, 4, 35)])
+def test_max_pool2d_backward_3x3s2_wide(isa, geom, shape, dtype, layout, rng):
+    # wide rows without NaN: whole vector steps inside the input take the compare-only
+    # argmax; ties everywhere (small integers); a few infinities
+    k, s, p, c = geom
+    kw = dict(stride=s, padding=p, ceil_mode=c, layout=layout)
+    x = np.round(rng.standard_normal(shape))
+    flat = x.reshape(-1)
+    flat[rng.choice(flat.size, flat.size // 13, replace=False)] = -np.inf
+    flat[rng.choice(flat.size, flat.size // 17, replace=False)] = np.inf
+    x = to_layout(x.astype(dtype), layout)
+    y, i = fastconv.max_pool2d(x, k, return_indices=True, **kw)
+    gy = rng.standard_normal(y.shape).astype(dtype)
+    gx = fastconv.max_pool2d_backward(gy, x, k, **kw)
+    assert_close(gx, ref.max_pool2d_backward(gy, x, k, **kw), "pool_backward", reduction=9)
+    np.testing.assert_array_equal(gx, fastconv.max_pool2d_backward(gy, x, k, indices=i, **kw))
+    # one NaN in an otherwise clean step
+    x2 = x.copy()
+    x2.reshape(-1)[x2.size // 2] = np.nan
+    y2, i2 = fastconv.max_pool2d(x2, k, return_indices=True, **kw)
+    gx2 = fastconv.max_pool2d_backward(gy, x2, k, **kw)
+    assert_close(gx2, ref.max_pool2d_backward(gy, x2, k, **kw), "pool_backward", reduction=9)
+    np.testing.assert_array_equal(gx2, fastconv.max_pool2d_backward(gy, x2, k, indices=i2,
+                                                                     **kw))

@@ -17,6 +17,8 @@
 #define FC_NOJAM
 #endif
 
+#define FC_INLINE static inline __attribute__((always_inline))
+
 /* lanes of the explicit reduction accumulators: one 64-byte vector */
 #define FC_LANES (64 / sizeof(FC_T))
 
@@ -269,69 +271,144 @@ static size_t maxbwd_2x2_f64(size_t n, const double *a, const double *b, const d
             }                                                                                  \
         }                                                                                      \
     }
-/* 3x3/2 NCHW gradient (contract in pool-ukernels.h), L outputs a step, the last masked:
- * even, odd and even+2 columns by permutes; the third tap's gradient reaches the next
- * output's first column through a one-lane shift carried across steps, added before
- * that output's own, as the indices path adds them. */
+/* bits [lo, hi) (0 <= lo, hi <= 63); bits j < n with 0 <= c + j < w: the lanes of a load
+ * at input column c */
+static inline uint64_t fc_lanebits(int64_t lo, int64_t hi) {
+    return hi > lo ? (((uint64_t)1 << hi) - 1) & ~(((uint64_t)1 << lo) - 1) : 0;
+}
+static inline uint64_t fc_colbits(int64_t c, int64_t w, int64_t n) {
+    return fc_lanebits(c >= 0 ? 0 : fc_min64(-c, n), fc_min64(n, w - c));
+}
+/* 3x3/2 NCHW gradient of one plane (contract in pool-ukernels.h), L outputs a step.
+ * Lane o of a step owns padded columns 2o (kw = 0 of output o, kw = 2 of o - 1) and
+ * 2o + 1 (kw = 1 of o); the kw = 2 share reaches lane o + 1 by a one-lane shift carried
+ * across steps. Window row kh of output row oh is input row 2oh - PT + kh: kh = 1 is
+ * final at once, kh = 2 waits in `buf` (phase-split) for row oh + 1's kh = 0, so every
+ * value of gx is stored once, no zeroing pass, sums in the indices path's order. The
+ * argmax keeps its tap (3kh + kw) in an int vector; steps with every tap inside the
+ * input and no NaN (a NaN makes the step's sum NaN) compare with GT alone; edge steps
+ * mask each tap to the lanes whose column lies inside the input. The helpers are
+ * forced inline so that full windows (rows 0..2) unroll with every vector in a register. */
 #define FC_3X3S2(NAME, T, V, M, L, SFX, IV, IX, ALIGN, SETI, ILV, CAST, UNCAST)                 \
-    static void NAME(size_t n, size_t nr, const T *const *x, const T *g, T *const *gx) {       \
+    /* tap (3kh + kw) of the argmax of the L windows at input column c0 of rows [a, b) of   \
+     * p (row stride w); -1 in lanes past nv outputs or with no tap inside the input */    \
+    FC_INLINE IV NAME##_arg(const T *p, int64_t w, int64_t a, int64_t b, int64_t c0,         \
+                            int64_t nv) {                                                      \
         const IV ev = SETI, od = _mm512_add_##IX(ev, _mm512_set1_##IX(1));                      \
+        const uint64_t cv = fc_colbits(c0, w, 2 * L + 2);                                      \
+        const M mA = (M)cv, mB = (M)(cv >> L), mC = (M)(cv >> 2);                              \
+        const M mD = (M)((cv >> (L + 2)) & (((uint64_t)1 << (L - 1)) - 1));                    \
+        V v[9], s = _mm512_setzero_##SFX();                                                    \
+        for (int64_t kh = a; kh < b; kh++) {                                                   \
+            const T *r = p + kh * w + c0;                                                      \
+            V A = _mm512_maskz_loadu_##SFX(mA, r), B = _mm512_maskz_loadu_##SFX(mB, r + L);    \
+            V C = _mm512_maskz_loadu_##SFX(mC, r + 2);                                         \
+            V D = _mm512_maskz_loadu_##SFX(mD, r + 2 + L);                                     \
+            s = _mm512_add_##SFX(s, _mm512_add_##SFX(_mm512_add_##SFX(A, B), D));              \
+            v[3 * kh] = _mm512_permutex2var_##SFX(A, ev, B);                                   \
+            v[3 * kh + 1] = _mm512_permutex2var_##SFX(A, od, B);                               \
+            v[3 * kh + 2] = _mm512_permutex2var_##SFX(C, ev, D);                               \
+        }                                                                                      \
+        const int nan = _mm512_cmp_##SFX##_mask(s, s, _CMP_UNORD_Q) != 0;                      \
+        IV t;                                                                                  \
+        if (c0 >= 0 && c0 + 2 * L < w && nv == L && !nan) {                                   \
+            V m = v[3 * a];                                                                    \
+            t = _mm512_set1_##IX(3 * a);                                                       \
+            for (int64_t q = 3 * a + 1; q < 3 * b; q++) {                                      \
+                M k = _mm512_cmp_##SFX##_mask(v[q], m, _CMP_GT_OQ);                            \
+                m = _mm512_mask_blend_##SFX(k, m, v[q]);                                       \
+                t = _mm512_mask_mov_##IX(t, k, _mm512_set1_##IX(q));                           \
+            }                                                                                  \
+            return t;                                                                          \
+        }                                                                                      \
+        M vm[3], seen = 0; /* edge or NaN: PyTorch's rule over the taps inside the input */   \
+        for (int q = 0; q < 3; q++) { /* lanes j: 0 <= c0 + 2j + q < w */                      \
+            const int64_t lo = -c0 - q, hi = w - 1 - c0 - q;                                   \
+            vm[q] = (M)fc_lanebits(lo <= 0 ? 0 : (lo + 1) / 2,                                 \
+                                   hi < 0 ? 0 : fc_min64(nv, hi / 2 + 1));                     \
+        }                                                                                      \
+        V m = _mm512_setzero_##SFX();                                                          \
+        t = _mm512_set1_##IX(-1);                                                              \
+        for (int64_t q = 3 * a; q < 3 * b; q++) {                                              \
+            const M vq = vm[q % 3];                                                            \
+            M k = _mm512_mask_cmp_##SFX##_mask(vq, v[q], m, _CMP_GT_OQ) | (M)(vq & ~seen);     \
+            if (nan) k |= _mm512_mask_cmp_##SFX##_mask(vq, v[q], v[q], _CMP_UNORD_Q);          \
+            seen |= vq;                                                                        \
+            m = _mm512_mask_blend_##SFX(k, m, v[q]);                                           \
+            t = _mm512_mask_mov_##IX(t, k, _mm512_set1_##IX(q));                               \
+        }                                                                                      \
+        return t;                                                                              \
+    }                                                                                          \
+    /* window row kh's share of input row d (from its padded column 2o): the lanes of t     \
+     * selecting (kh, kw) get g; merge: add the phase-split partial row of buf first;       \
+     * keep: store to buf instead of d (sv: the columns of d inside the input) */           \
+    FC_INLINE void NAME##_emit(int kh, IV t, V gv, V *carry, T *d, uint64_t sv, T *be, T *bo,  \
+                               int merge, int keep) {                                          \
         const IV il = ILV, ih = _mm512_add_##IX(il, _mm512_set1_##IX(L / 2));                  \
-        V carry[3] = {_mm512_setzero_##SFX(), _mm512_setzero_##SFX(), _mm512_setzero_##SFX()}; \
-        size_t o = 0, r = 0;                                                                   \
-        for (; o < n; o += L) {                                                                \
-            r = n - o < L ? n - o : L;                                                         \
-            const size_t c2 = 2 * r, c3 = 2 * r - 1;                                           \
-            const M mo = (M)((1u << r) - 1);                                                   \
-            const M a0 = (M)(c2 >= L ? (1u << L) - 1 : (1u << c2) - 1);                        \
-            const M a1 = (M)(c2 <= L ? 0 : (1u << (c2 - L)) - 1);                              \
-            const M b0 = (M)(c3 >= L ? (1u << L) - 1 : (1u << c3) - 1);                        \
-            const M b1 = (M)(c3 <= L ? 0 : (1u << (c3 - L)) - 1);                              \
-            V m = _mm512_setzero_##SFX();                                                      \
-            IV t = _mm512_setzero_si512();                                                     \
-            for (size_t rr = 0; rr < nr; rr++) {                                               \
-                const T *p = x[rr] + 2 * o;                                                    \
-                V A = _mm512_maskz_loadu_##SFX(a0, p), B = _mm512_maskz_loadu_##SFX(a1, p + L); \
-                V C = _mm512_maskz_loadu_##SFX(b0, p + 2);                                     \
-                V D = _mm512_maskz_loadu_##SFX(b1, p + 2 + L);                                 \
-                V v[3] = {_mm512_permutex2var_##SFX(A, ev, B),                                 \
-                          _mm512_permutex2var_##SFX(A, od, B),                                 \
-                          _mm512_permutex2var_##SFX(C, ev, D)};                                \
-                for (int q = 0; q < 3; q++) {                                                  \
-                    if (rr == 0 && q == 0) {                                                   \
-                        m = v[0];                                                              \
-                        continue;                                                              \
-                    }                                                                          \
-                    M k = _mm512_cmp_##SFX##_mask(v[q], m, _CMP_GT_OQ) |                       \
-                          _mm512_cmp_##SFX##_mask(v[q], v[q], _CMP_UNORD_Q);                   \
-                    m = _mm512_mask_blend_##SFX(k, m, v[q]);                                   \
-                    t = _mm512_mask_mov_##IX(t, k, _mm512_set1_##IX((int)(3 * rr + q)));       \
+        V e0 = _mm512_maskz_mov_##SFX(_mm512_cmpeq_##IX##_mask(t, _mm512_set1_##IX(3 * kh)),   \
+                                      gv);                                                     \
+        V e1 = _mm512_maskz_mov_##SFX(                                                         \
+            _mm512_cmpeq_##IX##_mask(t, _mm512_set1_##IX(3 * kh + 1)), gv);                    \
+        V e2 = _mm512_maskz_mov_##SFX(                                                         \
+            _mm512_cmpeq_##IX##_mask(t, _mm512_set1_##IX(3 * kh + 2)), gv);                    \
+        V sh = UNCAST(ALIGN(CAST(e2), CAST(*carry), L - 1));                                   \
+        *carry = e2;                                                                           \
+        V ve, vo = e1;                                                                         \
+        if (merge) {                                                                           \
+            ve = _mm512_add_##SFX(_mm512_add_##SFX(_mm512_loadu_##SFX(be), sh), e0);           \
+            vo = _mm512_add_##SFX(_mm512_loadu_##SFX(bo), e1);                                 \
+        } else {                                                                               \
+            ve = _mm512_add_##SFX(sh, e0);                                                     \
+        }                                                                                      \
+        if (keep) {                                                                            \
+            _mm512_storeu_##SFX(be, ve);                                                       \
+            _mm512_storeu_##SFX(bo, vo);                                                       \
+            return;                                                                            \
+        }                                                                                      \
+        _mm512_mask_storeu_##SFX(d, (M)sv, _mm512_permutex2var_##SFX(ve, il, vo));             \
+        _mm512_mask_storeu_##SFX(d + L, (M)(sv >> L), _mm512_permutex2var_##SFX(ve, ih, vo));  \
+    }                                                                                          \
+    static void NAME(size_t H, size_t W, size_t OH, size_t OW, size_t PT, size_t PL,           \
+                     const T *x, const T *g, T *gx, T *buf) {                                  \
+        const int64_t w = (int64_t)W, h = (int64_t)H, pl = (int64_t)PL;                        \
+        /* lanes: padded columns [0, 2 nl) cover the input and every window's taps */         \
+        const int64_t nl = fc_max64((int64_t)OW + 1, (pl + w + 1) / 2);                        \
+        T *const be = buf, *const bo = buf + fc_cdiv(nl, L) * L;                               \
+        for (size_t oh = 0; oh < OH; oh++) {                                                   \
+            const int64_t r0 = 2 * (int64_t)oh - (int64_t)PT;                                  \
+            const int64_t a = r0 < 0 ? fc_min64(-r0, 3) : 0;                                   \
+            const int64_t b = fc_max64(a, fc_min64(3, h - r0));                                \
+            const int merge = oh > 0, keep = oh + 1 < OH;                                      \
+            const T *gr = g + oh * OW, *xr = x + r0 * w;                                       \
+            T *d = gx + r0 * w;                                                                \
+            V c[3] = {_mm512_setzero_##SFX(), _mm512_setzero_##SFX(), _mm512_setzero_##SFX()}; \
+            for (int64_t o = 0; o < nl; o += L) {                                              \
+                const int64_t nv = fc_max64(0, fc_min64(L, (int64_t)OW - o)); /* outputs */    \
+                const int64_t c0 = 2 * o - pl; /* input column of padded column 2o */          \
+                IV t = _mm512_set1_##IX(-1);                                                   \
+                if (a == 0 && b == 3 && nv > 0)                                                \
+                    t = NAME##_arg(xr, w, 0, 3, c0, nv);                                       \
+                else if (a < b && nv > 0)                                                      \
+                    t = NAME##_arg(xr, w, a, b, c0, nv);                                       \
+                const V gv = _mm512_maskz_loadu_##SFX((M)((1ull << nv) - 1), gr + o);          \
+                const uint64_t sv = fc_colbits(c0, w, 2 * L);                                  \
+                if (a == 0 && b == 3) {                                                        \
+                    NAME##_emit(0, t, gv, &c[0], d + c0, sv, be + o, bo + o, merge, 0);        \
+                    NAME##_emit(1, t, gv, &c[1], d + w + c0, sv, be + o, bo + o, 0, 0);        \
+                    NAME##_emit(2, t, gv, &c[2], d + 2 * w + c0, sv, be + o, bo + o, 0, keep); \
+                    continue;                                                                  \
                 }                                                                              \
-            }                                                                                  \
-            const V gv = _mm512_maskz_loadu_##SFX(mo, g + o);                                  \
-            for (size_t rr = 0; rr < nr; rr++) {                                               \
-                V e[3];                                                                        \
-                for (int q = 0; q < 3; q++)                                                    \
-                    e[q] = _mm512_maskz_mov_##SFX(                                             \
-                        _mm512_cmpeq_##IX##_mask(t, _mm512_set1_##IX((int)(3 * rr + q))), gv); \
-                T *d = gx[rr] + 2 * o;                                                         \
-                V G0 = _mm512_maskz_loadu_##SFX(a0, d), G1 = _mm512_maskz_loadu_##SFX(a1, d + L); \
-                V Ge = _mm512_permutex2var_##SFX(G0, ev, G1);                                  \
-                V Go = _mm512_permutex2var_##SFX(G0, od, G1);                                  \
-                V sh = UNCAST(ALIGN(CAST(e[2]), CAST(carry[rr]), L - 1));                      \
-                carry[rr] = e[2];                                                              \
-                Ge = _mm512_add_##SFX(_mm512_add_##SFX(Ge, sh), e[0]);                         \
-                Go = _mm512_add_##SFX(Go, e[1]);                                               \
-                _mm512_mask_storeu_##SFX(d, a0, _mm512_permutex2var_##SFX(Ge, il, Go));        \
-                _mm512_mask_storeu_##SFX(d + L, a1, _mm512_permutex2var_##SFX(Ge, ih, Go));    \
+                if (a <= 0 && 0 < b)                                                           \
+                    NAME##_emit(0, t, gv, &c[0], d + c0, sv, be + o, bo + o, merge, 0);        \
+                if (a <= 1 && 1 < b)                                                           \
+                    NAME##_emit(1, t, gv, &c[1], d + w + c0, sv, be + o, bo + o, 0, 0);        \
+                if (a <= 2 && 2 < b)                                                           \
+                    NAME##_emit(2, t, gv, &c[2], d + 2 * w + c0, sv, be + o, bo + o, 0, keep); \
             }                                                                                  \
         }                                                                                      \
-        if (n == 0) return;                                                                    \
-        for (size_t rr = 0; rr < nr; rr++) { /* the last output's third column */             \
-            T lanes[L];                                                                        \
-            _mm512_storeu_##SFX(lanes, carry[rr]);                                             \
-            gx[rr][2 * (n - 1) + 2] += lanes[r - 1];                                           \
-        }                                                                                      \
+        /* rows below the last window get nothing */                                           \
+        const int64_t done = fc_max64(0, fc_min64(h, 2 * (int64_t)OH - (int64_t)PT + 1));      \
+        if (done < h) memset(gx + done * w, 0, (size_t)((h - done) * w) * sizeof(T));          \
     }
 #define FC_CPS(v) _mm512_castps_si512(v)
 #define FC_UCPS(v) _mm512_castsi512_ps(v)
@@ -552,28 +629,35 @@ FC_NOJAM static void maxbwd_tiled(size_t n, size_t c, size_t ld, size_t s, size_
 }
 #undef FC_TAKE
 
-static void maxbwd_3x3s2(size_t n, size_t nr, const FC_T *const *x, const FC_T *g,
-                         FC_T *const *gx) {
+static void maxbwd_3x3s2(size_t H, size_t W, size_t OH, size_t OW, size_t PT, size_t PL,
+                         const FC_T *x, const FC_T *g, FC_T *gx, FC_T *buf) {
 #if defined(__AVX512F__)
     if (sizeof(FC_T) == 4)
-        maxbwd_3x3s2_f32(n, nr, (const float *const *)x, (const float *)g, (float *const *)gx);
+        maxbwd_3x3s2_f32(H, W, OH, OW, PT, PL, (const float *)x, (const float *)g, (float *)gx,
+                         (float *)buf);
     else
-        maxbwd_3x3s2_f64(n, nr, (const double *const *)x, (const double *)g,
-                         (double *const *)gx);
+        maxbwd_3x3s2_f64(H, W, OH, OW, PT, PL, (const double *)x, (const double *)g,
+                         (double *)gx, (double *)buf);
     return;
 #endif
-    for (size_t o = 0; o < n; o++) {
-        FC_T m = x[0][2 * o];
-        size_t t = 0;
-        for (size_t r = 0; r < nr; r++)
-            for (size_t q = 0; q < 3; q++) {
-                FC_T v = x[r][2 * o + q];
-                int k = (v > m) | (v != v);
-                m = k ? v : m;
-                t = k ? 3 * r + q : t;
-            }
-        gx[t / 3][2 * o + t % 3] += g[o];
-    }
+    (void)buf;
+    memset(gx, 0, H * W * sizeof(FC_T));
+    for (size_t oh = 0; oh < OH; oh++)
+        for (size_t ow = 0; ow < OW; ow++) {
+            const int64_t r0 = 2 * (int64_t)oh - (int64_t)PT, c0 = 2 * (int64_t)ow - (int64_t)PL;
+            int64_t best = -1;
+            FC_T m = 0;
+            for (int64_t r = r0; r < r0 + 3; r++)
+                for (int64_t c = c0; c < c0 + 3; c++) {
+                    if (r < 0 || r >= (int64_t)H || c < 0 || c >= (int64_t)W) continue;
+                    const FC_T v = x[r * (int64_t)W + c];
+                    if (best < 0 || v > m || v != v) {
+                        m = v;
+                        best = r * (int64_t)W + c;
+                    }
+                }
+            if (best >= 0) gx[best] += g[oh * OW + ow];
+        }
 }
 
 static void maxbwd_taps(size_t c, size_t nr, const FC_T *const *x, FC_T *const *gx,
@@ -718,3 +802,5 @@ const FC_TABLE_TYPE *FC_TABLE_FN(void) { return &fc_pool_table; }
 
 #undef FC_LANES
 #undef FC_NOJAM
+#undef FC_INLINE
+

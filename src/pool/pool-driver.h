@@ -405,51 +405,6 @@ static int FC_FN(tiled)(const fc_pool_geom *g) {
            (g->OW - 1) * g->SW + g->KW <= g->W && g->KH <= FC_POOL_MAX_ROWS;
 }
 
-/* Max-pool gradient of one NCHW plane for 3x3 windows, stride 2, no dilation:
- * the outputs whose window lies inside the row go to the vector kernel, the
- * edge ones (in the padding) are done here, in output order either way. */
-static void FC_FN(maxbwd_3x3s2_plane)(const FC_TABLE *k, const fc_pool_geom *g, const FC_T *x,
-                                      const FC_T *gy, FC_T *gx, FC_FN(ws) *w) {
-    const int64_t W = g->W;
-    const int64_t olo = fc_min64(g->OW, fc_cdiv(g->PL, 2));
-    const int64_t ohi = fc_max64(olo, fc_min64(g->OW, (W - 3 + g->PL) / 2 + 1)); /* exclusive */
-    memset(gx, 0, (size_t)(g->H * W) * sizeof(FC_T));
-    for (int64_t oh = 0; oh < g->OH; oh++) {
-        int64_t a, b;
-        FC_FN(vrows)(g, oh, &a, &b);
-        if (a >= b) continue;
-        const int64_t r0 = oh * 2 - g->PT;
-        const FC_T *gr = gy + oh * g->OW;
-        for (int64_t o = 0; o < g->OW; o++) {
-            if (o == olo && ohi > olo) { /* the interior run */
-                const int64_t c0 = 2 * olo - g->PL;
-                for (int64_t j = a; j < b; j++) {
-                    w->rows[j - a] = x + (r0 + j) * W + c0;
-                    w->dst[j - a] = gx + (r0 + j) * W + c0;
-                }
-                k->maxbwd_3x3s2((size_t)(ohi - olo), (size_t)(b - a), w->rows, gr + olo, w->dst);
-                o = ohi - 1;
-                continue;
-            }
-            int64_t ca, cb;
-            fc_tap_range(o * 2 - g->PL, 3, 1, 0, W, &ca, &cb);
-            if (ca >= cb) continue;
-            int64_t best = -1;
-            FC_T m = 0;
-            for (int64_t j = a; j < b; j++)
-                for (int64_t q = ca; q < cb; q++) {
-                    const int64_t p = (r0 + j) * W + o * 2 - g->PL + q;
-                    const FC_T v = x[p];
-                    if (best < 0 || v > m || v != v) {
-                        m = v;
-                        best = p;
-                    }
-                }
-            gx[best] += gr[o];
-        }
-    }
-}
-
 /* Max-pool gradient of one tiled plane: x, gx (H x W) and gy (OH x OW) hold
  * pixels of cn values at stride ld (NCHW: 1, 1; NHWC: a channel block, C).
  * Every value of gx is written once, no zeroing pass first. */
@@ -483,7 +438,8 @@ int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const F
     const int64_t HW = g->H * g->W, OHW = g->OH * g->OW;
     const int64_t L = nchw ? FC_FN(row_len)(g) / g->SW : 0;
     const int64_t m = nchw ? g->OW : g->C;
-    const size_t wsb = FC_FN(ws_bytes)(L * g->SW, m);
+    /* the 3x3/2 kernel's scratch (2 * (OW + PL + W + 16) values) fits in w.b onwards */
+    const size_t wsb = FC_FN(ws_bytes)(L * g->SW + g->OW + g->PL + 16, m);
     char *mem = (char *)fc_alloc(wsb * (size_t)nthreads);
     if (!mem) return FC_ENOMEM;
     const int64_t cb = nchw ? 0 : FC_FN(cblock)(g->N, g->C, nthreads);
@@ -513,7 +469,9 @@ int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const F
                                       gx + n * HW * g->C + c0, cn, g->C, &w);
         }
         for (int64_t i = i0; s3 && i < i1; i++)
-            FC_FN(maxbwd_3x3s2_plane)(k, g, x + i * HW, gy + i * OHW, gx + i * HW, &w);
+            k->maxbwd_3x3s2((size_t)g->H, (size_t)g->W, (size_t)g->OH, (size_t)g->OW,
+                            (size_t)g->PT, (size_t)g->PL, x + i * HW, gy + i * OHW, gx + i * HW,
+                            w.b);
         for (int64_t i = i0; !tiled && !s3 && i < i1; i++) {
             if (nchw) { /* item = one plane */
                 FC_T *gp = gx + i * HW;
