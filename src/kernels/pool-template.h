@@ -17,6 +17,16 @@
 #define FC_NOJAM
 #endif
 
+/* zero npix pixels of `bytes` bytes each, `stride` bytes apart */
+static inline void fc_zero_px(void *p, int64_t npix, size_t bytes, size_t stride) {
+    if (npix <= 0) return;
+    if (bytes == stride) {
+        memset(p, 0, (size_t)npix * bytes);
+        return;
+    }
+    for (int64_t q = 0; q < npix; q++) memset((char *)p + (size_t)q * stride, 0, bytes);
+}
+
 #define FC_INLINE static inline __attribute__((always_inline))
 
 /* lanes of the explicit reduction accumulators: one 64-byte vector */
@@ -425,6 +435,69 @@ FC_3X3S2(maxbwd_3x3s2_f64, double, __m512d, __mmask8, 8, pd, __m512i, epi64, _mm
 #undef FC_CPD
 #undef FC_UCPD
 #undef FC_3X3S2
+/* 3x3/2 NHWC gradient of one image's channel block (contract in pool-ukernels.h):
+ * channel vectors, the last masked, the argmax tap in an int vector. Output row oh
+ * writes its window rows (input rows 2oh - PT + kh) in place: rows first met are
+ * stored, the row shared with output row oh - 1 (kh = 0) is added to; within a row,
+ * column 2ow - PL (kw = 0) is added to the kw = 2 share of output ow - 1 stored just
+ * before. So each value is the sum of its windows' shares in output order, from 0. */
+#define FC_3X3S2_NHWC(NAME, T, V, M, L, SFX, IV, ISFX, ILOAD)                                 \
+    static void NAME(size_t H, size_t W, size_t OH, size_t OW, size_t PT, size_t PL,           \
+                     size_t cn, size_t ld, const T *x, const T *g, T *gx) {                    \
+        const int64_t h = (int64_t)H, w = (int64_t)W, rs = w * (int64_t)ld;                    \
+        const int64_t cend = fc_max64(0, fc_min64(w, 2 * (int64_t)OW - (int64_t)PL + 1));      \
+        for (size_t oh = 0; oh < OH; oh++) {                                                   \
+            const int64_t r0 = 2 * (int64_t)oh - (int64_t)PT;                                  \
+            const int64_t a = r0 < 0 ? fc_min64(-r0, 3) : 0;                                   \
+            const int64_t b = fc_max64(a, fc_min64(3, h - r0));                                \
+            for (size_t ow = 0; ow < OW; ow++) {                                               \
+                const int64_t q0 = 2 * (int64_t)ow - (int64_t)PL;                              \
+                const int64_t ka = q0 < 0 ? fc_min64(-q0, 3) : 0;                              \
+                const int64_t kb = fc_max64(ka, fc_min64(3, w - q0));                          \
+                const T *gp = g + (oh * OW + ow) * ld;                                         \
+                for (size_t c0 = 0; c0 < cn; c0 += L) {                                        \
+                    const size_t r = cn - c0 < L ? cn - c0 : L;                                \
+                    const M mk = (M)((1u << r) - 1);                                           \
+                    IV t = ILOAD(-1);                                                          \
+                    if (ka < kb && a < b) {                                                    \
+                        const T *xp = x + r0 * rs + q0 * (int64_t)ld + (int64_t)c0;            \
+                        V m = _mm512_maskz_loadu_##SFX(mk, xp + a * rs + ka * (int64_t)ld);    \
+                        t = ILOAD((int)(3 * a + ka));                                          \
+                        for (int64_t kh = a; kh < b; kh++)                                     \
+                            for (int64_t kw = kh == a ? ka + 1 : ka; kw < kb; kw++) {          \
+                                V v = _mm512_maskz_loadu_##SFX(mk, xp + kh * rs + kw * (int64_t)ld); \
+                                M k = _mm512_cmp_##SFX##_mask(v, m, _CMP_GT_OQ) |              \
+                                      _mm512_cmp_##SFX##_mask(v, v, _CMP_UNORD_Q);             \
+                                m = _mm512_mask_blend_##SFX(k, m, v);                          \
+                                t = ISFX##_mask_mov_epi32(t, k, ILOAD((int)(3 * kh + kw)));    \
+                            }                                                                  \
+                    }                                                                          \
+                    const V gv = _mm512_maskz_loadu_##SFX(mk, gp + c0);                        \
+                    for (int64_t kh = a; kh < b; kh++) {                                       \
+                        T *d = gx + (r0 + kh) * rs + (int64_t)c0;                              \
+                        const int fresh = kh > 0 || oh == 0;                                   \
+                        for (int64_t kw = ka; kw < kb; kw++) {                                 \
+                            T *p = d + (q0 + kw) * (int64_t)ld;                                \
+                            V e = _mm512_maskz_mov_##SFX(                                      \
+                                ISFX##_cmpeq_epi32_mask(t, ILOAD((int)(3 * kh + kw))), gv);    \
+                            if (!fresh || (kw == 0 && ow > 0))                                 \
+                                e = _mm512_add_##SFX(_mm512_maskz_loadu_##SFX(mk, p), e);      \
+                            _mm512_mask_storeu_##SFX(p, mk, e);                                \
+                        }                                                                      \
+                    }                                                                          \
+                }                                                                              \
+            }                                                                                  \
+            for (int64_t kh = fc_max64(a, oh == 0 ? 0 : 1); kh < b; kh++) /* columns past */   \
+                fc_zero_px(gx + (r0 + kh) * rs + cend * (int64_t)ld, w - cend, cn * sizeof(T), ld * sizeof(T)); \
+        }                                                                                      \
+        const int64_t done = fc_max64(0, fc_min64(h, 2 * (int64_t)OH - (int64_t)PT + 1));      \
+        fc_zero_px(gx + done * rs, (h - done) * w, cn * sizeof(T), ld * sizeof(T));                             \
+    }
+FC_3X3S2_NHWC(maxbwd_3x3s2_nhwc_f32, float, __m512, __mmask16, 16, ps, __m512i, _mm512,
+              _mm512_set1_epi32)
+FC_3X3S2_NHWC(maxbwd_3x3s2_nhwc_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256,
+              _mm256_set1_epi32)
+#undef FC_3X3S2_NHWC
 /* maxbwd_taps (contract in pool-ukernels.h): channel vectors, the last masked; only the
  * selected lanes of each tap are read back and stored. */
 #define FC_TAPS(NAME, T, V, M, L, SFX, IV, ISFX, ILOAD)                                         \
@@ -660,6 +733,73 @@ static void maxbwd_3x3s2(size_t H, size_t W, size_t OH, size_t OW, size_t PT, si
         }
 }
 
+static void maxbwd_3x3s2_nhwc(size_t H, size_t W, size_t OH, size_t OW, size_t PT, size_t PL,
+                              size_t cn, size_t ld, const FC_T *x, const FC_T *g, FC_T *gx) {
+#if defined(__AVX512F__)
+    if (sizeof(FC_T) == 4)
+        maxbwd_3x3s2_nhwc_f32(H, W, OH, OW, PT, PL, cn, ld, (const float *)x, (const float *)g,
+                              (float *)gx);
+    else
+        maxbwd_3x3s2_nhwc_f64(H, W, OH, OW, PT, PL, cn, ld, (const double *)x,
+                              (const double *)g, (double *)gx);
+    return;
+#endif
+    /* the same order as the vector version, 64 channels at a time */
+    const int64_t h = (int64_t)H, w = (int64_t)W, rs = w * (int64_t)ld, l = (int64_t)ld;
+    const int64_t cend = fc_max64(0, fc_min64(w, 2 * (int64_t)OW - (int64_t)PL + 1));
+    FC_T m[64];
+    int32_t t[64];
+    for (size_t oh = 0; oh < OH; oh++) {
+        const int64_t r0 = 2 * (int64_t)oh - (int64_t)PT;
+        const int64_t a = r0 < 0 ? fc_min64(-r0, 3) : 0, b = fc_max64(a, fc_min64(3, h - r0));
+        for (size_t ow = 0; ow < OW; ow++) {
+            const int64_t q0 = 2 * (int64_t)ow - (int64_t)PL;
+            const int64_t ka = q0 < 0 ? fc_min64(-q0, 3) : 0;
+            const int64_t kb = fc_max64(ka, fc_min64(3, w - q0));
+            if (ka >= kb || a >= b) continue;
+            for (size_t c0 = 0; c0 < cn; c0 += 64) {
+                const size_t n = cn - c0 < 64 ? cn - c0 : 64;
+                const FC_T *xp = x + r0 * rs + q0 * l + (int64_t)c0;
+                const FC_T *restrict gp = g + (oh * OW + ow) * ld + c0;
+                for (int64_t kh = a; kh < b; kh++)
+                    for (int64_t kw = ka; kw < kb; kw++) {
+                        const FC_T *restrict p = xp + kh * rs + kw * l;
+                        const int32_t tap = (int32_t)(3 * kh + kw);
+                        if (kh == a && kw == ka) {
+                            for (size_t i = 0; i < n; i++) {
+                                m[i] = p[i];
+                                t[i] = tap;
+                            }
+                            continue;
+                        }
+                        for (size_t i = 0; i < n; i++) {
+                            FC_T v = p[i], mm = m[i];
+                            int k = (v > mm) | (v != v);
+                            m[i] = k ? v : mm;
+                            t[i] = k ? tap : t[i];
+                        }
+                    }
+                for (int64_t kh = a; kh < b; kh++) {
+                    const int fresh = kh > 0 || oh == 0;
+                    for (int64_t kw = ka; kw < kb; kw++) {
+                        FC_T *restrict p = gx + (r0 + kh) * rs + (q0 + kw) * l + (int64_t)c0;
+                        const int32_t tap = (int32_t)(3 * kh + kw);
+                        if (!fresh || (kw == 0 && ow > 0))
+                            for (size_t i = 0; i < n; i++) p[i] += t[i] == tap ? gp[i] : (FC_T)0;
+                        else
+                            for (size_t i = 0; i < n; i++) p[i] = t[i] == tap ? gp[i] : (FC_T)0;
+                    }
+                }
+            }
+        }
+        for (int64_t kh = fc_max64(a, oh == 0 ? 0 : 1); kh < b; kh++)
+            fc_zero_px(gx + (r0 + kh) * rs + cend * l, w - cend, cn * sizeof(FC_T),
+                       ld * sizeof(FC_T));
+    }
+    const int64_t done = fc_max64(0, fc_min64(h, 2 * (int64_t)OH - (int64_t)PT + 1));
+    fc_zero_px(gx + done * rs, (h - done) * w, cn * sizeof(FC_T), ld * sizeof(FC_T));
+}
+
 static void maxbwd_taps(size_t c, size_t nr, const FC_T *const *x, FC_T *const *gx,
                         const FC_T *g) {
 #if defined(__AVX512F__)
@@ -794,7 +934,7 @@ static void gmax(size_t planes, size_t hw, const FC_T *restrict x, FC_T *restric
 
 static const FC_TABLE_TYPE fc_pool_table = {
     vmax_any, vmaxarg_any, vmaxarg_ranked, vsum_any, vscale, vaxpy, vscatter_arg,
-    maxbwd_tiled, maxbwd_3x3s2, maxbwd_taps,
+    maxbwd_tiled, maxbwd_3x3s2, maxbwd_3x3s2_nhwc, maxbwd_taps,
     deinterleave, deinterleave_i32, interleave, gsum, gmax,
 };
 

@@ -55,6 +55,11 @@
          * sums). buf: scratch of 2 * (OW + PL + W + 16) values. */                         \
         void (*maxbwd_3x3s2)(size_t H, size_t W, size_t OH, size_t OW, size_t PT, size_t PL, \
                              const T *x, const T *g, T *gx, T *buf);                         \
+        /* NHWC counterpart of maxbwd_3x3s2 for one image: pixels of cn channels, ld      \
+         * apart (rows W * ld apart) in x, g and gx; the same sums, in output order. */       \
+        void (*maxbwd_3x3s2_nhwc)(size_t H, size_t W, size_t OH, size_t OW, size_t PT,       \
+                                  size_t PL, size_t cn, size_t ld, const T *x, const T *g,    \
+                                  T *gx);                                                    \
         /* per channel i < c: the argmax r of x[r][i] over the nr taps (PyTorch's rule),   \
          * then gx[r][i] += g[i] (NHWC max-pool gradient of one output pixel);             \
          * nr <= FC_POOL_MAX_ROWS */                                                          \

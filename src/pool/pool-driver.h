@@ -446,8 +446,8 @@ int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const F
     const int64_t nb = nchw ? 0 : fc_cdiv(g->C, cb);
     const int64_t items = nchw ? g->N * g->C : g->N * nb;
     const int tiled = !idx && FC_FN(tiled)(g);
-    const int s3 = !idx && !tiled && nchw && g->KH == 3 && g->KW == 3 && g->SH == 2 &&
-                   g->SW == 2 && g->DH == 1 && g->DW == 1;
+    const int s3 = !idx && !tiled && g->KH == 3 && g->KW == 3 && g->SH == 2 && g->SW == 2 &&
+                   g->DH == 1 && g->DW == 1;
     int bad = 0;
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads) reduction(| : bad)
@@ -468,10 +468,19 @@ int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const F
             FC_FN(maxbwd_tiled_plane)(k, g, x + n * HW * g->C + c0, gy + n * OHW * g->C + c0,
                                       gx + n * HW * g->C + c0, cn, g->C, &w);
         }
-        for (int64_t i = i0; s3 && i < i1; i++)
-            k->maxbwd_3x3s2((size_t)g->H, (size_t)g->W, (size_t)g->OH, (size_t)g->OW,
-                            (size_t)g->PT, (size_t)g->PL, x + i * HW, gy + i * OHW, gx + i * HW,
-                            w.b);
+        for (int64_t i = i0; s3 && i < i1; i++) {
+            if (nchw) {
+                k->maxbwd_3x3s2((size_t)g->H, (size_t)g->W, (size_t)g->OH, (size_t)g->OW,
+                                (size_t)g->PT, (size_t)g->PL, x + i * HW, gy + i * OHW,
+                                gx + i * HW, w.b);
+                continue;
+            }
+            const int64_t n = i / nb, c0 = (i % nb) * cb, cn = fc_min64(cb, g->C - c0);
+            k->maxbwd_3x3s2_nhwc((size_t)g->H, (size_t)g->W, (size_t)g->OH, (size_t)g->OW,
+                                 (size_t)g->PT, (size_t)g->PL, (size_t)cn, (size_t)g->C,
+                                 x + n * HW * g->C + c0, gy + n * OHW * g->C + c0,
+                                 gx + n * HW * g->C + c0);
+        }
         for (int64_t i = i0; !tiled && !s3 && i < i1; i++) {
             if (nchw) { /* item = one plane */
                 FC_T *gp = gx + i * HW;
