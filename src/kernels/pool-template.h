@@ -561,9 +561,41 @@ FC_VMAXARG(vmaxarg_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256, _mm25
 #undef FC_VMAXARG
 /* vmax / vsum in masked vectors, the running result in a register across the rows (the
  * plain loops' scalar remainder dominates for few channels, as in NHWC LeNet) */
+#define FC_VRED_STEP(V, M, SFX, IS_MAX, m, v)                                                         \
+    do {                                                                                        \
+        if (IS_MAX) {                                                                           \
+            const V v_ = (v);                                                                   \
+            const M k_ = _mm512_cmp_##SFX##_mask(v_, m, _CMP_GT_OQ) |                           \
+                         _mm512_cmp_##SFX##_mask(v_, v_, _CMP_UNORD_Q);                         \
+            m = _mm512_mask_blend_##SFX(k_, m, v_);                                             \
+        } else {                                                                                \
+            m = _mm512_add_##SFX(m, (v));                                                       \
+        }                                                                                       \
+    } while (0)
+/* Four full vectors a step (independent chains: one add's latency no longer paces the
+ * rows), then single vectors, the last masked. Per value the same order as vmax / vsum. */
 #define FC_VRED(NAME, T, V, M, L, SFX, IS_MAX)                                                  \
     static void NAME(size_t n, size_t nr, const T *const *x, T *y, int acc) {                   \
-        for (size_t c0 = 0; c0 < n; c0 += L) {                                                  \
+        size_t c0 = 0;                                                                          \
+        for (; c0 + 4 * L <= n && (acc || nr > 0); c0 += 4 * L) {                               \
+            size_t q = 0;                                                                       \
+            const T *s0 = acc ? y + c0 : x[0] + c0;                                             \
+            V m0 = _mm512_loadu_##SFX(s0), m1 = _mm512_loadu_##SFX(s0 + L);                     \
+            V m2 = _mm512_loadu_##SFX(s0 + 2 * L), m3 = _mm512_loadu_##SFX(s0 + 3 * L);         \
+            if (!acc) q = 1;                                                                    \
+            for (; q < nr; q++) {                                                               \
+                const T *p = x[q] + c0;                                                         \
+                FC_VRED_STEP(V, M, SFX, IS_MAX, m0, _mm512_loadu_##SFX(p));                           \
+                FC_VRED_STEP(V, M, SFX, IS_MAX, m1, _mm512_loadu_##SFX(p + L));                       \
+                FC_VRED_STEP(V, M, SFX, IS_MAX, m2, _mm512_loadu_##SFX(p + 2 * L));                   \
+                FC_VRED_STEP(V, M, SFX, IS_MAX, m3, _mm512_loadu_##SFX(p + 3 * L));                   \
+            }                                                                                   \
+            _mm512_storeu_##SFX(y + c0, m0);                                                    \
+            _mm512_storeu_##SFX(y + c0 + L, m1);                                                \
+            _mm512_storeu_##SFX(y + c0 + 2 * L, m2);                                            \
+            _mm512_storeu_##SFX(y + c0 + 3 * L, m3);                                            \
+        }                                                                                       \
+        for (; c0 < n; c0 += L) {                                                               \
             const size_t r = n - c0 < L ? n - c0 : L;                                           \
             const M mk = (M)((1u << r) - 1);                                                    \
             size_t q = 0;                                                                       \
@@ -576,16 +608,7 @@ FC_VMAXARG(vmaxarg_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256, _mm25
                 m = _mm512_maskz_loadu_##SFX(mk, x[0] + c0);                                    \
                 q = 1;                                                                          \
             }                                                                                   \
-            for (; q < nr; q++) {                                                               \
-                V v = _mm512_maskz_loadu_##SFX(mk, x[q] + c0);                                  \
-                if (IS_MAX) {                                                                   \
-                    M k = _mm512_cmp_##SFX##_mask(v, m, _CMP_GT_OQ) |                           \
-                          _mm512_cmp_##SFX##_mask(v, v, _CMP_UNORD_Q);                          \
-                    m = _mm512_mask_blend_##SFX(k, m, v);                                       \
-                } else {                                                                        \
-                    m = _mm512_add_##SFX(m, v);                                                 \
-                }                                                                               \
-            }                                                                                   \
+            for (; q < nr; q++) FC_VRED_STEP(V, M, SFX, IS_MAX, m, _mm512_maskz_loadu_##SFX(mk, x[q] + c0)); \
             _mm512_mask_storeu_##SFX(y + c0, mk, m);                                            \
         }                                                                                       \
     }
@@ -594,6 +617,49 @@ FC_VRED(vmax_f64, double, __m512d, __mmask8, 8, pd, 1)
 FC_VRED(vsum_f32, float, __m512, __mmask16, 16, ps, 0)
 FC_VRED(vsum_f64, double, __m512d, __mmask8, 8, pd, 0)
 #undef FC_VRED
+#undef FC_VRED_STEP
+/* global sum / max of contiguous planes: two vector chains, a masked tail, one horizontal
+ * reduction a plane (small planes such as 7x7 were paced by the scalar tail and fold) */
+#define FC_GRED(NAME, T, V, M, L, SFX, IS_MAX)                                                  \
+    static void NAME(size_t planes, size_t hw, const T *x, T s, T *y) {                         \
+        const V id = IS_MAX ? _mm512_set1_##SFX(-(T)INFINITY) : _mm512_setzero_##SFX();        \
+        for (size_t p = 0; p < planes; p++) {                                                   \
+            const T *xp = x + p * hw;                                                           \
+            V a0 = id, a1 = id;                                                                 \
+            M nan = 0;                                                                          \
+            size_t i = 0;                                                                       \
+            for (; i + 2 * L <= hw; i += 2 * L) {                                               \
+                const V u = _mm512_loadu_##SFX(xp + i), v = _mm512_loadu_##SFX(xp + i + L);    \
+                if (IS_MAX) {                                                                   \
+                    nan |= _mm512_cmp_##SFX##_mask(u, v, _CMP_UNORD_Q);                         \
+                    a0 = _mm512_max_##SFX(a0, u);                                               \
+                    a1 = _mm512_max_##SFX(a1, v);                                               \
+                } else {                                                                        \
+                    a0 = _mm512_add_##SFX(a0, u);                                               \
+                    a1 = _mm512_add_##SFX(a1, v);                                               \
+                }                                                                               \
+            }                                                                                   \
+            for (; i < hw; i += L) {                                                            \
+                const size_t r = hw - i < L ? hw - i : L;                                       \
+                const V u = _mm512_mask_loadu_##SFX(id, (M)((1u << r) - 1), xp + i);           \
+                if (IS_MAX) {                                                                   \
+                    nan |= _mm512_cmp_##SFX##_mask(u, u, _CMP_UNORD_Q);                         \
+                    a0 = _mm512_max_##SFX(a0, u);                                               \
+                } else {                                                                        \
+                    a0 = _mm512_add_##SFX(a0, u);                                               \
+                }                                                                               \
+            }                                                                                   \
+            if (IS_MAX)                                                                         \
+                y[p] = nan ? (T)NAN : _mm512_reduce_max_##SFX(_mm512_max_##SFX(a0, a1));        \
+            else                                                                                \
+                y[p] = _mm512_reduce_add_##SFX(_mm512_add_##SFX(a0, a1)) * s;                   \
+        }                                                                                       \
+    }
+FC_GRED(gsum_f32, float, __m512, __mmask16, 16, ps, 0)
+FC_GRED(gsum_f64, double, __m512d, __mmask8, 8, pd, 0)
+FC_GRED(gmax_f32, float, __m512, __mmask16, 16, ps, 1)
+FC_GRED(gmax_f64, double, __m512d, __mmask8, 8, pd, 1)
+#undef FC_GRED
 FC_NHWC_TILED(maxbwd_nhwc_f32, float, __m512, __mmask16, 16, ps, __m512i, _mm512, _mm512_set1_epi32)
 FC_NHWC_TILED(maxbwd_nhwc_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256, _mm256_set1_epi32)
 #undef FC_NHWC_TILED
@@ -837,10 +903,10 @@ static void vmaxarg_any(size_t n, size_t nr, const FC_T *const *x, FC_T *y, int3
     vmaxarg(n, nr, x, y, arg, t0, acc);
 }
 
-/* the masked versions for short rows (few channels), the plain loops otherwise */
+/* AVX-512: the register versions (each value read once, y written once); else the plain loops */
 static void vmax_any(size_t n, size_t nr, const FC_T *const *x, FC_T *y, int acc) {
 #if defined(__AVX512F__)
-    if (n < 64) {
+    {
         if (sizeof(FC_T) == 4) vmax_f32(n, nr, (const float *const *)x, (float *)y, acc);
         else vmax_f64(n, nr, (const double *const *)x, (double *)y, acc);
         return;
@@ -851,7 +917,7 @@ static void vmax_any(size_t n, size_t nr, const FC_T *const *x, FC_T *y, int acc
 
 static void vsum_any(size_t n, size_t nr, const FC_T *const *x, FC_T *y, int acc) {
 #if defined(__AVX512F__)
-    if (n < 64) {
+    {
         if (sizeof(FC_T) == 4) vsum_f32(n, nr, (const float *const *)x, (float *)y, acc);
         else vsum_f64(n, nr, (const double *const *)x, (double *)y, acc);
         return;
@@ -895,6 +961,11 @@ static void interleave(size_t n, size_t s, const FC_T *restrict y, FC_T *restric
 }
 
 static void gsum(size_t planes, size_t hw, const FC_T *restrict x, FC_T s, FC_T *restrict y) {
+#if defined(__AVX512F__)
+    if (sizeof(FC_T) == 4) gsum_f32(planes, hw, (const float *)x, (float)s, (float *)y);
+    else gsum_f64(planes, hw, (const double *)x, (double)s, (double *)y);
+    return;
+#endif
     for (size_t p = 0; p < planes; p++) {
         const FC_T *restrict xp = x + p * hw;
         FC_T acc[FC_LANES] = {0};
@@ -909,6 +980,11 @@ static void gsum(size_t planes, size_t hw, const FC_T *restrict x, FC_T s, FC_T 
 }
 
 static void gmax(size_t planes, size_t hw, const FC_T *restrict x, FC_T *restrict y) {
+#if defined(__AVX512F__)
+    if (sizeof(FC_T) == 4) gmax_f32(planes, hw, (const float *)x, 1, (float *)y);
+    else gmax_f64(planes, hw, (const double *)x, 1, (double *)y);
+    return;
+#endif
     for (size_t p = 0; p < planes; p++) {
         const FC_T *restrict xp = x + p * hw;
         FC_T acc[FC_LANES];
