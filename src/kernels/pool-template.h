@@ -612,10 +612,12 @@ FC_VMAXARG(vmaxarg_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256, _mm25
             _mm512_mask_storeu_##SFX(y + c0, mk, m);                                            \
         }                                                                                       \
     }
-FC_VRED(vmax_f32, float, __m512, __mmask16, 16, ps, 1)
-FC_VRED(vmax_f64, double, __m512d, __mmask8, 8, pd, 1)
-FC_VRED(vsum_f32, float, __m512, __mmask16, 16, ps, 0)
-FC_VRED(vsum_f64, double, __m512d, __mmask8, 8, pd, 0)
+/* MAC(NAME_f32 / NAME_f64, element type, vector, mask, lanes, suffix, ARG) */
+#define FC_BOTH(MAC, NAME, ARG)                                                                 \
+    MAC(NAME##_f32, float, __m512, __mmask16, 16, ps, ARG)                                      \
+    MAC(NAME##_f64, double, __m512d, __mmask8, 8, pd, ARG)
+FC_BOTH(FC_VRED, vmax, 1)
+FC_BOTH(FC_VRED, vsum, 0)
 #undef FC_VRED
 #undef FC_VRED_STEP
 /* global sum / max of contiguous planes: two vector chains, a masked tail, one horizontal
@@ -655,11 +657,10 @@ FC_VRED(vsum_f64, double, __m512d, __mmask8, 8, pd, 0)
                 y[p] = _mm512_reduce_add_##SFX(_mm512_add_##SFX(a0, a1)) * s;                   \
         }                                                                                       \
     }
-FC_GRED(gsum_f32, float, __m512, __mmask16, 16, ps, 0)
-FC_GRED(gsum_f64, double, __m512d, __mmask8, 8, pd, 0)
-FC_GRED(gmax_f32, float, __m512, __mmask16, 16, ps, 1)
-FC_GRED(gmax_f64, double, __m512d, __mmask8, 8, pd, 1)
+FC_BOTH(FC_GRED, gsum, 0)
+FC_BOTH(FC_GRED, gmax, 1)
 #undef FC_GRED
+#undef FC_BOTH
 FC_NHWC_TILED(maxbwd_nhwc_f32, float, __m512, __mmask16, 16, ps, __m512i, _mm512, _mm512_set1_epi32)
 FC_NHWC_TILED(maxbwd_nhwc_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256, _mm256_set1_epi32)
 #undef FC_NHWC_TILED
