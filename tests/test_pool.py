@@ -282,6 +282,18 @@ FAST = [(2, None, 0, False), (3, None, 0, False), (2, 3, 0, False), (1, None, 0,
         (3, 2, 0, False), (3, 2, 1, True), (3, 2, 0, True), (3, 2, 2, False)]
 
 
+def _check_max_backward(x, k, kw, rng, gy=None):
+    """max_pool2d_backward recomputing the argmax: against the reference, and bitwise the
+    same as with the forward's indices; returns the gradient used."""
+    y, i = fastconv.max_pool2d(x, k, return_indices=True, **kw)
+    if gy is None:
+        gy = rng.standard_normal(y.shape).astype(x.dtype)
+    gx = fastconv.max_pool2d_backward(gy, x, k, **kw)
+    assert_close(gx, ref.max_pool2d_backward(gy, x, k, **kw), "pool_backward", reduction=9)
+    np.testing.assert_array_equal(gx, fastconv.max_pool2d_backward(gy, x, k, indices=i, **kw))
+    return gy
+
+
 @pytest.mark.parametrize("geom", FAST)
 @pytest.mark.parametrize("shape", [(2, 3, 6, 70), (1, 37, 7, 11), (2, 18, 5, 33)])
 def test_max_pool2d_backward_fast_paths(isa, geom, shape, dtype, layout, rng):
@@ -292,9 +304,23 @@ def test_max_pool2d_backward_fast_paths(isa, geom, shape, dtype, layout, rng):
     flat[rng.choice(flat.size, flat.size // 7, replace=False)] = np.nan
     flat[rng.choice(flat.size, flat.size // 9, replace=False)] = np.inf
     flat[rng.choice(flat.size, flat.size // 9, replace=False)] = -np.inf
+    _check_max_backward(to_layout(x.astype(dtype), layout), k, kw, rng)
+
+
+@pytest.mark.parametrize("geom", [(3, 2, 1, False), (3, 2, 0, True), (3, 2, 0, False),
+                                  (3, 2, 1, True)])
+@pytest.mark.parametrize("shape", [(2, 3, 9, 77), (1, 2, 8, 66), (1, 1, 4, 35)])
+def test_max_pool2d_backward_3x3s2_wide(isa, geom, shape, dtype, layout, rng):
+    # wide rows without NaN: whole vector steps inside the input take the compare-only
+    # argmax; ties everywhere (small integers); a few infinities
+    k, s, p, c = geom
+    kw = dict(stride=s, padding=p, ceil_mode=c, layout=layout)
+    x = np.round(rng.standard_normal(shape))
+    flat = x.reshape(-1)
+    flat[rng.choice(flat.size, flat.size // 13, replace=False)] = -np.inf
+    flat[rng.choice(flat.size, flat.size // 17, replace=False)] = np.inf
     x = to_layout(x.astype(dtype), layout)
-    y, i = fastconv.max_pool2d(x, k, return_indices=True, **kw)
-    gy = rng.standard_normal(y.shape).astype(dtype)
-    gx = fastconv.max_pool2d_backward(gy, x, k, **kw)
-    assert_close(gx, ref.max_pool2d_backward(gy, x, k, **kw), "pool_backward", reduction=9)
-    np.testing.assert_array_equal(gx, fastconv.max_pool2d_backward(gy, x, k, indices=i, **kw))
+    gy = _check_max_backward(x, k, kw, rng)
+    x2 = x.copy()  # one NaN in an otherwise clean step
+    x2.reshape(-1)[x2.size // 2] = np.nan
+    _check_max_backward(x2, k, kw, rng, gy)

@@ -17,6 +17,18 @@
 #define FC_NOJAM
 #endif
 
+/* zero npix pixels of `bytes` bytes each, `stride` bytes apart */
+static inline void fc_zero_px(void *p, int64_t npix, size_t bytes, size_t stride) {
+    if (npix <= 0) return;
+    if (bytes == stride) {
+        memset(p, 0, (size_t)npix * bytes);
+        return;
+    }
+    for (int64_t q = 0; q < npix; q++) memset((char *)p + (size_t)q * stride, 0, bytes);
+}
+
+#define FC_INLINE static inline __attribute__((always_inline))
+
 /* lanes of the explicit reduction accumulators: one 64-byte vector */
 #define FC_LANES (64 / sizeof(FC_T))
 
@@ -269,69 +281,144 @@ static size_t maxbwd_2x2_f64(size_t n, const double *a, const double *b, const d
             }                                                                                  \
         }                                                                                      \
     }
-/* 3x3/2 NCHW gradient (contract in pool-ukernels.h), L outputs a step, the last masked:
- * even, odd and even+2 columns by permutes; the third tap's gradient reaches the next
- * output's first column through a one-lane shift carried across steps, added before
- * that output's own, as the indices path adds them. */
+/* bits [lo, hi) (0 <= lo, hi <= 63); bits j < n with 0 <= c + j < w: the lanes of a load
+ * at input column c */
+static inline uint64_t fc_lanebits(int64_t lo, int64_t hi) {
+    return hi > lo ? (((uint64_t)1 << hi) - 1) & ~(((uint64_t)1 << lo) - 1) : 0;
+}
+static inline uint64_t fc_colbits(int64_t c, int64_t w, int64_t n) {
+    return fc_lanebits(c >= 0 ? 0 : fc_min64(-c, n), fc_min64(n, w - c));
+}
+/* 3x3/2 NCHW gradient of one plane (contract in pool-ukernels.h), L outputs a step.
+ * Lane o of a step owns padded columns 2o (kw = 0 of output o, kw = 2 of o - 1) and
+ * 2o + 1 (kw = 1 of o); the kw = 2 share reaches lane o + 1 by a one-lane shift carried
+ * across steps. Window row kh of output row oh is input row 2oh - PT + kh: kh = 1 is
+ * final at once, kh = 2 waits in `buf` (phase-split) for row oh + 1's kh = 0, so every
+ * value of gx is stored once, no zeroing pass, sums in the indices path's order. The
+ * argmax keeps its tap (3kh + kw) in an int vector; steps with every tap inside the
+ * input and no NaN (a NaN makes the step's sum NaN) compare with GT alone; edge steps
+ * mask each tap to the lanes whose column lies inside the input. The helpers are
+ * forced inline so that full windows (rows 0..2) unroll with every vector in a register. */
 #define FC_3X3S2(NAME, T, V, M, L, SFX, IV, IX, ALIGN, SETI, ILV, CAST, UNCAST)                 \
-    static void NAME(size_t n, size_t nr, const T *const *x, const T *g, T *const *gx) {       \
+    /* tap (3kh + kw) of the argmax of the L windows at input column c0 of rows [a, b) of   \
+     * p (row stride w); -1 in lanes past nv outputs or with no tap inside the input */    \
+    FC_INLINE IV NAME##_arg(const T *p, int64_t w, int64_t a, int64_t b, int64_t c0,         \
+                            int64_t nv) {                                                      \
         const IV ev = SETI, od = _mm512_add_##IX(ev, _mm512_set1_##IX(1));                      \
+        const uint64_t cv = fc_colbits(c0, w, 2 * L + 2);                                      \
+        const M mA = (M)cv, mB = (M)(cv >> L), mC = (M)(cv >> 2);                              \
+        const M mD = (M)((cv >> (L + 2)) & (((uint64_t)1 << (L - 1)) - 1));                    \
+        V v[9], s = _mm512_setzero_##SFX();                                                    \
+        for (int64_t kh = a; kh < b; kh++) {                                                   \
+            const T *r = p + kh * w + c0;                                                      \
+            V A = _mm512_maskz_loadu_##SFX(mA, r), B = _mm512_maskz_loadu_##SFX(mB, r + L);    \
+            V C = _mm512_maskz_loadu_##SFX(mC, r + 2);                                         \
+            V D = _mm512_maskz_loadu_##SFX(mD, r + 2 + L);                                     \
+            s = _mm512_add_##SFX(s, _mm512_add_##SFX(_mm512_add_##SFX(A, B), D));              \
+            v[3 * kh] = _mm512_permutex2var_##SFX(A, ev, B);                                   \
+            v[3 * kh + 1] = _mm512_permutex2var_##SFX(A, od, B);                               \
+            v[3 * kh + 2] = _mm512_permutex2var_##SFX(C, ev, D);                               \
+        }                                                                                      \
+        const int nan = _mm512_cmp_##SFX##_mask(s, s, _CMP_UNORD_Q) != 0;                      \
+        IV t;                                                                                  \
+        if (c0 >= 0 && c0 + 2 * L < w && nv == L && !nan) {                                   \
+            V m = v[3 * a];                                                                    \
+            t = _mm512_set1_##IX(3 * a);                                                       \
+            for (int64_t q = 3 * a + 1; q < 3 * b; q++) {                                      \
+                M k = _mm512_cmp_##SFX##_mask(v[q], m, _CMP_GT_OQ);                            \
+                m = _mm512_mask_blend_##SFX(k, m, v[q]);                                       \
+                t = _mm512_mask_mov_##IX(t, k, _mm512_set1_##IX(q));                           \
+            }                                                                                  \
+            return t;                                                                          \
+        }                                                                                      \
+        M vm[3], seen = 0; /* edge or NaN: PyTorch's rule over the taps inside the input */   \
+        for (int q = 0; q < 3; q++) { /* lanes j: 0 <= c0 + 2j + q < w */                      \
+            const int64_t lo = -c0 - q, hi = w - 1 - c0 - q;                                   \
+            vm[q] = (M)fc_lanebits(lo <= 0 ? 0 : (lo + 1) / 2,                                 \
+                                   hi < 0 ? 0 : fc_min64(nv, hi / 2 + 1));                     \
+        }                                                                                      \
+        V m = _mm512_setzero_##SFX();                                                          \
+        t = _mm512_set1_##IX(-1);                                                              \
+        for (int64_t q = 3 * a; q < 3 * b; q++) {                                              \
+            const M vq = vm[q % 3];                                                            \
+            M k = _mm512_mask_cmp_##SFX##_mask(vq, v[q], m, _CMP_GT_OQ) | (M)(vq & ~seen);     \
+            if (nan) k |= _mm512_mask_cmp_##SFX##_mask(vq, v[q], v[q], _CMP_UNORD_Q);          \
+            seen |= vq;                                                                        \
+            m = _mm512_mask_blend_##SFX(k, m, v[q]);                                           \
+            t = _mm512_mask_mov_##IX(t, k, _mm512_set1_##IX(q));                               \
+        }                                                                                      \
+        return t;                                                                              \
+    }                                                                                          \
+    /* window row kh's share of input row d (from its padded column 2o): the lanes of t     \
+     * selecting (kh, kw) get g; merge: add the phase-split partial row of buf first;       \
+     * keep: store to buf instead of d (sv: the columns of d inside the input) */           \
+    FC_INLINE void NAME##_emit(int kh, IV t, V gv, V *carry, T *d, uint64_t sv, T *be, T *bo,  \
+                               int merge, int keep) {                                          \
         const IV il = ILV, ih = _mm512_add_##IX(il, _mm512_set1_##IX(L / 2));                  \
-        V carry[3] = {_mm512_setzero_##SFX(), _mm512_setzero_##SFX(), _mm512_setzero_##SFX()}; \
-        size_t o = 0, r = 0;                                                                   \
-        for (; o < n; o += L) {                                                                \
-            r = n - o < L ? n - o : L;                                                         \
-            const size_t c2 = 2 * r, c3 = 2 * r - 1;                                           \
-            const M mo = (M)((1u << r) - 1);                                                   \
-            const M a0 = (M)(c2 >= L ? (1u << L) - 1 : (1u << c2) - 1);                        \
-            const M a1 = (M)(c2 <= L ? 0 : (1u << (c2 - L)) - 1);                              \
-            const M b0 = (M)(c3 >= L ? (1u << L) - 1 : (1u << c3) - 1);                        \
-            const M b1 = (M)(c3 <= L ? 0 : (1u << (c3 - L)) - 1);                              \
-            V m = _mm512_setzero_##SFX();                                                      \
-            IV t = _mm512_setzero_si512();                                                     \
-            for (size_t rr = 0; rr < nr; rr++) {                                               \
-                const T *p = x[rr] + 2 * o;                                                    \
-                V A = _mm512_maskz_loadu_##SFX(a0, p), B = _mm512_maskz_loadu_##SFX(a1, p + L); \
-                V C = _mm512_maskz_loadu_##SFX(b0, p + 2);                                     \
-                V D = _mm512_maskz_loadu_##SFX(b1, p + 2 + L);                                 \
-                V v[3] = {_mm512_permutex2var_##SFX(A, ev, B),                                 \
-                          _mm512_permutex2var_##SFX(A, od, B),                                 \
-                          _mm512_permutex2var_##SFX(C, ev, D)};                                \
-                for (int q = 0; q < 3; q++) {                                                  \
-                    if (rr == 0 && q == 0) {                                                   \
-                        m = v[0];                                                              \
-                        continue;                                                              \
-                    }                                                                          \
-                    M k = _mm512_cmp_##SFX##_mask(v[q], m, _CMP_GT_OQ) |                       \
-                          _mm512_cmp_##SFX##_mask(v[q], v[q], _CMP_UNORD_Q);                   \
-                    m = _mm512_mask_blend_##SFX(k, m, v[q]);                                   \
-                    t = _mm512_mask_mov_##IX(t, k, _mm512_set1_##IX((int)(3 * rr + q)));       \
+        V e0 = _mm512_maskz_mov_##SFX(_mm512_cmpeq_##IX##_mask(t, _mm512_set1_##IX(3 * kh)),   \
+                                      gv);                                                     \
+        V e1 = _mm512_maskz_mov_##SFX(                                                         \
+            _mm512_cmpeq_##IX##_mask(t, _mm512_set1_##IX(3 * kh + 1)), gv);                    \
+        V e2 = _mm512_maskz_mov_##SFX(                                                         \
+            _mm512_cmpeq_##IX##_mask(t, _mm512_set1_##IX(3 * kh + 2)), gv);                    \
+        V sh = UNCAST(ALIGN(CAST(e2), CAST(*carry), L - 1));                                   \
+        *carry = e2;                                                                           \
+        V ve, vo = e1;                                                                         \
+        if (merge) {                                                                           \
+            ve = _mm512_add_##SFX(_mm512_add_##SFX(_mm512_loadu_##SFX(be), sh), e0);           \
+            vo = _mm512_add_##SFX(_mm512_loadu_##SFX(bo), e1);                                 \
+        } else {                                                                               \
+            ve = _mm512_add_##SFX(sh, e0);                                                     \
+        }                                                                                      \
+        if (keep) {                                                                            \
+            _mm512_storeu_##SFX(be, ve);                                                       \
+            _mm512_storeu_##SFX(bo, vo);                                                       \
+            return;                                                                            \
+        }                                                                                      \
+        _mm512_mask_storeu_##SFX(d, (M)sv, _mm512_permutex2var_##SFX(ve, il, vo));             \
+        _mm512_mask_storeu_##SFX(d + L, (M)(sv >> L), _mm512_permutex2var_##SFX(ve, ih, vo));  \
+    }                                                                                          \
+    static void NAME(size_t H, size_t W, size_t OH, size_t OW, size_t PT, size_t PL,           \
+                     const T *x, const T *g, T *gx, T *buf) {                                  \
+        const int64_t w = (int64_t)W, h = (int64_t)H, pl = (int64_t)PL;                        \
+        /* lanes: padded columns [0, 2 nl) cover the input and every window's taps */         \
+        const int64_t nl = fc_max64((int64_t)OW + 1, (pl + w + 1) / 2);                        \
+        T *const be = buf, *const bo = buf + fc_cdiv(nl, L) * L;                               \
+        for (size_t oh = 0; oh < OH; oh++) {                                                   \
+            const int64_t r0 = 2 * (int64_t)oh - (int64_t)PT;                                  \
+            const int64_t a = r0 < 0 ? fc_min64(-r0, 3) : 0;                                   \
+            const int64_t b = fc_max64(a, fc_min64(3, h - r0));                                \
+            const int merge = oh > 0, keep = oh + 1 < OH;                                      \
+            const T *gr = g + oh * OW, *xr = x + r0 * w;                                       \
+            T *d = gx + r0 * w;                                                                \
+            V c[3] = {_mm512_setzero_##SFX(), _mm512_setzero_##SFX(), _mm512_setzero_##SFX()}; \
+            for (int64_t o = 0; o < nl; o += L) {                                              \
+                const int64_t nv = fc_max64(0, fc_min64(L, (int64_t)OW - o)); /* outputs */    \
+                const int64_t c0 = 2 * o - pl; /* input column of padded column 2o */          \
+                IV t = _mm512_set1_##IX(-1);                                                   \
+                if (a == 0 && b == 3 && nv > 0)                                                \
+                    t = NAME##_arg(xr, w, 0, 3, c0, nv);                                       \
+                else if (a < b && nv > 0)                                                      \
+                    t = NAME##_arg(xr, w, a, b, c0, nv);                                       \
+                const V gv = _mm512_maskz_loadu_##SFX((M)((1ull << nv) - 1), gr + o);          \
+                const uint64_t sv = fc_colbits(c0, w, 2 * L);                                  \
+                if (a == 0 && b == 3) {                                                        \
+                    NAME##_emit(0, t, gv, &c[0], d + c0, sv, be + o, bo + o, merge, 0);        \
+                    NAME##_emit(1, t, gv, &c[1], d + w + c0, sv, be + o, bo + o, 0, 0);        \
+                    NAME##_emit(2, t, gv, &c[2], d + 2 * w + c0, sv, be + o, bo + o, 0, keep); \
+                    continue;                                                                  \
                 }                                                                              \
-            }                                                                                  \
-            const V gv = _mm512_maskz_loadu_##SFX(mo, g + o);                                  \
-            for (size_t rr = 0; rr < nr; rr++) {                                               \
-                V e[3];                                                                        \
-                for (int q = 0; q < 3; q++)                                                    \
-                    e[q] = _mm512_maskz_mov_##SFX(                                             \
-                        _mm512_cmpeq_##IX##_mask(t, _mm512_set1_##IX((int)(3 * rr + q))), gv); \
-                T *d = gx[rr] + 2 * o;                                                         \
-                V G0 = _mm512_maskz_loadu_##SFX(a0, d), G1 = _mm512_maskz_loadu_##SFX(a1, d + L); \
-                V Ge = _mm512_permutex2var_##SFX(G0, ev, G1);                                  \
-                V Go = _mm512_permutex2var_##SFX(G0, od, G1);                                  \
-                V sh = UNCAST(ALIGN(CAST(e[2]), CAST(carry[rr]), L - 1));                      \
-                carry[rr] = e[2];                                                              \
-                Ge = _mm512_add_##SFX(_mm512_add_##SFX(Ge, sh), e[0]);                         \
-                Go = _mm512_add_##SFX(Go, e[1]);                                               \
-                _mm512_mask_storeu_##SFX(d, a0, _mm512_permutex2var_##SFX(Ge, il, Go));        \
-                _mm512_mask_storeu_##SFX(d + L, a1, _mm512_permutex2var_##SFX(Ge, ih, Go));    \
+                if (a <= 0 && 0 < b)                                                           \
+                    NAME##_emit(0, t, gv, &c[0], d + c0, sv, be + o, bo + o, merge, 0);        \
+                if (a <= 1 && 1 < b)                                                           \
+                    NAME##_emit(1, t, gv, &c[1], d + w + c0, sv, be + o, bo + o, 0, 0);        \
+                if (a <= 2 && 2 < b)                                                           \
+                    NAME##_emit(2, t, gv, &c[2], d + 2 * w + c0, sv, be + o, bo + o, 0, keep); \
             }                                                                                  \
         }                                                                                      \
-        if (n == 0) return;                                                                    \
-        for (size_t rr = 0; rr < nr; rr++) { /* the last output's third column */             \
-            T lanes[L];                                                                        \
-            _mm512_storeu_##SFX(lanes, carry[rr]);                                             \
-            gx[rr][2 * (n - 1) + 2] += lanes[r - 1];                                           \
-        }                                                                                      \
+        /* rows below the last window get nothing */                                           \
+        const int64_t done = fc_max64(0, fc_min64(h, 2 * (int64_t)OH - (int64_t)PT + 1));      \
+        if (done < h) memset(gx + done * w, 0, (size_t)((h - done) * w) * sizeof(T));          \
     }
 #define FC_CPS(v) _mm512_castps_si512(v)
 #define FC_UCPS(v) _mm512_castsi512_ps(v)
@@ -348,6 +435,69 @@ FC_3X3S2(maxbwd_3x3s2_f64, double, __m512d, __mmask8, 8, pd, __m512i, epi64, _mm
 #undef FC_CPD
 #undef FC_UCPD
 #undef FC_3X3S2
+/* 3x3/2 NHWC gradient of one image's channel block (contract in pool-ukernels.h):
+ * channel vectors, the last masked, the argmax tap in an int vector. Output row oh
+ * writes its window rows (input rows 2oh - PT + kh) in place: rows first met are
+ * stored, the row shared with output row oh - 1 (kh = 0) is added to; within a row,
+ * column 2ow - PL (kw = 0) is added to the kw = 2 share of output ow - 1 stored just
+ * before. So each value is the sum of its windows' shares in output order, from 0. */
+#define FC_3X3S2_NHWC(NAME, T, V, M, L, SFX, IV, ISFX, ILOAD)                                 \
+    static void NAME(size_t H, size_t W, size_t OH, size_t OW, size_t PT, size_t PL,           \
+                     size_t cn, size_t ld, const T *x, const T *g, T *gx) {                    \
+        const int64_t h = (int64_t)H, w = (int64_t)W, rs = w * (int64_t)ld;                    \
+        const int64_t cend = fc_max64(0, fc_min64(w, 2 * (int64_t)OW - (int64_t)PL + 1));      \
+        for (size_t oh = 0; oh < OH; oh++) {                                                   \
+            const int64_t r0 = 2 * (int64_t)oh - (int64_t)PT;                                  \
+            const int64_t a = r0 < 0 ? fc_min64(-r0, 3) : 0;                                   \
+            const int64_t b = fc_max64(a, fc_min64(3, h - r0));                                \
+            for (size_t ow = 0; ow < OW; ow++) {                                               \
+                const int64_t q0 = 2 * (int64_t)ow - (int64_t)PL;                              \
+                const int64_t ka = q0 < 0 ? fc_min64(-q0, 3) : 0;                              \
+                const int64_t kb = fc_max64(ka, fc_min64(3, w - q0));                          \
+                const T *gp = g + (oh * OW + ow) * ld;                                         \
+                for (size_t c0 = 0; c0 < cn; c0 += L) {                                        \
+                    const size_t r = cn - c0 < L ? cn - c0 : L;                                \
+                    const M mk = (M)((1u << r) - 1);                                           \
+                    IV t = ILOAD(-1);                                                          \
+                    if (ka < kb && a < b) {                                                    \
+                        const T *xp = x + r0 * rs + q0 * (int64_t)ld + (int64_t)c0;            \
+                        V m = _mm512_maskz_loadu_##SFX(mk, xp + a * rs + ka * (int64_t)ld);    \
+                        t = ILOAD((int)(3 * a + ka));                                          \
+                        for (int64_t kh = a; kh < b; kh++)                                     \
+                            for (int64_t kw = kh == a ? ka + 1 : ka; kw < kb; kw++) {          \
+                                V v = _mm512_maskz_loadu_##SFX(mk, xp + kh * rs + kw * (int64_t)ld); \
+                                M k = _mm512_cmp_##SFX##_mask(v, m, _CMP_GT_OQ) |              \
+                                      _mm512_cmp_##SFX##_mask(v, v, _CMP_UNORD_Q);             \
+                                m = _mm512_mask_blend_##SFX(k, m, v);                          \
+                                t = ISFX##_mask_mov_epi32(t, k, ILOAD((int)(3 * kh + kw)));    \
+                            }                                                                  \
+                    }                                                                          \
+                    const V gv = _mm512_maskz_loadu_##SFX(mk, gp + c0);                        \
+                    for (int64_t kh = a; kh < b; kh++) {                                       \
+                        T *d = gx + (r0 + kh) * rs + (int64_t)c0;                              \
+                        const int fresh = kh > 0 || oh == 0;                                   \
+                        for (int64_t kw = ka; kw < kb; kw++) {                                 \
+                            T *p = d + (q0 + kw) * (int64_t)ld;                                \
+                            V e = _mm512_maskz_mov_##SFX(                                      \
+                                ISFX##_cmpeq_epi32_mask(t, ILOAD((int)(3 * kh + kw))), gv);    \
+                            if (!fresh || (kw == 0 && ow > 0))                                 \
+                                e = _mm512_add_##SFX(_mm512_maskz_loadu_##SFX(mk, p), e);      \
+                            _mm512_mask_storeu_##SFX(p, mk, e);                                \
+                        }                                                                      \
+                    }                                                                          \
+                }                                                                              \
+            }                                                                                  \
+            for (int64_t kh = fc_max64(a, oh == 0 ? 0 : 1); kh < b; kh++) /* columns past */   \
+                fc_zero_px(gx + (r0 + kh) * rs + cend * (int64_t)ld, w - cend, cn * sizeof(T), ld * sizeof(T)); \
+        }                                                                                      \
+        const int64_t done = fc_max64(0, fc_min64(h, 2 * (int64_t)OH - (int64_t)PT + 1));      \
+        fc_zero_px(gx + done * rs, (h - done) * w, cn * sizeof(T), ld * sizeof(T));                             \
+    }
+FC_3X3S2_NHWC(maxbwd_3x3s2_nhwc_f32, float, __m512, __mmask16, 16, ps, __m512i, _mm512,
+              _mm512_set1_epi32)
+FC_3X3S2_NHWC(maxbwd_3x3s2_nhwc_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256,
+              _mm256_set1_epi32)
+#undef FC_3X3S2_NHWC
 /* maxbwd_taps (contract in pool-ukernels.h): channel vectors, the last masked; only the
  * selected lanes of each tap are read back and stored. */
 #define FC_TAPS(NAME, T, V, M, L, SFX, IV, ISFX, ILOAD)                                         \
@@ -411,9 +561,41 @@ FC_VMAXARG(vmaxarg_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256, _mm25
 #undef FC_VMAXARG
 /* vmax / vsum in masked vectors, the running result in a register across the rows (the
  * plain loops' scalar remainder dominates for few channels, as in NHWC LeNet) */
+#define FC_VRED_STEP(V, M, SFX, IS_MAX, m, v)                                                         \
+    do {                                                                                        \
+        if (IS_MAX) {                                                                           \
+            const V v_ = (v);                                                                   \
+            const M k_ = _mm512_cmp_##SFX##_mask(v_, m, _CMP_GT_OQ) |                           \
+                         _mm512_cmp_##SFX##_mask(v_, v_, _CMP_UNORD_Q);                         \
+            m = _mm512_mask_blend_##SFX(k_, m, v_);                                             \
+        } else {                                                                                \
+            m = _mm512_add_##SFX(m, (v));                                                       \
+        }                                                                                       \
+    } while (0)
+/* Four full vectors a step (independent chains: one add's latency no longer paces the
+ * rows), then single vectors, the last masked. Per value the same order as vmax / vsum. */
 #define FC_VRED(NAME, T, V, M, L, SFX, IS_MAX)                                                  \
     static void NAME(size_t n, size_t nr, const T *const *x, T *y, int acc) {                   \
-        for (size_t c0 = 0; c0 < n; c0 += L) {                                                  \
+        size_t c0 = 0;                                                                          \
+        for (; c0 + 4 * L <= n && (acc || nr > 0); c0 += 4 * L) {                               \
+            size_t q = 0;                                                                       \
+            const T *s0 = acc ? y + c0 : x[0] + c0;                                             \
+            V m0 = _mm512_loadu_##SFX(s0), m1 = _mm512_loadu_##SFX(s0 + L);                     \
+            V m2 = _mm512_loadu_##SFX(s0 + 2 * L), m3 = _mm512_loadu_##SFX(s0 + 3 * L);         \
+            if (!acc) q = 1;                                                                    \
+            for (; q < nr; q++) {                                                               \
+                const T *p = x[q] + c0;                                                         \
+                FC_VRED_STEP(V, M, SFX, IS_MAX, m0, _mm512_loadu_##SFX(p));                           \
+                FC_VRED_STEP(V, M, SFX, IS_MAX, m1, _mm512_loadu_##SFX(p + L));                       \
+                FC_VRED_STEP(V, M, SFX, IS_MAX, m2, _mm512_loadu_##SFX(p + 2 * L));                   \
+                FC_VRED_STEP(V, M, SFX, IS_MAX, m3, _mm512_loadu_##SFX(p + 3 * L));                   \
+            }                                                                                   \
+            _mm512_storeu_##SFX(y + c0, m0);                                                    \
+            _mm512_storeu_##SFX(y + c0 + L, m1);                                                \
+            _mm512_storeu_##SFX(y + c0 + 2 * L, m2);                                            \
+            _mm512_storeu_##SFX(y + c0 + 3 * L, m3);                                            \
+        }                                                                                       \
+        for (; c0 < n; c0 += L) {                                                               \
             const size_t r = n - c0 < L ? n - c0 : L;                                           \
             const M mk = (M)((1u << r) - 1);                                                    \
             size_t q = 0;                                                                       \
@@ -426,24 +608,59 @@ FC_VMAXARG(vmaxarg_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256, _mm25
                 m = _mm512_maskz_loadu_##SFX(mk, x[0] + c0);                                    \
                 q = 1;                                                                          \
             }                                                                                   \
-            for (; q < nr; q++) {                                                               \
-                V v = _mm512_maskz_loadu_##SFX(mk, x[q] + c0);                                  \
-                if (IS_MAX) {                                                                   \
-                    M k = _mm512_cmp_##SFX##_mask(v, m, _CMP_GT_OQ) |                           \
-                          _mm512_cmp_##SFX##_mask(v, v, _CMP_UNORD_Q);                          \
-                    m = _mm512_mask_blend_##SFX(k, m, v);                                       \
-                } else {                                                                        \
-                    m = _mm512_add_##SFX(m, v);                                                 \
-                }                                                                               \
-            }                                                                                   \
+            for (; q < nr; q++) FC_VRED_STEP(V, M, SFX, IS_MAX, m, _mm512_maskz_loadu_##SFX(mk, x[q] + c0)); \
             _mm512_mask_storeu_##SFX(y + c0, mk, m);                                            \
         }                                                                                       \
     }
-FC_VRED(vmax_f32, float, __m512, __mmask16, 16, ps, 1)
-FC_VRED(vmax_f64, double, __m512d, __mmask8, 8, pd, 1)
-FC_VRED(vsum_f32, float, __m512, __mmask16, 16, ps, 0)
-FC_VRED(vsum_f64, double, __m512d, __mmask8, 8, pd, 0)
+/* MAC(NAME_f32 / NAME_f64, element type, vector, mask, lanes, suffix, ARG) */
+#define FC_BOTH(MAC, NAME, ARG)                                                                 \
+    MAC(NAME##_f32, float, __m512, __mmask16, 16, ps, ARG)                                      \
+    MAC(NAME##_f64, double, __m512d, __mmask8, 8, pd, ARG)
+FC_BOTH(FC_VRED, vmax, 1)
+FC_BOTH(FC_VRED, vsum, 0)
 #undef FC_VRED
+#undef FC_VRED_STEP
+/* global sum / max of contiguous planes: two vector chains, a masked tail, one horizontal
+ * reduction a plane (small planes such as 7x7 were paced by the scalar tail and fold) */
+#define FC_GRED(NAME, T, V, M, L, SFX, IS_MAX)                                                  \
+    static void NAME(size_t planes, size_t hw, const T *x, T s, T *y) {                         \
+        const V id = IS_MAX ? _mm512_set1_##SFX(-(T)INFINITY) : _mm512_setzero_##SFX();        \
+        for (size_t p = 0; p < planes; p++) {                                                   \
+            const T *xp = x + p * hw;                                                           \
+            V a0 = id, a1 = id;                                                                 \
+            M nan = 0;                                                                          \
+            size_t i = 0;                                                                       \
+            for (; i + 2 * L <= hw; i += 2 * L) {                                               \
+                const V u = _mm512_loadu_##SFX(xp + i), v = _mm512_loadu_##SFX(xp + i + L);    \
+                if (IS_MAX) {                                                                   \
+                    nan |= _mm512_cmp_##SFX##_mask(u, v, _CMP_UNORD_Q);                         \
+                    a0 = _mm512_max_##SFX(a0, u);                                               \
+                    a1 = _mm512_max_##SFX(a1, v);                                               \
+                } else {                                                                        \
+                    a0 = _mm512_add_##SFX(a0, u);                                               \
+                    a1 = _mm512_add_##SFX(a1, v);                                               \
+                }                                                                               \
+            }                                                                                   \
+            for (; i < hw; i += L) {                                                            \
+                const size_t r = hw - i < L ? hw - i : L;                                       \
+                const V u = _mm512_mask_loadu_##SFX(id, (M)((1u << r) - 1), xp + i);           \
+                if (IS_MAX) {                                                                   \
+                    nan |= _mm512_cmp_##SFX##_mask(u, u, _CMP_UNORD_Q);                         \
+                    a0 = _mm512_max_##SFX(a0, u);                                               \
+                } else {                                                                        \
+                    a0 = _mm512_add_##SFX(a0, u);                                               \
+                }                                                                               \
+            }                                                                                   \
+            if (IS_MAX)                                                                         \
+                y[p] = nan ? (T)NAN : _mm512_reduce_max_##SFX(_mm512_max_##SFX(a0, a1));        \
+            else                                                                                \
+                y[p] = _mm512_reduce_add_##SFX(_mm512_add_##SFX(a0, a1)) * s;                   \
+        }                                                                                       \
+    }
+FC_BOTH(FC_GRED, gsum, 0)
+FC_BOTH(FC_GRED, gmax, 1)
+#undef FC_GRED
+#undef FC_BOTH
 FC_NHWC_TILED(maxbwd_nhwc_f32, float, __m512, __mmask16, 16, ps, __m512i, _mm512, _mm512_set1_epi32)
 FC_NHWC_TILED(maxbwd_nhwc_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256, _mm256_set1_epi32)
 #undef FC_NHWC_TILED
@@ -552,28 +769,102 @@ FC_NOJAM static void maxbwd_tiled(size_t n, size_t c, size_t ld, size_t s, size_
 }
 #undef FC_TAKE
 
-static void maxbwd_3x3s2(size_t n, size_t nr, const FC_T *const *x, const FC_T *g,
-                         FC_T *const *gx) {
+static void maxbwd_3x3s2(size_t H, size_t W, size_t OH, size_t OW, size_t PT, size_t PL,
+                         const FC_T *x, const FC_T *g, FC_T *gx, FC_T *buf) {
 #if defined(__AVX512F__)
     if (sizeof(FC_T) == 4)
-        maxbwd_3x3s2_f32(n, nr, (const float *const *)x, (const float *)g, (float *const *)gx);
+        maxbwd_3x3s2_f32(H, W, OH, OW, PT, PL, (const float *)x, (const float *)g, (float *)gx,
+                         (float *)buf);
     else
-        maxbwd_3x3s2_f64(n, nr, (const double *const *)x, (const double *)g,
-                         (double *const *)gx);
+        maxbwd_3x3s2_f64(H, W, OH, OW, PT, PL, (const double *)x, (const double *)g,
+                         (double *)gx, (double *)buf);
     return;
 #endif
-    for (size_t o = 0; o < n; o++) {
-        FC_T m = x[0][2 * o];
-        size_t t = 0;
-        for (size_t r = 0; r < nr; r++)
-            for (size_t q = 0; q < 3; q++) {
-                FC_T v = x[r][2 * o + q];
-                int k = (v > m) | (v != v);
-                m = k ? v : m;
-                t = k ? 3 * r + q : t;
+    (void)buf;
+    memset(gx, 0, H * W * sizeof(FC_T));
+    for (size_t oh = 0; oh < OH; oh++)
+        for (size_t ow = 0; ow < OW; ow++) {
+            const int64_t r0 = 2 * (int64_t)oh - (int64_t)PT, c0 = 2 * (int64_t)ow - (int64_t)PL;
+            int64_t best = -1;
+            FC_T m = 0;
+            for (int64_t r = r0; r < r0 + 3; r++)
+                for (int64_t c = c0; c < c0 + 3; c++) {
+                    if (r < 0 || r >= (int64_t)H || c < 0 || c >= (int64_t)W) continue;
+                    const FC_T v = x[r * (int64_t)W + c];
+                    if (best < 0 || v > m || v != v) {
+                        m = v;
+                        best = r * (int64_t)W + c;
+                    }
+                }
+            if (best >= 0) gx[best] += g[oh * OW + ow];
+        }
+}
+
+static void maxbwd_3x3s2_nhwc(size_t H, size_t W, size_t OH, size_t OW, size_t PT, size_t PL,
+                              size_t cn, size_t ld, const FC_T *x, const FC_T *g, FC_T *gx) {
+#if defined(__AVX512F__)
+    if (sizeof(FC_T) == 4)
+        maxbwd_3x3s2_nhwc_f32(H, W, OH, OW, PT, PL, cn, ld, (const float *)x, (const float *)g,
+                              (float *)gx);
+    else
+        maxbwd_3x3s2_nhwc_f64(H, W, OH, OW, PT, PL, cn, ld, (const double *)x,
+                              (const double *)g, (double *)gx);
+    return;
+#endif
+    /* the same order as the vector version, 64 channels at a time */
+    const int64_t h = (int64_t)H, w = (int64_t)W, rs = w * (int64_t)ld, l = (int64_t)ld;
+    const int64_t cend = fc_max64(0, fc_min64(w, 2 * (int64_t)OW - (int64_t)PL + 1));
+    FC_T m[64];
+    int32_t t[64];
+    for (size_t oh = 0; oh < OH; oh++) {
+        const int64_t r0 = 2 * (int64_t)oh - (int64_t)PT;
+        const int64_t a = r0 < 0 ? fc_min64(-r0, 3) : 0, b = fc_max64(a, fc_min64(3, h - r0));
+        for (size_t ow = 0; ow < OW; ow++) {
+            const int64_t q0 = 2 * (int64_t)ow - (int64_t)PL;
+            const int64_t ka = q0 < 0 ? fc_min64(-q0, 3) : 0;
+            const int64_t kb = fc_max64(ka, fc_min64(3, w - q0));
+            if (ka >= kb || a >= b) continue;
+            for (size_t c0 = 0; c0 < cn; c0 += 64) {
+                const size_t n = cn - c0 < 64 ? cn - c0 : 64;
+                const FC_T *xp = x + r0 * rs + q0 * l + (int64_t)c0;
+                const FC_T *restrict gp = g + (oh * OW + ow) * ld + c0;
+                for (int64_t kh = a; kh < b; kh++)
+                    for (int64_t kw = ka; kw < kb; kw++) {
+                        const FC_T *restrict p = xp + kh * rs + kw * l;
+                        const int32_t tap = (int32_t)(3 * kh + kw);
+                        if (kh == a && kw == ka) {
+                            for (size_t i = 0; i < n; i++) {
+                                m[i] = p[i];
+                                t[i] = tap;
+                            }
+                            continue;
+                        }
+                        for (size_t i = 0; i < n; i++) {
+                            FC_T v = p[i], mm = m[i];
+                            int k = (v > mm) | (v != v);
+                            m[i] = k ? v : mm;
+                            t[i] = k ? tap : t[i];
+                        }
+                    }
+                for (int64_t kh = a; kh < b; kh++) {
+                    const int fresh = kh > 0 || oh == 0;
+                    for (int64_t kw = ka; kw < kb; kw++) {
+                        FC_T *restrict p = gx + (r0 + kh) * rs + (q0 + kw) * l + (int64_t)c0;
+                        const int32_t tap = (int32_t)(3 * kh + kw);
+                        if (!fresh || (kw == 0 && ow > 0))
+                            for (size_t i = 0; i < n; i++) p[i] += t[i] == tap ? gp[i] : (FC_T)0;
+                        else
+                            for (size_t i = 0; i < n; i++) p[i] = t[i] == tap ? gp[i] : (FC_T)0;
+                    }
+                }
             }
-        gx[t / 3][2 * o + t % 3] += g[o];
+        }
+        for (int64_t kh = fc_max64(a, oh == 0 ? 0 : 1); kh < b; kh++)
+            fc_zero_px(gx + (r0 + kh) * rs + cend * l, w - cend, cn * sizeof(FC_T),
+                       ld * sizeof(FC_T));
     }
+    const int64_t done = fc_max64(0, fc_min64(h, 2 * (int64_t)OH - (int64_t)PT + 1));
+    fc_zero_px(gx + done * rs, (h - done) * w, cn * sizeof(FC_T), ld * sizeof(FC_T));
 }
 
 static void maxbwd_taps(size_t c, size_t nr, const FC_T *const *x, FC_T *const *gx,
@@ -613,10 +904,10 @@ static void vmaxarg_any(size_t n, size_t nr, const FC_T *const *x, FC_T *y, int3
     vmaxarg(n, nr, x, y, arg, t0, acc);
 }
 
-/* the masked versions for short rows (few channels), the plain loops otherwise */
+/* AVX-512: the register versions (each value read once, y written once); else the plain loops */
 static void vmax_any(size_t n, size_t nr, const FC_T *const *x, FC_T *y, int acc) {
 #if defined(__AVX512F__)
-    if (n < 64) {
+    {
         if (sizeof(FC_T) == 4) vmax_f32(n, nr, (const float *const *)x, (float *)y, acc);
         else vmax_f64(n, nr, (const double *const *)x, (double *)y, acc);
         return;
@@ -627,7 +918,7 @@ static void vmax_any(size_t n, size_t nr, const FC_T *const *x, FC_T *y, int acc
 
 static void vsum_any(size_t n, size_t nr, const FC_T *const *x, FC_T *y, int acc) {
 #if defined(__AVX512F__)
-    if (n < 64) {
+    {
         if (sizeof(FC_T) == 4) vsum_f32(n, nr, (const float *const *)x, (float *)y, acc);
         else vsum_f64(n, nr, (const double *const *)x, (double *)y, acc);
         return;
@@ -671,6 +962,11 @@ static void interleave(size_t n, size_t s, const FC_T *restrict y, FC_T *restric
 }
 
 static void gsum(size_t planes, size_t hw, const FC_T *restrict x, FC_T s, FC_T *restrict y) {
+#if defined(__AVX512F__)
+    if (sizeof(FC_T) == 4) gsum_f32(planes, hw, (const float *)x, (float)s, (float *)y);
+    else gsum_f64(planes, hw, (const double *)x, (double)s, (double *)y);
+    return;
+#endif
     for (size_t p = 0; p < planes; p++) {
         const FC_T *restrict xp = x + p * hw;
         FC_T acc[FC_LANES] = {0};
@@ -685,6 +981,11 @@ static void gsum(size_t planes, size_t hw, const FC_T *restrict x, FC_T s, FC_T 
 }
 
 static void gmax(size_t planes, size_t hw, const FC_T *restrict x, FC_T *restrict y) {
+#if defined(__AVX512F__)
+    if (sizeof(FC_T) == 4) gmax_f32(planes, hw, (const float *)x, 1, (float *)y);
+    else gmax_f64(planes, hw, (const double *)x, 1, (double *)y);
+    return;
+#endif
     for (size_t p = 0; p < planes; p++) {
         const FC_T *restrict xp = x + p * hw;
         FC_T acc[FC_LANES];
@@ -710,7 +1011,7 @@ static void gmax(size_t planes, size_t hw, const FC_T *restrict x, FC_T *restric
 
 static const FC_TABLE_TYPE fc_pool_table = {
     vmax_any, vmaxarg_any, vmaxarg_ranked, vsum_any, vscale, vaxpy, vscatter_arg,
-    maxbwd_tiled, maxbwd_3x3s2, maxbwd_taps,
+    maxbwd_tiled, maxbwd_3x3s2, maxbwd_3x3s2_nhwc, maxbwd_taps,
     deinterleave, deinterleave_i32, interleave, gsum, gmax,
 };
 
@@ -718,3 +1019,5 @@ const FC_TABLE_TYPE *FC_TABLE_FN(void) { return &fc_pool_table; }
 
 #undef FC_LANES
 #undef FC_NOJAM
+#undef FC_INLINE
+

@@ -48,12 +48,18 @@
          * [o*s + kw, (o+1)*s) of o < n - 1. */                                               \
         void (*maxbwd_tiled)(size_t n, size_t c, size_t ld, size_t s, size_t kw, size_t kh,  \
                              const T *const *x, const T *g, T *const *gx);                   \
-        /* Max-pool gradient of outputs [0, n) of one NCHW output row of a 3x3/2 window   \
-         * lying inside the row: window o covers columns [2o, 2o + 3) of the nr (1..3)       \
-         * valid input rows x[r]; g[o] is added to gx[r] at the argmax (PyTorch's rule, taps \
-         * row-major), outputs in order (bitwise the same sums as the indices path). */      \
-        void (*maxbwd_3x3s2)(size_t n, size_t nr, const T *const *x, const T *g,            \
-                             T *const *gx);                                                  \
+        /* Max-pool gradient of one NCHW plane for 3x3 windows, stride 2, no dilation:   \
+         * x and gx are H x W, g is OH x OW, padding PT (top) and PL (left); every value    \
+         * of gx is written (0 where no window selects it); each selected input gets the   \
+         * g of its windows added in output order, from 0 (bitwise the indices path's       \
+         * sums). buf: scratch of 2 * (OW + PL + W + 16) values. */                         \
+        void (*maxbwd_3x3s2)(size_t H, size_t W, size_t OH, size_t OW, size_t PT, size_t PL, \
+                             const T *x, const T *g, T *gx, T *buf);                         \
+        /* NHWC counterpart of maxbwd_3x3s2 for one image: pixels of cn channels, ld      \
+         * apart (rows W * ld apart) in x, g and gx; the same sums, in output order. */       \
+        void (*maxbwd_3x3s2_nhwc)(size_t H, size_t W, size_t OH, size_t OW, size_t PT,       \
+                                  size_t PL, size_t cn, size_t ld, const T *x, const T *g,    \
+                                  T *gx);                                                    \
         /* per channel i < c: the argmax r of x[r][i] over the nr taps (PyTorch's rule),   \
          * then gx[r][i] += g[i] (NHWC max-pool gradient of one output pixel);             \
          * nr <= FC_POOL_MAX_ROWS */                                                          \

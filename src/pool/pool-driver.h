@@ -187,6 +187,47 @@ static void FC_FN(ws_fill)(FC_FN(ws) *w, const fc_pool_geom *g, FC_T pad) {
     }
 }
 
+/* What every windowed pooling sets up: the kernel table, the NCHW row-buffer phase
+ * length L (0 for NHWC), the row width m (OW, or C), nthreads workspaces of wsb bytes
+ * in mem, and average pooling's column factors cf (NULL: none). */
+typedef struct {
+    const FC_TABLE *k;
+    int64_t L, m;
+    size_t wsb;
+    char *mem;
+    FC_T *cf;
+} FC_FN(plan);
+
+/* p for g; the row buffer gets `extra` more values. FC_OK with p->mem == NULL means an
+ * empty batch: nothing to do. */
+static int FC_FN(plan_init)(FC_FN(plan) *p, const fc_pool_geom *g, int isa, int nthreads,
+                            int64_t extra) {
+    p->mem = NULL;
+    p->cf = NULL;
+    p->k = FC_FN(table)(isa);
+    if (!p->k || !fc_pool_geom_ok(g) || nthreads < 1) return FC_EINVAL;
+    if (g->N == 0 || g->C == 0) return FC_OK;
+    const int nchw = g->layout == FC_NCHW;
+    p->L = nchw ? FC_FN(row_len)(g) / g->SW : 0;
+    p->m = nchw ? g->OW : g->C;
+    p->wsb = FC_FN(ws_bytes)(p->L * g->SW + extra, p->m);
+    p->mem = (char *)fc_alloc(p->wsb * (size_t)nthreads);
+    return p->mem ? FC_OK : FC_ENOMEM;
+}
+
+static void FC_FN(plan_free)(FC_FN(plan) *p) {
+    fc_free(p->mem);
+    fc_free(p->cf);
+}
+
+/* the calling thread's workspace of p, its NCHW row buffer padded with `pad` */
+static void FC_FN(ws_thread)(FC_FN(ws) *w, const FC_FN(plan) *p, const fc_pool_geom *g,
+                             FC_T pad) {
+    FC_FN(ws_init)(w, p->mem + p->wsb * (size_t)FC_THREAD_ID(), p->L * g->SW, p->m);
+    w->L = p->L;
+    if (g->layout == FC_NCHW) FC_FN(ws_fill)(w, g, pad);
+}
+
 /* (image, channel block) work items of NHWC backward / global pooling */
 static int64_t FC_FN(cblock)(int64_t N, int64_t C, int nthreads) {
     if (N >= 2 * nthreads || C <= 16) return C;
@@ -241,24 +282,18 @@ static void FC_FN(tap_offsets)(const fc_pool_geom *g, const FC_FN(win) *v, int64
 
 int FC_FN(fc_max_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int64_t *idx, int isa,
                          int nthreads) {
-    const FC_TABLE *k = FC_FN(table)(isa);
-    if (!k || !fc_pool_geom_ok(g) || nthreads < 1) return FC_EINVAL;
-    if (g->N == 0 || g->C == 0) return FC_OK;
+    FC_FN(plan) pl;
+    const int st = FC_FN(plan_init)(&pl, g, isa, nthreads, 0);
+    if (st != FC_OK || pl.mem == NULL) return st;
+    const FC_TABLE *k = pl.k;
     const int nchw = g->layout == FC_NCHW;
-    const int64_t L = nchw ? FC_FN(row_len)(g) / g->SW : 0;
-    const int64_t m = nchw ? g->OW : g->C;
-    const size_t wsb = FC_FN(ws_bytes)(L * g->SW, m);
-    char *mem = (char *)fc_alloc(wsb * (size_t)nthreads);
-    if (!mem) return FC_ENOMEM;
     const int64_t rows = g->N * (nchw ? g->C : 1) * g->OH;
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
         FC_FN(ws) w;
-        FC_FN(ws_init)(&w, mem + wsb * (size_t)FC_THREAD_ID(), L * g->SW, m);
-        w.L = L;
-        if (nchw) FC_FN(ws_fill)(&w, g, -(FC_T)INFINITY);
+        FC_FN(ws_thread)(&w, &pl, g, -(FC_T)INFINITY);
         int64_t i0, i1;
         fc_split(rows, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
         for (int64_t i = i0; i < i1; i++) {
@@ -304,48 +339,33 @@ int FC_FN(fc_max_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int64_t 
             }
         }
     }
-    fc_free(mem);
+    FC_FN(plan_free)(&pl);
     return FC_OK;
 }
 
-/* What average pooling forward and backward both set up: the kernel table,
- * the row length L and row width m of the per-thread workspace (wsb bytes
- * each, nthreads of them in *mem), and the column divisor factors *cf.
- * FC_OK with *mem == NULL means an empty batch: nothing to do. */
-static int FC_FN(avg_setup)(const fc_pool_geom *g, int cip, int64_t divisor_override, int isa,
-                            int nthreads, const FC_TABLE **k, int64_t *L, int64_t *m,
-                            size_t *wsb, FC_T **cf, char **mem) {
-    *mem = NULL;
-    *cf = NULL;
-    *k = FC_FN(table)(isa);
-    if (!*k || !fc_pool_geom_ok(g) || nthreads < 1 || divisor_override < 0) return FC_EINVAL;
-    if (g->N == 0 || g->C == 0) return FC_OK;
-    const int nchw = g->layout == FC_NCHW;
-    *L = nchw ? FC_FN(row_len)(g) / g->SW : 0;
-    *m = nchw ? g->OW : g->C;
-    *wsb = FC_FN(ws_bytes)(*L * g->SW, *m);
+/* plan_init for average pooling, plus its checks and column factors */
+static int FC_FN(avg_setup)(FC_FN(plan) *p, const fc_pool_geom *g, int cip,
+                            int64_t divisor_override, int isa, int nthreads) {
+    p->mem = NULL;
+    p->cf = NULL;
+    if (divisor_override < 0) return FC_EINVAL;
+    const int st = FC_FN(plan_init)(p, g, isa, nthreads, 0);
+    if (st != FC_OK || p->mem == NULL) return st;
     int err;
-    *cf = FC_FN(avg_colfactors)(g, cip, divisor_override, &err);
-    if (err) return FC_ENOMEM;
-    *mem = (char *)fc_alloc(*wsb * (size_t)nthreads);
-    if (!*mem) {
-        fc_free(*cf);
-        *cf = NULL;
-        return FC_ENOMEM;
-    }
-    return FC_OK;
+    p->cf = FC_FN(avg_colfactors)(g, cip, divisor_override, &err);
+    if (!err) return FC_OK;
+    FC_FN(plan_free)(p);
+    p->mem = NULL;
+    return FC_ENOMEM;
 }
 
 int FC_FN(fc_avg_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int cip,
                          int64_t divisor_override, int isa, int nthreads) {
-    const FC_TABLE *k;
-    int64_t L, m;
-    size_t wsb;
-    FC_T *cf;
-    char *mem;
-    const int st = FC_FN(avg_setup)(g, cip, divisor_override, isa, nthreads, &k, &L, &m, &wsb,
-                                    &cf, &mem);
-    if (st != FC_OK || mem == NULL) return st;
+    FC_FN(plan) pl;
+    const int st = FC_FN(avg_setup)(&pl, g, cip, divisor_override, isa, nthreads);
+    if (st != FC_OK || pl.mem == NULL) return st;
+    const FC_TABLE *k = pl.k;
+    const FC_T *cf = pl.cf;
     const int nchw = g->layout == FC_NCHW;
     const int64_t rows = g->N * (nchw ? g->C : 1) * g->OH;
 #if FC_HAVE_OPENMP
@@ -353,9 +373,7 @@ int FC_FN(fc_avg_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int cip,
 #endif
     {
         FC_FN(ws) w;
-        FC_FN(ws_init)(&w, mem + wsb * (size_t)FC_THREAD_ID(), L * g->SW, m);
-        w.L = L;
-        if (nchw) FC_FN(ws_fill)(&w, g, 0);
+        FC_FN(ws_thread)(&w, &pl, g, 0);
         int64_t i0, i1;
         fc_split(rows, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
         for (int64_t i = i0; i < i1; i++) {
@@ -380,8 +398,7 @@ int FC_FN(fc_avg_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int cip,
             }
         }
     }
-    fc_free(mem);
-    fc_free(cf);
+    FC_FN(plan_free)(&pl);
     return FC_OK;
 }
 
@@ -403,51 +420,6 @@ static int FC_FN(tiled)(const fc_pool_geom *g) {
     return g->DH == 1 && g->DW == 1 && g->SH >= g->KH && g->SW >= g->KW && g->PT == 0 &&
            g->PL == 0 && (g->OH - 1) * g->SH + g->KH <= g->H &&
            (g->OW - 1) * g->SW + g->KW <= g->W && g->KH <= FC_POOL_MAX_ROWS;
-}
-
-/* Max-pool gradient of one NCHW plane for 3x3 windows, stride 2, no dilation:
- * the outputs whose window lies inside the row go to the vector kernel, the
- * edge ones (in the padding) are done here, in output order either way. */
-static void FC_FN(maxbwd_3x3s2_plane)(const FC_TABLE *k, const fc_pool_geom *g, const FC_T *x,
-                                      const FC_T *gy, FC_T *gx, FC_FN(ws) *w) {
-    const int64_t W = g->W;
-    const int64_t olo = fc_min64(g->OW, fc_cdiv(g->PL, 2));
-    const int64_t ohi = fc_max64(olo, fc_min64(g->OW, (W - 3 + g->PL) / 2 + 1)); /* exclusive */
-    memset(gx, 0, (size_t)(g->H * W) * sizeof(FC_T));
-    for (int64_t oh = 0; oh < g->OH; oh++) {
-        int64_t a, b;
-        FC_FN(vrows)(g, oh, &a, &b);
-        if (a >= b) continue;
-        const int64_t r0 = oh * 2 - g->PT;
-        const FC_T *gr = gy + oh * g->OW;
-        for (int64_t o = 0; o < g->OW; o++) {
-            if (o == olo && ohi > olo) { /* the interior run */
-                const int64_t c0 = 2 * olo - g->PL;
-                for (int64_t j = a; j < b; j++) {
-                    w->rows[j - a] = x + (r0 + j) * W + c0;
-                    w->dst[j - a] = gx + (r0 + j) * W + c0;
-                }
-                k->maxbwd_3x3s2((size_t)(ohi - olo), (size_t)(b - a), w->rows, gr + olo, w->dst);
-                o = ohi - 1;
-                continue;
-            }
-            int64_t ca, cb;
-            fc_tap_range(o * 2 - g->PL, 3, 1, 0, W, &ca, &cb);
-            if (ca >= cb) continue;
-            int64_t best = -1;
-            FC_T m = 0;
-            for (int64_t j = a; j < b; j++)
-                for (int64_t q = ca; q < cb; q++) {
-                    const int64_t p = (r0 + j) * W + o * 2 - g->PL + q;
-                    const FC_T v = x[p];
-                    if (best < 0 || v > m || v != v) {
-                        m = v;
-                        best = p;
-                    }
-                }
-            gx[best] += gr[o];
-        }
-    }
 }
 
 /* Max-pool gradient of one tiled plane: x, gx (H x W) and gy (OH x OW) hold
@@ -476,31 +448,27 @@ static void FC_FN(maxbwd_tiled_plane)(const FC_TABLE *k, const fc_pool_geom *g, 
 
 int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const FC_T *x,
                                   const int64_t *idx, FC_T *gx, int isa, int nthreads) {
-    const FC_TABLE *k = FC_FN(table)(isa);
-    if (!k || !fc_pool_geom_ok(g) || nthreads < 1 || (!idx && !x)) return FC_EINVAL;
-    if (g->N == 0 || g->C == 0) return FC_OK;
+    if (!idx && !x) return FC_EINVAL;
+    FC_FN(plan) pl;
+    /* the 3x3/2 kernel's scratch (2 * (OW + PL + W + 16) values) fits in w.b onwards */
+    const int st = FC_FN(plan_init)(&pl, g, isa, nthreads, g->OW + g->PL + 16);
+    if (st != FC_OK || pl.mem == NULL) return st;
+    const FC_TABLE *k = pl.k;
     const int nchw = g->layout == FC_NCHW;
     const int64_t HW = g->H * g->W, OHW = g->OH * g->OW;
-    const int64_t L = nchw ? FC_FN(row_len)(g) / g->SW : 0;
-    const int64_t m = nchw ? g->OW : g->C;
-    const size_t wsb = FC_FN(ws_bytes)(L * g->SW, m);
-    char *mem = (char *)fc_alloc(wsb * (size_t)nthreads);
-    if (!mem) return FC_ENOMEM;
     const int64_t cb = nchw ? 0 : FC_FN(cblock)(g->N, g->C, nthreads);
     const int64_t nb = nchw ? 0 : fc_cdiv(g->C, cb);
     const int64_t items = nchw ? g->N * g->C : g->N * nb;
     const int tiled = !idx && FC_FN(tiled)(g);
-    const int s3 = !idx && !tiled && nchw && g->KH == 3 && g->KW == 3 && g->SH == 2 &&
-                   g->SW == 2 && g->DH == 1 && g->DW == 1;
+    const int s3 = !idx && !tiled && g->KH == 3 && g->KW == 3 && g->SH == 2 && g->SW == 2 &&
+                   g->DH == 1 && g->DW == 1;
     int bad = 0;
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads) reduction(| : bad)
 #endif
     {
         FC_FN(ws) w;
-        FC_FN(ws_init)(&w, mem + wsb * (size_t)FC_THREAD_ID(), L * g->SW, m);
-        w.L = L;
-        if (nchw) FC_FN(ws_fill)(&w, g, -(FC_T)INFINITY);
+        FC_FN(ws_thread)(&w, &pl, g, -(FC_T)INFINITY);
         int64_t i0, i1;
         fc_split(items, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
         for (int64_t i = i0; tiled && i < i1; i++) {
@@ -512,8 +480,19 @@ int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const F
             FC_FN(maxbwd_tiled_plane)(k, g, x + n * HW * g->C + c0, gy + n * OHW * g->C + c0,
                                       gx + n * HW * g->C + c0, cn, g->C, &w);
         }
-        for (int64_t i = i0; s3 && i < i1; i++)
-            FC_FN(maxbwd_3x3s2_plane)(k, g, x + i * HW, gy + i * OHW, gx + i * HW, &w);
+        for (int64_t i = i0; s3 && i < i1; i++) {
+            if (nchw) {
+                k->maxbwd_3x3s2((size_t)g->H, (size_t)g->W, (size_t)g->OH, (size_t)g->OW,
+                                (size_t)g->PT, (size_t)g->PL, x + i * HW, gy + i * OHW,
+                                gx + i * HW, w.b);
+                continue;
+            }
+            const int64_t n = i / nb, c0 = (i % nb) * cb, cn = fc_min64(cb, g->C - c0);
+            k->maxbwd_3x3s2_nhwc((size_t)g->H, (size_t)g->W, (size_t)g->OH, (size_t)g->OW,
+                                 (size_t)g->PT, (size_t)g->PL, (size_t)cn, (size_t)g->C,
+                                 x + n * HW * g->C + c0, gy + n * OHW * g->C + c0,
+                                 gx + n * HW * g->C + c0);
+        }
         for (int64_t i = i0; !tiled && !s3 && i < i1; i++) {
             if (nchw) { /* item = one plane */
                 FC_T *gp = gx + i * HW;
@@ -584,20 +563,17 @@ int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const F
                 }
         }
     }
-    fc_free(mem);
+    FC_FN(plan_free)(&pl);
     return bad ? FC_EINVAL : FC_OK;
 }
 
 int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *gx, int cip,
                                   int64_t divisor_override, int isa, int nthreads) {
-    const FC_TABLE *k;
-    int64_t L, m;
-    size_t wsb;
-    FC_T *cf;
-    char *mem;
-    const int st = FC_FN(avg_setup)(g, cip, divisor_override, isa, nthreads, &k, &L, &m, &wsb,
-                                    &cf, &mem);
-    if (st != FC_OK || mem == NULL) return st;
+    FC_FN(plan) pl;
+    const int st = FC_FN(avg_setup)(&pl, g, cip, divisor_override, isa, nthreads);
+    if (st != FC_OK || pl.mem == NULL) return st;
+    const FC_TABLE *k = pl.k;
+    const FC_T *cf = pl.cf;
     const int nchw = g->layout == FC_NCHW;
     const int64_t HW = g->H * g->W, OHW = g->OH * g->OW;
     const int64_t cb = nchw ? 0 : FC_FN(cblock)(g->N, g->C, nthreads);
@@ -611,8 +587,7 @@ int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *g
 #endif
     {
         FC_FN(ws) w;
-        FC_FN(ws_init)(&w, mem + wsb * (size_t)FC_THREAD_ID(), L * g->SW, m);
-        w.L = L;
+        FC_FN(ws_thread)(&w, &pl, g, 0);
         int64_t i0, i1;
         fc_split(items, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
         for (int64_t i = i0; i < i1; i++) {
@@ -669,8 +644,7 @@ int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *g
             }
         }
     }
-    fc_free(mem);
-    fc_free(cf);
+    FC_FN(plan_free)(&pl);
     return FC_OK;
 }
 
