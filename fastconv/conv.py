@@ -9,6 +9,15 @@ from ._shapes import conv2d_geometry
 
 ACTIVATIONS = (None, "relu")
 ALGORITHMS = ("auto", "igemm", "depthwise", "smallc")
+_ext = None  # fastconv._conv, imported on first use (a per-call import costs ~1 us)
+
+
+def _conv_module():
+    global _ext
+    if _ext is None:
+        from . import _conv
+        _ext = _conv
+    return _ext
 
 
 def _plan(g, _conv, algorithm):
@@ -66,7 +75,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
            [6., 9., 9., 6.],
            [4., 6., 6., 4.]], dtype=float32)
     """
-    from . import _conv
+    _conv = _conv_module()
     layout = check_layout(layout)
     x = as_float_array(input, "input")
     w = as_float_array(weight, "weight", x.dtype)

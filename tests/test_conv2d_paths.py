@@ -39,6 +39,12 @@ DEPTHWISE = [
     (1, 3, 5, 6, 3, 3, 1, ((2, 1), (1, 1)), 1),   # flat with OH != H
     (1, 2, 9, 75, 3, 3, 2, 1, 1),                 # stride 2, interior and edge vectors
     (1, 1, 20, 21, 3, 3, 1, 1, 1),                # one plane: NCHW splits it into row runs
+    # NHWC compile-time tap paths: interior tiles of 8, 4 and 1 pixels, 1- and 2-vector tails
+    (1, 40, 6, 29, 3, 3, 1, 1, 1),                # 3x3/1: 27 interior = 3x8 + 3
+    (2, 24, 7, 45, 3, 3, 2, 1, 1),                # 3x3/2: 22 interior = 2x8 + 4 + 2
+    (1, 19, 9, 30, 5, 5, 1, 2, 1),                # 5x5/1
+    (1, 33, 5, 20, 3, 3, 1, 0, 1),                # 3x3/1 unpadded: every pixel interior
+    (1, 48, 5, 21, 5, 5, 2, 2, 1),                # 5x5/2 (run-time taps)
 ]
 
 # (N, C, H, W, K, kh, kw, stride, padding, dilation): groups = 1

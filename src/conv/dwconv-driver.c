@@ -35,13 +35,17 @@ static int fc_dwconv2d(const fc_conv_geom *g, const void *x, const void *w, cons
         memset(wp, 0, (size_t)((KH * KW + 1) * Cp) * es);
         fc_pack_transposed(wp, w, C, KH * KW, Cp, dbl);
         if (bias) memcpy(bp, bias, (size_t)C * es);
-        /* tasks: (image, output row, channel block); channel blocks only when
-           rows alone leave threads idle (small late layers) */
-        int64_t cblk = (C + 63) & ~(int64_t)63;
-        int64_t rows = N * OH;
-        while (rows * fc_cdiv(C, cblk) < 4 * (int64_t)nthreads && cblk > 64)
-            cblk = ((cblk / 2) + 63) & ~(int64_t)63;
-        const int64_t ncb = fc_cdiv(C, cblk), total = rows * ncb;
+        /* tasks: (image, channel chunk, run of output rows): whole images and
+           every channel unless that leaves threads idle, then runs of rows,
+           then channel chunks (down to 64 channels, small late layers). */
+        int64_t cblk = (C + 63) & ~(int64_t)63, run = OH;
+        const int64_t want = N >= 4 * (int64_t)nthreads ? 1 : fc_cdiv(4 * (int64_t)nthreads, N);
+        while (fc_cdiv(OH, run) * fc_cdiv(C, cblk) < want && (run > 4 || cblk > 64)) {
+            if (run > 4) run = fc_cdiv(run, 2);
+            else cblk = ((cblk / 2) + 63) & ~(int64_t)63;
+        }
+        const int64_t nruns = fc_cdiv(OH, run), ncb = fc_cdiv(C, cblk);
+        const int64_t total = N * ncb * nruns;
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
@@ -50,14 +54,16 @@ static int fc_dwconv2d(const fc_conv_geom *g, const void *x, const void *w, cons
             fc_split(total, FC_NUM_THREADS(), FC_THREAD_ID(), &t0, &t1);
             fc_dwconv_nhwc_args a;
             a.w = wp; a.bias = bp;
-            a.C = C; a.Cp = Cp; a.H = H; a.W = W;
-            a.KH = KH; a.KW = KW; a.SW = g->SW; a.DH = g->DH; a.DW = g->DW; a.PL = g->PL;
+            a.C = C; a.Cp = Cp; a.H = H; a.W = W; a.OW = OW;
+            a.KH = KH; a.KW = KW; a.SH = g->SH; a.SW = g->SW; a.DH = g->DH; a.DW = g->DW;
+            a.PT = g->PT; a.PL = g->PL;
             a.ow0 = 0; a.ow1 = OW; a.flags = flags;
             for (int64_t t = t0; t < t1; t++) {
-                int64_t r = t / ncb, cb = t % ncb, n = r / OH, oh = r % OH;
+                int64_t r = t % nruns, cb = (t / nruns) % ncb, n = t / (nruns * ncb);
                 a.x = (const char *)x + (size_t)(n * H * W * C) * es;
-                a.y = (char *)y + (size_t)((n * OH + oh) * OW * C) * es;
-                a.ih0 = oh * g->SH - g->PT;
+                a.y = (char *)y + (size_t)(n * OH * OW * C) * es;
+                a.oh0 = r * run;
+                a.oh1 = fc_min64(OH, a.oh0 + run);
                 a.c0 = cb * cblk;
                 a.c1 = fc_min64(C, a.c0 + cblk);
                 kern(&a);

@@ -1,7 +1,7 @@
 /* Depthwise conv2d micro-kernels (one filter per channel), two families:
  *
- * dwconv_nhwc: one output row segment of one image, vectorised over channels.
- *   Tiles of up to 4 output pixels x 4 channel vectors; taps falling in the
+ * dwconv_nhwc: a run of output rows of one image, vectorised over channels.
+ *   Tiles of up to 8 output pixels x 2 channel vectors; taps falling in the
  *   padding are skipped (kernel rows clamped per row, kernel columns per border
  *   pixel), so no padded copy is made. The channel tail is masked.
  *
@@ -22,11 +22,11 @@ typedef struct {
     const void *x;        /* input image (H, W, C) of one batch item */
     const void *w;        /* packed weights [KH*KW][Cp], zero past C */
     const void *bias;     /* [Cp], zeros where the call has no bias */
-    void *y;              /* output row (OW, C) */
+    void *y;              /* output image (OH, OW, C) of the same batch item */
     int64_t C, Cp, H, W;  /* channels, padded channels (multiple of 16), input size */
-    int64_t KH, KW, SW, DH, DW, PL;
-    int64_t ih0;          /* input row of kernel row 0: oh*SH - PT (may be < 0) */
-    int64_t ow0, ow1;     /* output pixels to compute */
+    int64_t OW, KH, KW, SH, SW, DH, DW, PT, PL;
+    int64_t oh0, oh1;     /* output rows to compute */
+    int64_t ow0, ow1;     /* output pixels to compute in each */
     int64_t c0, c1;       /* channels to compute; c0 a multiple of 16 */
     uint32_t flags;       /* FC_FLAG_RELU */
 } fc_dwconv_nhwc_args;

@@ -1,57 +1,96 @@
 /* Template of the dwconv_nhwc micro-kernel (contract in dwconv-kernels.h).
  * Include with FC_T, FC_SIMD (see dwconv-smallc-simd.h) and FC_NAME defined.
- * Register tile: FC_DWH_P output pixels x FC_DWH_CB channel vectors; pixels
- * whose window overlaps the left/right padding go one at a time with their
- * kernel columns clamped. */
+ *
+ * Register tiles of FC_DWH_P output pixels x 2 channel vectors, every channel
+ * block of a tile before the next tile (input read in address order). For the
+ * common kernels (3x3 and 5x5 stride 1, 3x3 stride 2, no dilation) the tap
+ * geometry is a compile-time constant and each input vector of a kernel row is
+ * loaded once into a register that feeds every pixel whose window covers it:
+ * (P-1)*S + K loads for P*K FMAs instead of P*K. Pixels whose window overlaps
+ * the left/right padding go one at a time, their kernel columns clamped (no
+ * padded copy). */
 #include "dwconv-kernels.h"
 #include "dwconv-smallc-simd.h"
 
-#define FC_DWH_P 4
-#define FC_DWH_CB 4
+#define FC_DWH_P 8  /* pixels of a full tile (x 2 channel vectors) */
 #define FC_INLINE static inline __attribute__((always_inline))
+/* Keeps a loaded vector in a register: without it gcc folds every use back
+ * into a memory operand of its FMA, one load per FMA instead of per column. */
+#if FC_SIMD > 0
+#define FC_DWH_KEEP(v) __asm__("" : "+v"(v))
+#else
+#define FC_DWH_KEEP(v) ((void)0)
+#endif
 
-/* P pixels from `ow` x cb vectors from channel c; kernel rows [kh0, kh1) and
- * columns [kw0, kw1) are inside the input; the last vector holds `last` channels. */
-FC_INLINE void fc_dwh_tile(int P, int cb, const fc_dwconv_nhwc_args *a, int64_t ow, int64_t c,
-                           int64_t kh0, int64_t kh1, int64_t kw0, int64_t kw1, int64_t last) {
-    const int64_t C = a->C, Cp = a->Cp, W = a->W, KW = a->KW, SW = a->SW, DW = a->DW;
+/* P pixels from `ow` of output row y x cb vectors from channel c; ih0: the
+ * input row of kernel row 0; kernel rows [kh0, kh1) and columns [kw0, kw1)
+ * are inside the input; the last vector holds `last` channels. KWc, SWc, DWc:
+ * the kernel width, stride and dilation when known at compile time (then
+ * kw0 == 0, kw1 == KWc), else 0. */
+FC_INLINE void fc_dwh_tile(int P, int cb, int KWc, int SWc, int DWc,
+                           const fc_dwconv_nhwc_args *a, FC_T *y, int64_t ih0, int64_t ow,
+                           int64_t c, int64_t kh0, int64_t kh1, int64_t kw0, int64_t kw1,
+                           int64_t last) {
+    const int64_t C = a->C, Cp = a->Cp, W = a->W, KW = KWc ? KWc : a->KW;
+    const int64_t SW = SWc ? SWc : a->SW, DW = DWc ? DWc : a->DW;
     const FC_T *x = (const FC_T *)a->x + c;
     const FC_T *w = (const FC_T *)a->w + c;
     const FC_T *bias = (const FC_T *)a->bias + c;
     const fc_mask m = m_first(last);
-    fc_vec acc[FC_DWH_P][FC_DWH_CB];
-#pragma GCC unroll 4
+    fc_vec acc[FC_DWH_P][2];
+#pragma GCC unroll 2
     for (int j = 0; j < cb; j++) {
         fc_vec b = v_load(bias + j * FC_V);
-#pragma GCC unroll 4
+#pragma GCC unroll 16
         for (int p = 0; p < P; p++) acc[p][j] = b;
     }
-    const int64_t iw0 = ow * SW - a->PL, pstride = SW * C;
+    const int64_t iw0 = ow * SW - a->PL;
     for (int64_t kh = kh0; kh < kh1; kh++) {
-        const int64_t xr = ((a->ih0 + kh * a->DH) * W + iw0) * C;  /* may be < 0 before + kw */
+        const int64_t xr = ((ih0 + kh * a->DH) * W + iw0) * C;  /* may be < 0 before + kw */
         const FC_T *wr = w + kh * KW * Cp;
+        if (KWc) {
+            const int NI = (P - 1) * SWc + (KWc - 1) * DWc + 1;
+#pragma GCC unroll 2
+            for (int j = 0; j < cb; j++) {
+                const int masked = j == cb - 1 && last != FC_V;
+                fc_vec wv[5];
+#pragma GCC unroll 5
+                for (int kw = 0; kw < KWc; kw++) wv[kw] = v_load(wr + kw * Cp + j * FC_V);
+#pragma GCC unroll 40
+                for (int i = 0; i < NI; i++) {
+                    const FC_T *s = x + (xr + i * C) + j * FC_V;
+                    fc_vec xv = masked ? v_loadm(s, m) : v_load(s);
+                    FC_DWH_KEEP(xv);
+#pragma GCC unroll 5
+                    for (int kw = 0; kw < KWc; kw++) {
+                        const int q = i - kw * DWc;
+                        if (q >= 0 && q % SWc == 0 && q / SWc < P)
+                            acc[q / SWc][j] = v_fma(xv, wv[kw], acc[q / SWc][j]);
+                    }
+                }
+            }
+            continue;
+        }
         for (int64_t kw = kw0; kw < kw1; kw++) {
             const FC_T *xp = x + (xr + kw * DW * C);
             const FC_T *wp = wr + kw * Cp;
-            fc_vec wv[FC_DWH_CB];
-#pragma GCC unroll 4
-            for (int j = 0; j < cb; j++) wv[j] = v_load(wp + j * FC_V);
-#pragma GCC unroll 4
-            for (int p = 0; p < P; p++) {
-#pragma GCC unroll 4
-                for (int j = 0; j < cb; j++) {
-                    const FC_T *s = xp + p * pstride + j * FC_V;
+#pragma GCC unroll 2
+            for (int j = 0; j < cb; j++) {
+                fc_vec wv = v_load(wp + j * FC_V);
+#pragma GCC unroll 16
+                for (int p = 0; p < P; p++) {
+                    const FC_T *s = xp + p * SW * C + j * FC_V;
                     fc_vec xv = (j == cb - 1 && last != FC_V) ? v_loadm(s, m) : v_load(s);
-                    acc[p][j] = v_fma(xv, wv[j], acc[p][j]);
+                    acc[p][j] = v_fma(xv, wv, acc[p][j]);
                 }
             }
         }
     }
-    FC_T *y = (FC_T *)a->y + ow * C + c;
+    y += ow * C + c;
     const int relu = (a->flags & FC_FLAG_RELU) != 0;
-#pragma GCC unroll 4
+#pragma GCC unroll 16
     for (int p = 0; p < P; p++) {
-#pragma GCC unroll 4
+#pragma GCC unroll 2
         for (int j = 0; j < cb; j++) {
             fc_vec v = relu ? v_relu(acc[p][j]) : acc[p][j];
             if (j == cb - 1 && last != FC_V) v_storem(y + p * C + j * FC_V, v, m);
@@ -60,45 +99,68 @@ FC_INLINE void fc_dwh_tile(int P, int cb, const fc_dwconv_nhwc_args *a, int64_t 
     }
 }
 
-/* P pixels from `ow`, every channel in [c0, c1). */
-FC_INLINE void fc_dwh_pixels(int P, const fc_dwconv_nhwc_args *a, int64_t ow, int64_t kh0,
-                             int64_t kh1, int64_t kw0, int64_t kw1) {
+/* P pixels from `ow` of output row y, every channel of the call in blocks of
+ * 2 vectors (and a 1-vector tail): the blocks of one tile share its input
+ * pixels, read in order (whole cache lines, prefetcher-friendly). */
+FC_INLINE void fc_dwh_pixels(int P, int KWc, int SWc, int DWc, const fc_dwconv_nhwc_args *a,
+                             FC_T *y, int64_t ih0, int64_t ow, int64_t kh0, int64_t kh1,
+                             int64_t kw0, int64_t kw1) {
     int64_t c = a->c0;
-    for (; c + FC_DWH_CB * FC_V <= a->c1; c += FC_DWH_CB * FC_V)
-        fc_dwh_tile(P, FC_DWH_CB, a, ow, c, kh0, kh1, kw0, kw1, FC_V);
-    int64_t rem = a->c1 - c;
-    if (rem <= 0) return;
-    int64_t nv = fc_cdiv(rem, FC_V), last = rem - (nv - 1) * FC_V;
-    switch (nv) {
-    case 1: fc_dwh_tile(P, 1, a, ow, c, kh0, kh1, kw0, kw1, last); break;
-    case 2: fc_dwh_tile(P, 2, a, ow, c, kh0, kh1, kw0, kw1, last); break;
-    default: fc_dwh_tile(P, 3, a, ow, c, kh0, kh1, kw0, kw1, last); break;
-    }
+    for (; c + 2 * FC_V <= a->c1; c += 2 * FC_V)
+        fc_dwh_tile(P, 2, KWc, SWc, DWc, a, y, ih0, ow, c, kh0, kh1, kw0, kw1, FC_V);
+    const int64_t rem = a->c1 - c;
+    if (rem > FC_V) fc_dwh_tile(P, 2, KWc, SWc, DWc, a, y, ih0, ow, c, kh0, kh1, kw0, kw1,
+                                rem - FC_V);
+    else if (rem > 0) fc_dwh_tile(P, 1, KWc, SWc, DWc, a, y, ih0, ow, c, kh0, kh1, kw0, kw1,
+                                  rem);
 }
 
-void FC_NAME(const void *args) {
-    const fc_dwconv_nhwc_args *a = (const fc_dwconv_nhwc_args *)args;
-    const int64_t W = a->W, KW = a->KW, SW = a->SW, DW = a->DW, PL = a->PL;
-    const int64_t DH = a->DH, ih0 = a->ih0;
+/* Output pixels [a->ow0, a->ow1) of row oh. [oa, ob): the pixels whose whole
+ * window row lies inside the input. */
+FC_INLINE void fc_dwh_row(int KWc, int SWc, int DWc, const fc_dwconv_nhwc_args *a, int64_t oh,
+                          int64_t oa, int64_t ob) {
+    const int64_t W = a->W, KW = a->KW, SW = a->SW, DW = a->DW, DH = a->DH, PL = a->PL;
+    const int64_t ih0 = oh * a->SH - a->PT;
     /* kernel rows inside the input: 0 <= ih0 + kh*DH < H */
     int64_t kh0 = ih0 < 0 ? fc_cdiv(-ih0, DH) : 0;
     int64_t kh1 = fc_min64(a->KH, fc_fdiv(a->H - 1 - ih0, DH) + 1);
     if (kh1 < kh0) kh1 = kh0;
-    /* [oa, ob): output pixels whose whole window row lies inside the input */
-    int64_t oa = fc_cdiv(PL, SW);
-    int64_t ob = fc_fdiv(W - 1 - (KW - 1) * DW + PL, SW) + 1;
+    FC_T *y = (FC_T *)a->y + oh * a->OW * a->C;
+    const int P = FC_DWH_P;
+    /* left edge [ow0, e0), interior [e0, e1), right edge [e1, ow1) */
+    const int64_t e0 = fc_min64(a->ow0 > oa ? a->ow0 : oa, a->ow1);
+    const int64_t e1 = fc_min64(ob, a->ow1) > e0 ? fc_min64(ob, a->ow1) : e0;
     int64_t ow = a->ow0;
-    while (ow < a->ow1) {
-        if (ow >= oa && ow + FC_DWH_P <= ob && ow + FC_DWH_P <= a->ow1) {
-            fc_dwh_pixels(FC_DWH_P, a, ow, kh0, kh1, 0, KW);
-            ow += FC_DWH_P;
-        } else {
-            int64_t iw0 = ow * SW - PL;
-            int64_t kw0 = iw0 < 0 ? fc_cdiv(-iw0, DW) : 0;
-            int64_t kw1 = fc_min64(KW, fc_fdiv(W - 1 - iw0, DW) + 1);
-            if (kw1 < kw0) kw1 = kw0;
-            fc_dwh_pixels(1, a, ow, kh0, kh1, kw0, kw1);
-            ow += 1;
-        }
+    for (; ow < a->ow1; ow++) {
+        if (ow == e0) ow = e1;  /* skip the interior, done below */
+        if (ow >= a->ow1) break;
+        int64_t iw0 = ow * SW - PL;
+        int64_t kw0 = iw0 < 0 ? fc_cdiv(-iw0, DW) : 0;
+        int64_t kw1 = fc_min64(KW, fc_fdiv(W - 1 - iw0, DW) + 1);
+        if (kw1 < kw0) kw1 = kw0;
+        fc_dwh_pixels(1, 0, 0, 0, a, y, ih0, ow, kh0, kh1, kw0, kw1);
     }
+    /* interior: tiles of P, then P/2, single pixels */
+    for (ow = e0; ow + P <= e1; ow += P)
+        fc_dwh_pixels(P, KWc, SWc, DWc, a, y, ih0, ow, kh0, kh1, 0, KW);
+    if (KWc && ow + P / 2 <= e1) {
+        fc_dwh_pixels(P / 2, KWc, SWc, DWc, a, y, ih0, ow, kh0, kh1, 0, KW);
+        ow += P / 2;
+    }
+    for (; ow < e1; ow++) fc_dwh_pixels(1, KWc, SWc, DWc, a, y, ih0, ow, kh0, kh1, 0, KW);
+}
+
+FC_INLINE void fc_dwh_rows(int KWc, int SWc, int DWc, const fc_dwconv_nhwc_args *a) {
+    const int64_t oa = fc_cdiv(a->PL, a->SW);
+    const int64_t ob = fc_fdiv(a->W - 1 - (a->KW - 1) * a->DW + a->PL, a->SW) + 1;
+    for (int64_t oh = a->oh0; oh < a->oh1; oh++) fc_dwh_row(KWc, SWc, DWc, a, oh, oa, ob);
+}
+
+void FC_NAME(const void *args) {
+    const fc_dwconv_nhwc_args *a = (const fc_dwconv_nhwc_args *)args;
+    const int64_t KW = a->KW, SW = a->SW, DW = a->DW;
+    if (DW == 1 && KW == 3 && SW == 1) fc_dwh_rows(3, 1, 1, a);
+    else if (DW == 1 && KW == 3 && SW == 2) fc_dwh_rows(3, 2, 1, a);
+    else if (DW == 1 && KW == 5 && SW == 1) fc_dwh_rows(5, 1, 1, a);
+    else fc_dwh_rows(0, 0, 0, a);
 }
