@@ -37,18 +37,29 @@ cdef extern from "conv/smallc.h" nogil:
     int fc_smallc_conv2d_f64(const fc_conv_geom *g, const double *x, const double *w,
                              const double *bias, double *y, int relu, int isa, int nthreads)
     int fc_smallc_conv2d_applicable(const fc_conv_geom *g)
+    int fc_smallc_wvec_conv2d_f32(const fc_conv_geom *g, const float *x, const float *w,
+                                  const float *bias, float *y, int relu, int isa, int nthreads)
+    int fc_smallc_wvec_conv2d_f64(const fc_conv_geom *g, const double *x, const double *w,
+                                  const double *bias, double *y, int relu, int isa, int nthreads)
+    int fc_smallc_kvec_conv2d_f32(const fc_conv_geom *g, const float *x, const float *w,
+                                  const float *bias, float *y, int relu, int isa, int nthreads)
+    int fc_smallc_kvec_conv2d_f64(const fc_conv_geom *g, const double *x, const double *w,
+                                  const double *bias, double *y, int relu, int isa, int nthreads)
 
 ctypedef int (*conv_f32_fn)(const fc_conv_geom *, const float *, const float *, const float *,
                             float *, int, int, int) noexcept nogil
 ctypedef int (*conv_f64_fn)(const fc_conv_geom *, const double *, const double *,
                             const double *, double *, int, int, int) noexcept nogil
 
-# path name -> index into the function tables below
-PATHS = {"igemm": 0, "depthwise": 1, "smallc": 2}
-cdef conv_f32_fn F32[3]
-cdef conv_f64_fn F64[3]
+# path name -> index into the function tables below; smallc_wvec / smallc_kvec
+# force one family of the smallc path (tests, measurements)
+PATHS = {"igemm": 0, "depthwise": 1, "smallc": 2, "smallc_wvec": 3, "smallc_kvec": 4}
+cdef conv_f32_fn F32[5]
+cdef conv_f64_fn F64[5]
 F32[0] = fc_conv2d_f32; F32[1] = fc_dwconv2d_f32; F32[2] = fc_smallc_conv2d_f32
 F64[0] = fc_conv2d_f64; F64[1] = fc_dwconv2d_f64; F64[2] = fc_smallc_conv2d_f64
+F32[3] = fc_smallc_wvec_conv2d_f32; F32[4] = fc_smallc_kvec_conv2d_f32
+F64[3] = fc_smallc_wvec_conv2d_f64; F64[4] = fc_smallc_kvec_conv2d_f64
 
 
 cdef int check_array(cnp.ndarray a, str name, object dtype, Py_ssize_t size) except -1:

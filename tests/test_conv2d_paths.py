@@ -57,6 +57,10 @@ SMALLC = [
     (1, 4, 8, 8, 9, 3, 3, 2, ((1, 0), (0, 2)), 1),  # asymmetric padding
     (1, 3, 6, 35, 17, 2, 4, (1, 2), "same", 1),   # even kernel, "same", K = 2*8 + 1
     (1, 1, 1, 1, 3, 3, 3, 1, 1, 1),               # 1x1 image
+    (2, 3, 11, 13, 70, 3, 3, 1, 1, 1),            # K = 64 + 6: a full and a 1-vector block
+    (1, 2, 9, 10, 40, 5, 5, 2, 2, 1),             # K = 40: 3 vectors (avx512), tails
+    (1, 4, 7, 12, 20, 3, 3, 1, ((0, 2), (1, 1)), 2),  # K = 20, dilation, asymmetric
+    (3, 1, 5, 3, 16, 3, 3, 1, 1, 1),              # output narrower than a pixel tile
 ]
 
 
@@ -98,12 +102,14 @@ def test_depthwise(isa, dtype, layout, case):
                dilation, C, relu, bias)
 
 
+@pytest.mark.parametrize("path", ["smallc", "smallc_wvec", "smallc_kvec"])
 @pytest.mark.parametrize("case", SMALLC, ids=[str(c[:8]) for c in SMALLC])
-def test_smallc(isa, dtype, layout, case):
+def test_smallc(isa, dtype, layout, case, path):
+    """Both families of the smallc path (along W, over K) and its own choice."""
     N, C, H, W, K, kh, kw, stride, padding, dilation = case
     rng = np.random.default_rng(zlib.crc32(repr(case).encode()))
     for relu, bias in ((False, True), (True, False)):
-        _check("smallc", rng, dtype, layout, N, C, H, W, K, kh, kw, stride, padding, dilation,
+        _check(path, rng, dtype, layout, N, C, H, W, K, kh, kw, stride, padding, dilation,
                1, relu, bias)
 
 
@@ -130,7 +136,8 @@ def test_unbatched_and_empty_batch(isa, layout, path, K, groups):
 def test_thread_counts_agree(isa, layout, nthreads):
     """Work splits (rows, channel blocks, row runs) do not change the result."""
     rng = np.random.default_rng(11)
-    for path, C, K, groups in (("depthwise", 200, 200, 200), ("smallc", 3, 10, 1)):
+    for path, C, K, groups in (("depthwise", 200, 200, 200), ("smallc_wvec", 3, 10, 1),
+                               ("smallc_kvec", 3, 70, 1)):
         x = to_layout(_data(rng, (1, C, 5, 9), np.float32), layout)
         w = _data(rng, (K, C // groups, 3, 3), np.float32)
         g = conv2d_geometry(x.shape, w.shape, 1, 1, 1, groups, layout)

@@ -15,6 +15,17 @@ int fc_smallc_conv2d_f32(const fc_conv_geom *g, const float *x, const float *w, 
 int fc_smallc_conv2d_f64(const fc_conv_geom *g, const double *x, const double *w,
                          const double *bias, double *y, int relu, int isa, int nthreads);
 
+/* The same with the family forced: smallc (along W) or smallc_kvec (over K);
+ * for tests and measurements. */
+int fc_smallc_wvec_conv2d_f32(const fc_conv_geom *g, const float *x, const float *w,
+                              const float *bias, float *y, int relu, int isa, int nthreads);
+int fc_smallc_wvec_conv2d_f64(const fc_conv_geom *g, const double *x, const double *w,
+                              const double *bias, double *y, int relu, int isa, int nthreads);
+int fc_smallc_kvec_conv2d_f32(const fc_conv_geom *g, const float *x, const float *w,
+                              const float *bias, float *y, int relu, int isa, int nthreads);
+int fc_smallc_kvec_conv2d_f64(const fc_conv_geom *g, const double *x, const double *w,
+                              const double *bias, double *y, int relu, int isa, int nthreads);
+
 /* 1 where this path is expected to beat the general (igemm) path. */
 int fc_smallc_conv2d_applicable(const fc_conv_geom *g);
 #endif
