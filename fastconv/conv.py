@@ -20,6 +20,11 @@ def _conv_module():
     return _ext
 
 
+def _pointwise(g):
+    """1x1, stride 1, no padding: igemm's in-place GEMM path."""
+    return (g.KH, g.KW, g.SH, g.SW, g.PT, g.PB, g.PL, g.PR) == (1, 1, 1, 1, 0, 0, 0, 0)
+
+
 def _plan(g, _conv, algorithm):
     """The C paths to try, in order: a specialised one where it applies, then igemm."""
     if algorithm == "igemm":
@@ -32,7 +37,9 @@ def _plan(g, _conv, algorithm):
         return ("smallc",)
     if _conv.depthwise_applicable(g):
         return ("depthwise", "igemm")
-    if _conv.smallc_applicable(g):
+    # 1x1 stride 1 unpadded is a GEMM read in place (the gemm kernels): faster
+    # than the small-channel planes even for a short reduction
+    if _conv.smallc_applicable(g) and not _pointwise(g):
         return ("smallc", "igemm")
     return ("igemm",)
 

@@ -23,6 +23,14 @@ cdef extern from "conv/conv2d.h" nogil:
     int fc_igemm_run_f64(const char *name, size_t mr, size_t nr, size_t kc, size_t ks,
                          const double *base, const int64_t *offs, const double *w,
                          const double *bias, double *y, size_t ys, uint32_t flags)
+    int fc_gemm_run_f32(const char *name, size_t mr, size_t nr, size_t kc, const float *a,
+                        size_t na, size_t lda, const float *b, size_t nb, size_t ldb,
+                        const float *bias, size_t nbias, float *y, size_t ny, size_t ys,
+                        uint32_t flags)
+    int fc_gemm_run_f64(const char *name, size_t mr, size_t nr, size_t kc, const double *a,
+                        size_t na, size_t lda, const double *b, size_t nb, size_t ldb,
+                        const double *bias, size_t nbias, double *y, size_t ny, size_t ys,
+                        uint32_t flags)
 
 cdef extern from "conv/dwconv.h" nogil:
     int fc_dwconv2d_f32(const fc_conv_geom *g, const float *x, const float *w,
@@ -182,4 +190,39 @@ def igemm_run(str name, size_t mr, size_t nr, size_t kc, size_t ks, cnp.ndarray 
                                   <double *>cnp.PyArray_DATA(y), ys, flags)
     else:
         raise TypeError(f"base must be float32 or float64, got {dtype}")
+    check_status(status)
+
+
+def gemm_run(str name, size_t mr, size_t nr, size_t kc, cnp.ndarray a, size_t lda,
+             cnp.ndarray b, size_t ldb, bias, cnp.ndarray y, size_t ys, unsigned int flags):
+    """Test hook: run the registered gemm kernel `name` once (see conv2d.h).
+
+    a: MR rows of stride lda, b: kc rows of stride ldb, bias: None or NR values
+    (MR with flag 4, rows), y: mr rows of stride ys; the C side checks the sizes."""
+    dtype = a.dtype
+    for arr, nm in ((a, "a"), (b, "b"), (y, "y")):
+        check_array(arr, nm, dtype, arr.size)
+    cdef cnp.ndarray bb = None
+    cdef const void *bp = NULL
+    cdef size_t nbias = 0
+    if bias is not None:
+        bb = bias
+        check_array(bb, "bias", dtype, bb.size)
+        bp = cnp.PyArray_DATA(bb)
+        nbias = bb.size
+    cdef bytes bname = name.encode()
+    cdef const char *cname = bname
+    cdef int status
+    if dtype == np.float32:
+        status = fc_gemm_run_f32(cname, mr, nr, kc, <const float *>cnp.PyArray_DATA(a), a.size,
+                                 lda, <const float *>cnp.PyArray_DATA(b), b.size, ldb,
+                                 <const float *>bp, nbias, <float *>cnp.PyArray_DATA(y), y.size,
+                                 ys, flags)
+    elif dtype == np.float64:
+        status = fc_gemm_run_f64(cname, mr, nr, kc, <const double *>cnp.PyArray_DATA(a),
+                                 a.size, lda, <const double *>cnp.PyArray_DATA(b), b.size, ldb,
+                                 <const double *>bp, nbias, <double *>cnp.PyArray_DATA(y),
+                                 y.size, ys, flags)
+    else:
+        raise TypeError(f"a must be float32 or float64, got {dtype}")
     check_status(status)

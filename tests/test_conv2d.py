@@ -43,6 +43,11 @@ CASES = [
     # weight-heavy, few pixels (both layouts): the pixel-major path, weights unpacked
     (1, 24, 5, 6, 140, 3, 3, 1, 1, 1, 2),            # groups, K tail, 30 pixels
     (1, 70, 4, 4, 64, 2, 3, (1, 2), ((1, 0), (2, 1)), (2, 1), 1),  # strided, dilated
+    # 1x1 stride 1 unpadded: the in-place GEMM path (gemm kernels), both layouts
+    (2, 144, 7, 9, 24, 1, 1, 1, 0, 1, 1),            # 24 channels: a narrow tile
+    (1, 32, 5, 7, 16, 1, 1, 1, 0, 1, 1),             # 16 channels, 35 pixels: row tails
+    (2, 1100, 3, 5, 70, 1, 1, 1, 0, 1, 1),           # channel blocks (accumulate)
+    (2, 12, 6, 5, 18, 1, 1, 1, 0, 1, 3),             # groups
 ]
 
 
@@ -173,13 +178,69 @@ def test_every_igemm_kernel_on_awkward_tiles(dtype):
                              reduction=kc * ks)
 
 
+def _gemm_kernels(dtype):
+    level = fastconv.supported_isas()
+    return [k for k in _cpu.kernels()
+            if k["op"] == "gemm" and k["dtype"] == dtype and k["isa"] in level]
+
+
+@pytest.mark.parametrize("dtype", ["f32", "f64"])
+def test_every_gemm_kernel_on_awkward_tiles(dtype):
+    kernels = _gemm_kernels(dtype)
+    assert [k for k in kernels if k["isa"] == "scalar"], "every op needs a scalar kernel"
+    npdt = np.float32 if dtype == "f32" else np.float64
+    rng = np.random.default_rng(4)
+    for k in kernels:
+        MR, NR = k["mr"], k["nr"]
+        for mr, nr, kc in [(MR, NR, 1), (1, 1, 3), (MR - 1, NR - 3, 17), (MR, 1, 2),
+                           (max(1, MR // 2), NR // 2 + 1, 33), (1, NR, 5)]:
+            # flags: 1 relu, 2 accumulate, 4 bias along rows; bias None or given
+            for flags, with_bias in [(0, True), (1, True), (2, True), (3, False), (0, False),
+                                     (4, True), (5, True)]:
+                lda, ldb, ys = kc + 3, nr + 7, NR + 5
+                a = rng.standard_normal(MR * lda).astype(npdt)
+                # b ends at the last valid column: nothing past nr may be read
+                b = rng.standard_normal((kc - 1) * ldb + nr).astype(npdt)
+                bias = rng.standard_normal(MR if flags & 4 else NR).astype(npdt)
+                y0 = rng.standard_normal(MR * ys).astype(npdt)
+                av = a.reshape(MR, lda)[:, :kc].astype(np.float64)
+                bv = np.zeros((kc, NR))
+                for c in range(kc):
+                    bv[c, :nr] = b[c * ldb:c * ldb + nr]
+                acc = av @ bv
+                if flags & 2:
+                    acc += y0.reshape(MR, ys)[:, :NR]
+                elif with_bias:
+                    acc += bias[:, None] if flags & 4 else bias[None, :]
+                if flags & 1:
+                    acc = np.maximum(acc, 0)
+                y = y0.copy()
+                _conv.gemm_run(k["name"], mr, nr, kc, a, lda, b, ldb,
+                               bias if with_bias else None, y, ys, flags)
+                y2 = y.reshape(MR, ys)
+                want = y0.reshape(MR, ys).copy()
+                want[:mr, :nr] = acc[:mr, :nr]
+                np.testing.assert_array_equal(y2[mr:], want[mr:])
+                np.testing.assert_array_equal(y2[:, nr:], want[:, nr:])
+                assert_close(y2.astype(npdt), want.astype(npdt), "conv2d", reduction=kc)
+
+
+def test_gemm_run_rejects_bad_calls():
+    z = np.zeros(4096, np.float32)
+    with pytest.raises(ValueError):
+        _conv.gemm_run("no_such_kernel", 1, 1, 1, z, 1, z, 1, None, z, 16, 0)
+    name = _gemm_kernels("f32")[0]["name"]
+    with pytest.raises(ValueError):  # a too small for MR rows of stride 4096
+        _conv.gemm_run(name, 1, 1, 1, z, 4096, z, 1, None, z, 16, 0)
+
+
 def test_igemm_run_rejects_unknown_kernel():
     z = np.zeros(64, np.float32)
     with pytest.raises(ValueError):
         _conv.igemm_run("no_such_kernel", 1, 1, 1, 1, z, np.zeros(8, np.int64), z, z, z, 16, 0)
 
 
-@pytest.mark.parametrize("ci", [0, 3, 13])
+@pytest.mark.parametrize("ci", [0, 3, 13, len(CASES) - 4, len(CASES) - 2])
 def test_threads_bitwise_identical(ci, layout, isa):
     case = CASES[ci]
     _, _, _, _, _, _, _, stride, padding, dilation, groups = case
@@ -291,3 +352,16 @@ def test_named_path_that_declines_raises():
         # auto falls back to igemm, which takes the wide padding
         assert_close(fastconv.conv2d(x, wi, **kw), reference.conv2d(x, wi, **kw), "conv2d",
                      reduction=wi.shape[1] * 9)
+
+
+def test_auto_takes_igemm_for_pointwise():
+    # a short 1x1 reduction (smallc would take it) goes to igemm's in-place GEMM
+    from fastconv import conv as conv_mod
+    from fastconv._shapes import conv2d_geometry
+    for layout, shape in (("NCHW", (1, 32, 112, 112)), ("NHWC", (1, 56, 56, 144))):
+        C = shape[1] if layout == "NCHW" else shape[3]
+        g = conv2d_geometry(shape, (16, C, 1, 1), 1, 0, 1, 1, layout)
+        assert conv_mod._plan(g, _conv, "auto") == ("igemm",)
+    # a short 3x3 reduction keeps the small-channel path
+    g = conv2d_geometry((1, 16, 8, 8), (16, 16, 3, 3), 1, 1, 1, 1, "NCHW")
+    assert conv_mod._plan(g, _conv, "auto") == ("smallc", "igemm")

@@ -1,6 +1,7 @@
 /* conv2d forward, general path: float32 and float64 drivers from one
  * template (conv2d-template.h), plus the test hook that runs one kernel. */
 #include "conv2d.h"
+#include "kernels/gemm.h"
 #include "kernels/igemm.h"
 #include "kernels/registry.h"
 #if defined(__linux__)
@@ -28,28 +29,42 @@ static void *fc_conv_alloc_big(size_t bytes) {
     return fc_alloc(bytes);
 }
 
+/* After a barrier: whether no thread flagged a failed allocation. */
+static int fc_conv_none_failed(int *failed) {
+    int f;
+#if FC_HAVE_OPENMP
+#pragma omp atomic read
+#endif
+    f = *failed;
+    return !f;
+}
+
 #define FC_T float
 #define FC_IS_F64 0
 #define FC_DT "f32"
 #define FC_IGEMM_FN fc_f32_igemm_fn
+#define FC_GEMM_FN fc_f32_gemm_fn
 #define FC_SFX(name) name##_f32
 #include "conv2d-template.h"
 #undef FC_T
 #undef FC_IS_F64
 #undef FC_DT
 #undef FC_IGEMM_FN
+#undef FC_GEMM_FN
 #undef FC_SFX
 
 #define FC_T double
 #define FC_IS_F64 1
 #define FC_DT "f64"
 #define FC_IGEMM_FN fc_f64_igemm_fn
+#define FC_GEMM_FN fc_f64_gemm_fn
 #define FC_SFX(name) name##_f64
 #include "conv2d-template.h"
 #undef FC_T
 #undef FC_IS_F64
 #undef FC_DT
 #undef FC_IGEMM_FN
+#undef FC_GEMM_FN
 #undef FC_SFX
 
 int fc_conv2d_f32(const fc_conv_geom *g, const float *x, const float *w, const float *bias,
@@ -84,4 +99,29 @@ int fc_igemm_run_f64(const char *name, size_t mr, size_t nr, size_t kc, size_t k
                      const double *base, const int64_t *offs, const double *w,
                      const double *bias, double *y, size_t ys, uint32_t flags) {
     FC_IGEMM_RUN(double, "f64", fc_f64_igemm_fn)
+}
+
+#define FC_GEMM_RUN(DT, FN)                                                                    \
+    const fc_kernel_info *ki = fc_kernel_by_name(name);                                        \
+    if (ki == NULL || strcmp(ki->op, "gemm") != 0 || strcmp(ki->dtype, DT) != 0 || mr < 1 ||   \
+        mr > (size_t)ki->mr || nr < 1 || nr > (size_t)ki->nr || kc < 1 || lda < kc ||          \
+        na < ((size_t)ki->mr - 1) * lda + kc || nb < (kc - 1) * ldb + nr || ldb < nr ||        \
+        ys < nr || ny < (mr - 1) * ys + nr ||                                                  \
+        (bias != NULL && nbias < (size_t)((flags & FC_GEMM_BIAS_ROWS) ? ki->mr : ki->nr)))      \
+        return FC_EINVAL;                                                                      \
+    ((FN)ki->fn)(mr, nr, kc, a, lda, b, ldb, bias, y, ys, flags);                              \
+    return FC_OK;
+
+int fc_gemm_run_f32(const char *name, size_t mr, size_t nr, size_t kc, const float *a,
+                    size_t na, size_t lda, const float *b, size_t nb, size_t ldb,
+                    const float *bias, size_t nbias, float *y, size_t ny, size_t ys,
+                    uint32_t flags) {
+    FC_GEMM_RUN("f32", fc_f32_gemm_fn)
+}
+
+int fc_gemm_run_f64(const char *name, size_t mr, size_t nr, size_t kc, const double *a,
+                    size_t na, size_t lda, const double *b, size_t nb, size_t ldb,
+                    const double *bias, size_t nbias, double *y, size_t ny, size_t ys,
+                    uint32_t flags) {
+    FC_GEMM_RUN("f64", fc_f64_gemm_fn)
 }

@@ -401,6 +401,192 @@ static int FC_SFX(conv_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
     return failed ? FC_ENOMEM : FC_OK;
 }
 
+/* Prefetch rows r < rows of n values at s + r*ld into L1 (a hint only). */
+static void FC_SFX(conv_prefetch_rows)(const FC_T *s, int64_t ld, int64_t rows, int64_t n) {
+#if defined(__SSE__)
+    const int64_t step = 64 / (int64_t)sizeof(FC_T);
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < n; j += step) _mm_prefetch((const char *)(s + r * ld + j), _MM_HINT_T0);
+#else
+    (void)s; (void)ld; (void)rows; (void)n;
+#endif
+}
+
+/* d[m][c] = s[m*ld + c] for m < mr, zero for mr <= m < MR; c < kc */
+static void FC_SFX(conv_pad_rows)(const FC_T *s, int64_t ld, int64_t mr, int64_t MR, int64_t kc,
+                                  FC_T *d) {
+    for (int64_t m = 0; m < MR; m++) {
+        if (m < mr) memcpy(d + m * kc, s + m * ld, (size_t)kc * sizeof(FC_T));
+        else memset(d + m * kc, 0, (size_t)kc * sizeof(FC_T));
+    }
+}
+
+/* 1x1, stride 1, no padding: a GEMM whose operands are both read in place
+ * (gemm.h). NCHW: per image and group, y[k][p] = sum_c w[k][c] x[c][p]
+ * (rows: output channels, columns: pixels, the input planes read with their
+ * own row stride: no panel copy). NHWC: over every pixel of the batch,
+ * y[p][k] = sum_c x[p][c] wt[c][k] (rows: pixels, the input rows read in
+ * place; columns: output channels of the weights transposed once). The tile
+ * (MR x NR) is the one of the best ISA level padding the GEMM least, so few
+ * output channels (16, 24) do not waste most of a 64-wide tile. Returns
+ * FC_EINVAL where it does not apply (the caller goes on to the general path).
+ * Reduction order: the channel blocks in order, fixed by the geometry. */
+static int FC_SFX(conv_pointwise)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
+                                  const FC_T *bias, FC_T *y, int relu, int isa,
+                                  int nthreads) {
+    if (g->KH != 1 || g->KW != 1 || g->SH != 1 || g->SW != 1 || g->PT != 0 || g->PL != 0 ||
+        g->PB != 0 || g->PR != 0)
+        return FC_EINVAL;
+    const fc_kernel_info *top = fc_kernel_select("gemm", FC_DT, isa);
+    if (top == NULL) return FC_EINVAL;
+    const int nhwc = g->layout == FC_NHWC;
+    const int64_t G = g->G, Cg = g->C / G, Kg = g->K / G, C = g->C, K = g->K;
+    const int64_t P = g->OH * g->OW;
+    /* rows x columns of the GEMM(s) */
+    const int64_t M = nhwc ? g->N * P : Kg, NC = nhwc ? Kg : P;
+    const fc_kernel_info *ki = NULL;
+    int64_t best = 0;
+    for (size_t i = 0; i < fc_num_kernels; i++) {
+        const fc_kernel_info *k = &fc_kernels[i];
+        if (strcmp(k->op, "gemm") != 0 || strcmp(k->dtype, FC_DT) != 0 || k->isa != top->isa)
+            continue;
+        const int64_t cost = fc_cdiv(M, k->mr) * k->mr * (fc_cdiv(NC, k->nr) * k->nr);
+        if (ki == NULL || cost < best) {
+            ki = k;
+            best = cost;
+        }
+    }
+    const FC_GEMM_FN kern = (FC_GEMM_FN)ki->fn;
+    const int64_t MR = ki->mr, NR = ki->nr, sz = (int64_t)sizeof(FC_T);
+    /* channel blocks: the b rows one tile sweeps stay within the panel budget */
+    const int64_t kcb0 = fc_min64(Cg, fc_max64(64, FC_CONV_PANEL_BYTES / (NR * sz)));
+    const int64_t ncb = fc_cdiv(Cg, kcb0), kcb = fc_cdiv(Cg, ncb);
+    /* NCHW: the bias along rows padded to Mp (MR readable values per tile).
+     * NHWC: weights transposed to [G][Cg][NCp], bias padded to NCp columns. */
+    const int64_t Mp = fc_cdiv(Kg, MR) * MR, NCp = fc_cdiv(Kg, NR) * NR;
+    FC_T *wp = NULL, *bp = NULL;
+    if (nhwc) {
+        wp = fc_alloc((size_t)(G * Cg * NCp) * sizeof(FC_T));
+        if (wp == NULL) return FC_ENOMEM;
+    }
+    if (bias != NULL) {
+        bp = fc_alloc((size_t)(G * (nhwc ? NCp : Mp)) * sizeof(FC_T));
+        if (bp == NULL) {
+            fc_free(wp);
+            return FC_ENOMEM;
+        }
+        const int64_t ld = nhwc ? NCp : Mp;
+        for (int64_t gi = 0; gi < G; gi++)
+            for (int64_t k = 0; k < ld; k++) bp[gi * ld + k] = k < Kg ? bias[gi * Kg + k] : 0;
+    }
+    /* work items: (image for NCHW, group, band of row or column tiles, chunk of
+     * the other dimension), enough of them to balance the threads */
+    const int64_t outer = (nhwc ? 1 : g->N) * G;
+    const int64_t ntm = fc_cdiv(M, MR), ntn = fc_cdiv(NC, NR);
+    /* the tiles swept by one item along its long dimension (pixels) */
+    const int64_t ntl = nhwc ? ntm : ntn, nto = nhwc ? ntn : ntm;
+    int64_t band = fc_min64(ntl, nhwc ? 16 : 4), nob = 1;
+    while (band > 1 && outer * fc_cdiv(ntl, band) < 4 * (int64_t)nthreads) band = fc_cdiv(band, 2);
+    while (nob < nto && outer * fc_cdiv(ntl, band) * nob < 4 * (int64_t)nthreads) nob *= 2;
+    nob = fc_min64(nob, nto);
+    const int64_t ochunk = fc_cdiv(nto, nob);
+    nob = fc_cdiv(nto, ochunk);
+    const int64_t nband = fc_cdiv(ntl, band), items = outer * nband * nob;
+    int failed = 0;
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        /* the last, short row tile copied into MR readable rows */
+        FC_T *arows = fc_alloc((size_t)(MR * kcb) * sizeof(FC_T));
+        if (arows == NULL) {
+#if FC_HAVE_OPENMP
+#pragma omp atomic write
+#endif
+            failed = 1;
+        }
+        if (nhwc) {
+#if FC_HAVE_OPENMP
+#pragma omp for schedule(static)
+#endif
+            for (int64_t r = 0; r < G * NCp; r++) {
+                /* wp[gi][c][k] = w[gi*Kg + k][c], zero past Kg */
+                const int64_t gi = r / NCp, k = r % NCp;
+                const FC_T *s = w + (gi * Kg + k) * Cg;
+                FC_T *d = wp + gi * Cg * NCp + k;
+                for (int64_t c = 0; c < Cg; c++) d[c * NCp] = k < Kg ? s[c] : 0;
+            }
+        }
+        /* implicit barrier: weights ready, every thread's allocation known */
+        const int ok = fc_conv_none_failed(&failed);
+#if FC_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int64_t it = 0; it < items; it++) {
+            if (!ok) continue;
+            int64_t r = it;
+            const int64_t ob = r % nob; r /= nob;
+            const int64_t bi = r % nband; r /= nband;
+            const int64_t gi = r % G;
+            const int64_t n = r / G;
+            const int64_t l0 = bi * band, l1 = fc_min64(ntl, l0 + band);
+            const int64_t o0 = ob * ochunk, o1 = fc_min64(nto, o0 + ochunk);
+            for (int64_t cb = 0; cb < ncb; cb++) {
+                const int64_t c0 = cb * kcb, kc = fc_min64(kcb, Cg - c0);
+                uint32_t flags = cb > 0 ? FC_FLAG_ACCUMULATE : 0u;
+                if (relu && cb == ncb - 1) flags |= FC_FLAG_RELU;
+                if (!nhwc) flags |= FC_GEMM_BIAS_ROWS;
+                const FC_T *bz = cb == 0 && bp != NULL ? bp : NULL;
+/* the a rows of a tile: in place, or the mr valid ones copied into MR
+ * readable rows (a short last tile) */
+#define FC_PW_AROWS(src_, mr_, lda_)                                                        \
+    ((mr_) == MR ? (src_) : (FC_SFX(conv_pad_rows)((src_), (lda_), (mr_), MR, kc, arows), \
+                             (lda_) = kc, (const FC_T *)arows))
+                if (nhwc) {
+                    /* column tiles outer: one b panel stays cached while the
+                     * band's row tiles (pixels) sweep it */
+                    for (int64_t to = o0; to < o1; to++)
+                        for (int64_t tl = l0; tl < l1; tl++) {
+                            const int64_t m0 = tl * MR, mr = fc_min64(MR, M - m0);
+                            const int64_t k0 = to * NR, nr = fc_min64(NR, Kg - k0);
+                            int64_t lda = C;
+                            const FC_T *a = FC_PW_AROWS(x + m0 * C + gi * Cg + c0, mr, lda);
+                            kern((size_t)mr, (size_t)nr, (size_t)kc, a, (size_t)lda,
+                                 wp + (gi * Cg + c0) * NCp + k0, (size_t)NCp,
+                                 bz ? bz + gi * NCp + k0 : NULL, y + m0 * K + gi * Kg + k0,
+                                 (size_t)K, flags);
+                        }
+                } else {
+                    /* pixel tiles outer: one b tile (kc input rows x NR pixels)
+                     * stays in L1 while every output-channel tile uses it */
+                    for (int64_t tl = l0; tl < l1; tl++) {
+                        /* the next tile's rows: kc planes are more streams than
+                         * the hardware prefetcher follows */
+                        if (tl + 1 < ntn)
+                            FC_SFX(conv_prefetch_rows)(x + (n * C + gi * Cg + c0) * P + (tl + 1) * NR,
+                                                       P, kc, fc_min64(NR, P - (tl + 1) * NR));
+                        for (int64_t to = o0; to < o1; to++) {
+                            const int64_t k0 = to * MR, mr = fc_min64(MR, Kg - k0);
+                            const int64_t p0 = tl * NR, nr = fc_min64(NR, P - p0);
+                            int64_t lda = Cg;
+                            const FC_T *a = FC_PW_AROWS(w + (gi * Kg + k0) * Cg + c0, mr, lda);
+                            kern((size_t)mr, (size_t)nr, (size_t)kc, a, (size_t)lda,
+                                 x + (n * C + gi * Cg + c0) * P + p0, (size_t)P,
+                                 bz ? bz + gi * Mp + k0 : NULL,
+                                 y + (n * K + gi * Kg + k0) * P + p0, (size_t)P, flags);
+                        }
+                    }
+                }
+            }
+        }
+#undef FC_PW_AROWS
+        fc_free(arows);
+    }
+    fc_free(wp);
+    fc_free(bp);
+    return failed ? FC_ENOMEM : FC_OK;
+}
+
 static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
                              const FC_T *bias, FC_T *y, int relu, int isa, int nthreads) {
     if (g == NULL || !fc_conv_geom_ok(g) || nthreads < 1 || x == NULL || w == NULL ||
@@ -409,7 +595,14 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
     if (g->N == 0) return FC_OK;
     const fc_kernel_info *ki = fc_kernel_select("igemm", FC_DT, isa);
     if (ki == NULL || ki->mr < 1 || ki->nr < 1) return FC_EINVAL;
-    if (FC_SFX(conv_pixels_ok)(g, ki->nr))
+    /* NHWC weight-heavy layers keep the pixel-major path, which does not
+     * transpose the weights */
+    const int pixels = FC_SFX(conv_pixels_ok)(g, ki->nr);
+    if (!(pixels && g->layout == FC_NHWC)) {
+        const int pw = FC_SFX(conv_pointwise)(g, x, w, bias, y, relu, isa, nthreads);
+        if (pw != FC_EINVAL) return pw;
+    }
+    if (pixels)
         return FC_SFX(conv_pixels)(g, ki, x, w, bias, y, relu, nthreads);
     const FC_IGEMM_FN kern = (FC_IGEMM_FN)ki->fn;
     FC_SFX(fc_conv_plan) pl;
@@ -458,12 +651,7 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
         for (int64_t gk = 0; gk < G * p->nkb; gk++)
             FC_SFX(conv_pack_block)(g, p, w, packed, gk / p->nkb, gk % p->nkb);
         /* implicit barrier: packing done, every thread's allocation known */
-        int ok;
-#if FC_HAVE_OPENMP
-#pragma omp atomic read
-#endif
-        ok = failed;
-        ok = !ok;
+        const int ok = fc_conv_none_failed(&failed);
         /* dynamic: a thread the OS deschedules (a shared box) does not hold up
          * the others; each item is computed the same way whoever takes it */
 #if FC_HAVE_OPENMP

@@ -24,4 +24,18 @@ int fc_igemm_run_f32(const char *name, size_t mr, size_t nr, size_t kc, size_t k
 int fc_igemm_run_f64(const char *name, size_t mr, size_t nr, size_t kc, size_t ks,
                      const double *base, const int64_t *offs, const double *w,
                      const double *bias, double *y, size_t ys, uint32_t flags);
+
+/* Test hook: run the gemm kernel `name` once (gemm.h): a: MR rows of stride
+ * lda (na values), b: kc rows of stride ldb (nb values), bias: NULL, NR or
+ * (FC_GEMM_BIAS_ROWS) MR values (nbias), y: mr rows of stride ys (ny values).
+ * FC_EINVAL if no such kernel of that dtype or a buffer is too small. */
+int fc_gemm_run_f32(const char *name, size_t mr, size_t nr, size_t kc, const float *a,
+                    size_t na, size_t lda, const float *b, size_t nb, size_t ldb,
+                    const float *bias, size_t nbias, float *y, size_t ny, size_t ys,
+                    uint32_t flags);
+/* Same as fc_gemm_run_f32, float64 arrays. */
+int fc_gemm_run_f64(const char *name, size_t mr, size_t nr, size_t kc, const double *a,
+                    size_t na, size_t lda, const double *b, size_t nb, size_t ldb,
+                    const double *bias, size_t nbias, double *y, size_t ny, size_t ys,
+                    uint32_t flags);
 #endif

@@ -19,13 +19,5 @@ void FC_NAME(size_t mr, size_t nr, size_t kc, size_t ks, const FC_T *const *a,
             }
         }
     }
-    for (size_t m = 0; m < mr; m++) {
-        FC_T *ym = y + m * ys;
-        for (size_t n = 0; n < nr; n++) {
-            FC_T v = acc[m][n];
-            if (flags & FC_FLAG_ACCUMULATE) v += ym[n];
-            if ((flags & FC_FLAG_RELU) && !(v > 0)) v = (v != v) ? v : (FC_T)0;
-            ym[n] = v;
-        }
-    }
+#include "tile-store-scalar.h"
 }
