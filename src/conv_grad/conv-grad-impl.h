@@ -373,11 +373,13 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
                 a.bias = bp;
                 a.y = y;
                 a.C = C; a.Cp = Cp; a.H = OH; a.W = OW;
+                /* one output row (oh0 = 0) written at y: OW only strides rows */
+                a.OW = nw; a.SH = 1; a.oh0 = 0; a.oh1 = 1;
                 a.KH = nth[rh]; a.KW = ntw[rw]; a.SW = 1;
                 a.DH = nth[rh] > 1 ? oh[nth[rh] - 2] - oh[nth[rh] - 1] : 1;
                 a.DW = ntw[rw] > 1 ? ow[ntw[rw] - 2] - ow[ntw[rw] - 1] : 1;
                 a.PL = -ow[ntw[rw] - 1];
-                a.ih0 = i + oh[nth[rh] - 1];
+                a.PT = -(i + oh[nth[rh] - 1]); /* input row of kernel row 0 */
                 a.ow0 = 0; a.ow1 = nw;
                 a.c0 = 0; a.c1 = C;
                 a.flags = 0;
