@@ -26,6 +26,12 @@
 #ifndef FC_CONV_PIXELS_MAX
 #define FC_CONV_PIXELS_MAX 64
 #endif
+/* NCHW goes further (VGG's 512 channels at 14x14: 196 pixels): the general
+ * path would pack 9 MiB of weights AND copy the input bands; NHWC's general
+ * path reads its input in place, and measured faster there. */
+#ifndef FC_CONV_PIXELS_MAX_NCHW
+#define FC_CONV_PIXELS_MAX_NCHW 256
+#endif
 #ifndef FC_CONV_PANEL_BYTES
 #define FC_CONV_PANEL_BYTES (256 * 1024)
 #endif
@@ -261,7 +267,8 @@ static int FC_SFX(conv_pixels_ok)(const fc_conv_geom *g, int64_t NR) {
     if (g->layout == FC_NCHW && KS == 1 && P >= NR && Pp * 10 <= P * 11) return 1;
     /* packing reads and writes each weight once, a tile's arithmetic uses it
      * NR times: worth skipping while there are few tiles per weight */
-    return Cg * KS >= 64 && Kg >= 64 && g->N * Pp <= FC_CONV_PIXELS_MAX;
+    const int64_t pmax = g->layout == FC_NCHW ? FC_CONV_PIXELS_MAX_NCHW : FC_CONV_PIXELS_MAX;
+    return Cg * KS >= 64 && Kg >= 64 && g->N * Pp <= pmax;
 }
 
 static int FC_SFX(conv_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
@@ -276,9 +283,10 @@ static int FC_SFX(conv_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
     const int64_t ncb = fc_cdiv(Cg, kcb0), kcb = fc_cdiv(Cg, ncb);
     const int64_t ntile = fc_cdiv(P, NR);
     const int64_t tpanel = Cg * KS * NR;  /* one tile's panels, all channel blocks */
-    /* shared panels when all of them stay small (a few MiB) */
+    /* shared panels when all of them stay small (a few MiB: 4 tiles of a
+     * 512-channel 3x3 layer are 4.5 MiB) */
     const int64_t nshared = g->N * G * ntile;
-    const int shared = nshared * tpanel * (int64_t)sizeof(FC_T) <= ((int64_t)4 << 20);
+    const int shared = nshared * tpanel * (int64_t)sizeof(FC_T) <= ((int64_t)6 << 20);
     /* split output channels too when the pixel tiles alone leave threads idle;
      * without shared panels each split rebuilds them, so split less */
     const int64_t want = shared ? 4 * (int64_t)nthreads : 2 * (int64_t)nthreads;
