@@ -109,7 +109,7 @@ int fc_igemm_run_f64(const char *name, size_t mr, size_t nr, size_t kc, size_t k
         ys < nr || ny < (mr - 1) * ys + nr ||                                                  \
         (bias != NULL && nbias < (size_t)((flags & FC_GEMM_BIAS_ROWS) ? ki->mr : ki->nr)))      \
         return FC_EINVAL;                                                                      \
-    ((FN)ki->fn)(mr, nr, kc, a, lda, b, ldb, bias, y, ys, flags);                              \
+    ((FN)ki->fn)(mr, nr, kc, a, lda, b, ldb, b, bias, y, ys, flags);                              \
     return FC_OK;
 
 int fc_gemm_run_f32(const char *name, size_t mr, size_t nr, size_t kc, const float *a,

@@ -26,6 +26,12 @@
 #ifndef FC_CONV_PIXELS_MAX
 #define FC_CONV_PIXELS_MAX 64
 #endif
+/* NCHW goes further (VGG's 512 channels at 14x14: 196 pixels): the general
+ * path would pack 9 MiB of weights AND copy the input bands; NHWC's general
+ * path reads its input in place, and measured faster there. */
+#ifndef FC_CONV_PIXELS_MAX_NCHW
+#define FC_CONV_PIXELS_MAX_NCHW 256
+#endif
 #ifndef FC_CONV_PANEL_BYTES
 #define FC_CONV_PANEL_BYTES (256 * 1024)
 #endif
@@ -197,17 +203,19 @@ static void FC_SFX(conv_pixel_panel)(const fc_conv_geom *g, const FC_T *x, int64
         for (int64_t r = 0; r < kc * KS; r++)
             memset(d + r * NR + np, 0, (size_t)(NR - np) * sizeof(FC_T));
     if (g->layout == FC_NHWC) {
-        /* pixel-major input: each pixel's kc channels scattered down a column */
+        /* pixel-major input: a run of consecutive pixels is a [len][kc] block
+         * of rows C apart, transposed into the panel's columns */
         const FC_T *xn = x + n * HW * C + c0;
         for (int64_t t = 0; t < KS; t++) {
-            const int64_t *st = src + t * NR;
-            for (int64_t j = 0; j < np; j++) {
+            const int64_t *st = src + t * NR, *rt = runs + t * NR * 2;
+            for (int64_t q = 0; q < nrun[t]; q++) {
+                const int64_t j = rt[2 * q], len = rt[2 * q + 1];
                 FC_T *dj = d + t * NR + j;
                 if (st[j] < 0) {
-                    for (int64_t c = 0; c < kc; c++) dj[c * KS * NR] = 0;
+                    for (int64_t c = 0; c < kc; c++)
+                        for (int64_t e = 0; e < len; e++) dj[c * KS * NR + e] = 0;
                 } else {
-                    const FC_T *s = xn + st[j] * C;
-                    for (int64_t c = 0; c < kc; c++) dj[c * KS * NR] = s[c];
+                    FC_SFX(conv_transpose)(xn + st[j] * C, C, dj, KS * NR, len, kc);
                 }
             }
         }
@@ -259,7 +267,8 @@ static int FC_SFX(conv_pixels_ok)(const fc_conv_geom *g, int64_t NR) {
     if (g->layout == FC_NCHW && KS == 1 && P >= NR && Pp * 10 <= P * 11) return 1;
     /* packing reads and writes each weight once, a tile's arithmetic uses it
      * NR times: worth skipping while there are few tiles per weight */
-    return Cg * KS >= 64 && Kg >= 64 && g->N * Pp <= FC_CONV_PIXELS_MAX;
+    const int64_t pmax = g->layout == FC_NCHW ? FC_CONV_PIXELS_MAX_NCHW : FC_CONV_PIXELS_MAX;
+    return Cg * KS >= 64 && Kg >= 64 && g->N * Pp <= pmax;
 }
 
 static int FC_SFX(conv_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
@@ -274,9 +283,10 @@ static int FC_SFX(conv_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
     const int64_t ncb = fc_cdiv(Cg, kcb0), kcb = fc_cdiv(Cg, ncb);
     const int64_t ntile = fc_cdiv(P, NR);
     const int64_t tpanel = Cg * KS * NR;  /* one tile's panels, all channel blocks */
-    /* shared panels when all of them stay small (a few MiB) */
+    /* shared panels when all of them stay small (a few MiB: 4 tiles of a
+     * 512-channel 3x3 layer are 4.5 MiB) */
     const int64_t nshared = g->N * G * ntile;
-    const int shared = nshared * tpanel * (int64_t)sizeof(FC_T) <= ((int64_t)4 << 20);
+    const int shared = nshared * tpanel * (int64_t)sizeof(FC_T) <= ((int64_t)6 << 20);
     /* split output channels too when the pixel tiles alone leave threads idle;
      * without shared panels each split rebuilds them, so split less */
     const int64_t want = shared ? 4 * (int64_t)nthreads : 2 * (int64_t)nthreads;
@@ -399,17 +409,6 @@ static int FC_SFX(conv_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
     fc_free(spanels);
     fc_free(zeros);
     return failed ? FC_ENOMEM : FC_OK;
-}
-
-/* Prefetch rows r < rows of n values at s + r*ld into L1 (a hint only). */
-static void FC_SFX(conv_prefetch_rows)(const FC_T *s, int64_t ld, int64_t rows, int64_t n) {
-#if defined(__SSE__)
-    const int64_t step = 64 / (int64_t)sizeof(FC_T);
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t j = 0; j < n; j += step) _mm_prefetch((const char *)(s + r * ld + j), _MM_HINT_T0);
-#else
-    (void)s; (void)ld; (void)rows; (void)n;
-#endif
 }
 
 /* d[m][c] = s[m*ld + c] for m < mr, zero for mr <= m < MR; c < kc */
@@ -553,6 +552,7 @@ static int FC_SFX(conv_pointwise)(const fc_conv_geom *g, const FC_T *x, const FC
                             const FC_T *a = FC_PW_AROWS(x + m0 * C + gi * Cg + c0, mr, lda);
                             kern((size_t)mr, (size_t)nr, (size_t)kc, a, (size_t)lda,
                                  wp + (gi * Cg + c0) * NCp + k0, (size_t)NCp,
+                                 wp + (gi * Cg + c0) * NCp + k0,
                                  bz ? bz + gi * NCp + k0 : NULL, y + m0 * K + gi * Kg + k0,
                                  (size_t)K, flags);
                         }
@@ -560,19 +560,17 @@ static int FC_SFX(conv_pointwise)(const fc_conv_geom *g, const FC_T *x, const FC
                     /* pixel tiles outer: one b tile (kc input rows x NR pixels)
                      * stays in L1 while every output-channel tile uses it */
                     for (int64_t tl = l0; tl < l1; tl++) {
-                        /* the next tile's rows: kc planes are more streams than
-                         * the hardware prefetcher follows */
-                        if (tl + 1 < ntn)
-                            FC_SFX(conv_prefetch_rows)(x + (n * C + gi * Cg + c0) * P + (tl + 1) * NR,
-                                                       P, kc, fc_min64(NR, P - (tl + 1) * NR));
+                        const FC_T *xb = x + (n * C + gi * Cg + c0) * P + tl * NR;
+                        /* the first output-channel tile prefetches the next
+                         * pixel tile's rows (see gemm-simd.h) */
+                        const FC_T *pf = tl + 1 < ntn && (tl + 2) * NR <= P ? xb + NR : xb;
                         for (int64_t to = o0; to < o1; to++) {
                             const int64_t k0 = to * MR, mr = fc_min64(MR, Kg - k0);
                             const int64_t p0 = tl * NR, nr = fc_min64(NR, P - p0);
                             int64_t lda = Cg;
                             const FC_T *a = FC_PW_AROWS(w + (gi * Kg + k0) * Cg + c0, mr, lda);
                             kern((size_t)mr, (size_t)nr, (size_t)kc, a, (size_t)lda,
-                                 x + (n * C + gi * Cg + c0) * P + p0, (size_t)P,
-                                 bz ? bz + gi * Mp + k0 : NULL,
+                                 xb, (size_t)P, to == o0 ? pf : xb, bz ? bz + gi * Mp + k0 : NULL,
                                  y + (n * K + gi * Kg + k0) * P + p0, (size_t)P, flags);
                         }
                     }

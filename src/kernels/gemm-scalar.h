@@ -3,8 +3,9 @@
 #include "gemm.h"
 
 void FC_NAME(size_t mr, size_t nr, size_t kc, const FC_T *a, size_t lda, const FC_T *b,
-             size_t ldb, const FC_T *bias, FC_T *y, size_t ys, uint32_t flags) {
+             size_t ldb, const FC_T *pf, const FC_T *bias, FC_T *y, size_t ys, uint32_t flags) {
     FC_T acc[FC_MR][FC_NR];
+    (void)pf;
     const int rows = (flags & FC_GEMM_BIAS_ROWS) != 0;
     for (size_t m = 0; m < FC_MR; m++)
         for (size_t n = 0; n < FC_NR; n++)

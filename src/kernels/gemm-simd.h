@@ -6,11 +6,14 @@
  * Rows are addressed from one base per 6 rows plus a byte offset lda*{1,2,4}
  * or 3*lda, 5*lda (one x86 addressing mode each), so 24 rows live in 4 base
  * registers and 3 stride registers instead of 24 pointers that gcc would
- * spill to the stack. */
+ * spill to the stack. The next tile's b rows are prefetched one row per c:
+ * NCHW reads kc planes, more streams than the hardware prefetcher follows,
+ * and prefetching them all at once stalls on the fill buffers. */
 #include "gemm.h"
 
 #define FC_NR (FC_MR * 0 + FC_NV * FC_L)
 #define FC_NB ((FC_MR + 5) / 6)
+#define FC_PFL ((int)(FC_NR * sizeof(FC_T) + 63) / 64) /* cache lines of a b row */
 #define FC_AOFF(r) \
     ((r) == 0 ? 0 : (r) == 1 ? l1 : (r) == 2 ? 2 * l1 : (r) == 3 ? l3 : (r) == 4 ? 4 * l1 : l5)
 #define FC_AROW(m) (*(const FC_T *)(ab[(m) / 6] + FC_AOFF((m) % 6)))
@@ -20,6 +23,9 @@
         FC_V wv[FC_NV];                                                               \
         _Pragma("GCC unroll 8") for (int v = 0; v < FC_NV; v++) wv[v] = LOADB(v);     \
         b += ldb;                                                                     \
+        _Pragma("GCC unroll 8") for (int l = 0; l < FC_PFL; l++)                      \
+            _mm_prefetch((const char *)pf + 64 * l, _MM_HINT_T0);                     \
+        pf += ldb;                                                                    \
         _Pragma("GCC unroll 32") for (int m = 0; m < FC_MR; m++) {                    \
             const FC_V xb = FC_VSET1(FC_AROW(m));                                     \
             _Pragma("GCC unroll 8") for (int v = 0; v < FC_NV; v++)                   \
@@ -29,7 +35,7 @@
     }
 
 void FC_NAME(size_t mr, size_t nr, size_t kc, const FC_T *a, size_t lda, const FC_T *b,
-             size_t ldb, const FC_T *bias, FC_T *y, size_t ys, uint32_t flags) {
+             size_t ldb, const FC_T *pf, const FC_T *bias, FC_T *y, size_t ys, uint32_t flags) {
     FC_V acc[FC_MR][FC_NV];
     if ((flags & FC_FLAG_ACCUMULATE) || bias == NULL) {
 #pragma GCC unroll 32
@@ -72,6 +78,7 @@ void FC_NAME(size_t mr, size_t nr, size_t kc, const FC_T *a, size_t lda, const F
 }
 #undef FC_NR
 #undef FC_NB
+#undef FC_PFL
 #undef FC_AOFF
 #undef FC_AROW
 #undef FC_GEMM_LOOP

@@ -7,6 +7,8 @@
  * a     : MR rows of kc values, row stride lda; every row readable (rows
  *         m >= mr are computed, never stored: the driver pads short tiles).
  * b     : kc rows of stride ldb; only columns n < nr are read.
+ * pf    : kc rows of stride ldb whose first NR columns are prefetched (a
+ *         hint: the driver's next tile, or b itself), never read.
  * bias  : NULL (zero), NR values along n, or with FC_GEMM_BIAS_ROWS MR values
  *         along m (all readable).
  * y     : row m at y + m*ys, columns contiguous; only m < mr, n < nr written.
@@ -23,9 +25,9 @@
 enum { FC_GEMM_BIAS_ROWS = 4u };
 
 typedef void (*fc_f32_gemm_fn)(size_t mr, size_t nr, size_t kc, const float *a, size_t lda,
-                               const float *b, size_t ldb, const float *bias, float *y,
+                               const float *b, size_t ldb, const float *pf, const float *bias, float *y,
                                size_t ys, uint32_t flags);
 typedef void (*fc_f64_gemm_fn)(size_t mr, size_t nr, size_t kc, const double *a, size_t lda,
-                               const double *b, size_t ldb, const double *bias, double *y,
+                               const double *b, size_t ldb, const double *pf, const double *bias, double *y,
                                size_t ys, uint32_t flags);
 #endif
