@@ -590,13 +590,9 @@ int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *g
         FC_FN(ws_thread)(&w, &pl, g, 0);
         int64_t i0, i1;
         fc_split(items, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
-        for (int64_t i = i0; i < i1; i++) {
-            if (nchw && global) { /* one window covers the plane: a fill */
-                const FC_T v = gy[i] * gfac;
-                FC_T *gp = gx + i * HW;
-                for (int64_t j = 0; j < HW; j++) gp[j] = v;
-                continue;
-            }
+        if (nchw && global && i1 > i0) /* one window covers each plane: a fill */
+            k->gfill((size_t)(i1 - i0), (size_t)HW, gy + i0, gfac, gx + i0 * HW);
+        for (int64_t i = i0; i < i1 && !(nchw && global); i++) {
             if (nchw) { /* item = one plane: spread each output row, add it to its input rows */
                 FC_T *gp = gx + i * HW;
                 memset(gp, 0, (size_t)HW * sizeof(FC_T));
