@@ -246,8 +246,8 @@ static size_t maxbwd_2x2_f64(size_t n, const double *a, const double *b, const d
 /* NHWC tiled gradient: channel vectors of 16 / 8, the last masked; the window's
  * argmax tap kept as a vector of ints. Same contract as maxbwd_tiled. */
 #define FC_NHWC_TILED(NAME, T, V, M, L, SFX, IV, ISFX, ILOAD)                                  \
-    static void NAME(size_t n, size_t c, size_t ld, size_t s, size_t kw, size_t kh,            \
-                     const T *const *x, const T *g, T *const *gx) {                           \
+    FC_INLINE void NAME##_body(size_t n, size_t c, size_t ld, size_t s, size_t kw, size_t kh,            \
+                               const T *const *x, const T *g, T *const *gx) {                           \
         for (size_t o = 0; o < n; o++) {                                                       \
             const size_t gap = o + 1 < n ? s - kw : 0;                                         \
             for (size_t c0 = 0; c0 < c; c0 += L) {                                             \
@@ -280,6 +280,14 @@ static size_t maxbwd_2x2_f64(size_t n, const double *a, const double *b, const d
                 }                                                                              \
             }                                                                                  \
         }                                                                                      \
+    }                                                                                           \
+    /* 2x2/2, the common case, with constant loops (fully unrolled) */                          \
+    static void NAME(size_t n, size_t c, size_t ld, size_t s, size_t kw, size_t kh,             \
+                     const T *const *x, const T *g, T *const *gx) {                             \
+        if (s == 2 && kw == 2 && kh == 2)                                                       \
+            NAME##_body(n, c, ld, 2, 2, 2, x, g, gx);                                           \
+        else                                                                                    \
+            NAME##_body(n, c, ld, s, kw, kh, x, g, gx);                                         \
     }
 /* bits [lo, hi) (0 <= lo, hi <= 63); bits j < n with 0 <= c + j < w: the lanes of a load
  * at input column c */
