@@ -324,3 +324,15 @@ def test_max_pool2d_backward_3x3s2_wide(isa, geom, shape, dtype, layout, rng):
     x2 = x.copy()  # one NaN in an otherwise clean step
     x2.reshape(-1)[x2.size // 2] = np.nan
     _check_max_backward(x2, k, kw, rng, gy)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 7, 7), (1, 33, 1, 1), (3, 20, 5, 40), (2, 17, 4, 4)])
+def test_global_avg_pool2d_backward(isa, shape, dtype, layout, rng):
+    # a window covering the whole plane: NCHW fills each plane (vector stores, masked tail)
+    xs = to_layout(np.empty(shape), layout).shape
+    gy = rng.standard_normal(ref.global_avg_pool2d(np.zeros(xs, dtype), layout=layout).shape)
+    gy = gy.astype(dtype)
+    kw = dict(kernel_size=shape[2:], layout=layout)
+    gx = fastconv.avg_pool2d_backward(gy, xs, **kw)
+    assert_close(gx, ref.avg_pool2d_backward(gy, xs, **kw), "pool_backward",
+                 reduction=shape[2] * shape[3])

@@ -246,8 +246,8 @@ static size_t maxbwd_2x2_f64(size_t n, const double *a, const double *b, const d
 /* NHWC tiled gradient: channel vectors of 16 / 8, the last masked; the window's
  * argmax tap kept as a vector of ints. Same contract as maxbwd_tiled. */
 #define FC_NHWC_TILED(NAME, T, V, M, L, SFX, IV, ISFX, ILOAD)                                  \
-    static void NAME(size_t n, size_t c, size_t ld, size_t s, size_t kw, size_t kh,            \
-                     const T *const *x, const T *g, T *const *gx) {                           \
+    FC_INLINE void NAME##_body(size_t n, size_t c, size_t ld, size_t s, size_t kw, size_t kh,            \
+                               const T *const *x, const T *g, T *const *gx) {                           \
         for (size_t o = 0; o < n; o++) {                                                       \
             const size_t gap = o + 1 < n ? s - kw : 0;                                         \
             for (size_t c0 = 0; c0 < c; c0 += L) {                                             \
@@ -280,6 +280,14 @@ static size_t maxbwd_2x2_f64(size_t n, const double *a, const double *b, const d
                 }                                                                              \
             }                                                                                  \
         }                                                                                      \
+    }                                                                                           \
+    /* 2x2/2, the common case, with constant loops (fully unrolled) */                          \
+    static void NAME(size_t n, size_t c, size_t ld, size_t s, size_t kw, size_t kh,             \
+                     const T *const *x, const T *g, T *const *gx) {                             \
+        if (s == 2 && kw == 2 && kh == 2)                                                       \
+            NAME##_body(n, c, ld, 2, 2, 2, x, g, gx);                                           \
+        else                                                                                    \
+            NAME##_body(n, c, ld, s, kw, kh, x, g, gx);                                         \
     }
 /* bits [lo, hi) (0 <= lo, hi <= 63); bits j < n with 0 <= c + j < w: the lanes of a load
  * at input column c */
@@ -660,6 +668,19 @@ FC_BOTH(FC_VRED, vsum, 0)
 FC_BOTH(FC_GRED, gsum, 0)
 FC_BOTH(FC_GRED, gmax, 1)
 #undef FC_GRED
+/* gfill: full vectors, the plane's tail masked */
+#define FC_GFILL(NAME, T, V, M, L, SFX, UNUSED)                                                 \
+    static void NAME(size_t planes, size_t hw, const T *g, T s, T *y) {                         \
+        for (size_t p = 0; p < planes; p++) {                                                   \
+            const V v = _mm512_set1_##SFX(g[p] * s);                                            \
+            T *yp = y + p * hw;                                                                 \
+            size_t i = 0;                                                                       \
+            for (; i + L <= hw; i += L) _mm512_storeu_##SFX(yp + i, v);                         \
+            if (i < hw) _mm512_mask_storeu_##SFX(yp + i, (M)((1u << (hw - i)) - 1), v);         \
+        }                                                                                       \
+    }
+FC_BOTH(FC_GFILL, gfill, 0)
+#undef FC_GFILL
 #undef FC_BOTH
 FC_NHWC_TILED(maxbwd_nhwc_f32, float, __m512, __mmask16, 16, ps, __m512i, _mm512, _mm512_set1_epi32)
 FC_NHWC_TILED(maxbwd_nhwc_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256, _mm256_set1_epi32)
@@ -961,6 +982,20 @@ static void interleave(size_t n, size_t s, const FC_T *restrict y, FC_T *restric
     }
 }
 
+static void gfill(size_t planes, size_t hw, const FC_T *restrict g, FC_T s,
+                  FC_T *restrict y) {
+#if defined(__AVX512F__)
+    if (sizeof(FC_T) == 4) gfill_f32(planes, hw, (const float *)g, (float)s, (float *)y);
+    else gfill_f64(planes, hw, (const double *)g, (double)s, (double *)y);
+    return;
+#endif
+    for (size_t p = 0; p < planes; p++) {
+        const FC_T v = g[p] * s;
+        FC_T *restrict yp = y + p * hw;
+        for (size_t i = 0; i < hw; i++) yp[i] = v;
+    }
+}
+
 static void gsum(size_t planes, size_t hw, const FC_T *restrict x, FC_T s, FC_T *restrict y) {
 #if defined(__AVX512F__)
     if (sizeof(FC_T) == 4) gsum_f32(planes, hw, (const float *)x, (float)s, (float *)y);
@@ -1012,7 +1047,7 @@ static void gmax(size_t planes, size_t hw, const FC_T *restrict x, FC_T *restric
 static const FC_TABLE_TYPE fc_pool_table = {
     vmax_any, vmaxarg_any, vmaxarg_ranked, vsum_any, vscale, vaxpy, vscatter_arg,
     maxbwd_tiled, maxbwd_3x3s2, maxbwd_3x3s2_nhwc, maxbwd_taps,
-    deinterleave, deinterleave_i32, interleave, gsum, gmax,
+    deinterleave, deinterleave_i32, interleave, gsum, gfill, gmax,
 };
 
 const FC_TABLE_TYPE *FC_TABLE_FN(void) { return &fc_pool_table; }

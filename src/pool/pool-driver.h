@@ -278,6 +278,40 @@ static void FC_FN(tap_offsets)(const fc_pool_geom *g, const FC_FN(win) *v, int64
     }
 }
 
+/* NHWC windows lying inside the input: outputs [lo[0], hi[0]) x [lo[1], hi[1]) (empty if
+ * KH * KW > FC_POOL_MAX_ROWS), and each tap's input pixel relative to the window's first */
+typedef struct {
+    int64_t lo[2], hi[2], nt;
+    int64_t rel[FC_POOL_MAX_ROWS];
+} FC_FN(inner);
+
+static void FC_FN(inner_init)(FC_FN(inner) *q, const fc_pool_geom *g) {
+    const int64_t S[2] = {g->SH, g->SW}, K[2] = {g->KH, g->KW}, D[2] = {g->DH, g->DW};
+    const int64_t P[2] = {g->PT, g->PL}, I[2] = {g->H, g->W}, O[2] = {g->OH, g->OW};
+    q->nt = g->KH * g->KW;
+    for (int d = 0; d < 2; d++) {
+        const int64_t last = I[d] - 1 - (K[d] - 1) * D[d] + P[d]; /* o * S <= last */
+        q->lo[d] = fc_min64(O[d], fc_cdiv(P[d], S[d]));
+        q->hi[d] = last < 0 ? q->lo[d] : fc_max64(q->lo[d], fc_min64(O[d], last / S[d] + 1));
+    }
+    if (q->nt > FC_POOL_MAX_ROWS) q->hi[0] = q->lo[0];
+    for (int64_t t = 0; t < q->nt && t < FC_POOL_MAX_ROWS; t++)
+        q->rel[t] = (t / g->KW) * g->DH * g->W + (t % g->KW) * g->DW;
+}
+
+/* 1 if output (oh, ow)'s window lies inside the input: then w->off and w->rows hold its
+ * q->nt taps (row-major) in the image xn */
+static inline int FC_FN(inner_taps)(const FC_FN(inner) *q, const fc_pool_geom *g, int64_t oh,
+                                    int64_t ow, const FC_T *xn, FC_FN(ws) *w) {
+    if (oh < q->lo[0] || oh >= q->hi[0] || ow < q->lo[1] || ow >= q->hi[1]) return 0;
+    const int64_t base = (oh * g->SH - g->PT) * g->W + ow * g->SW - g->PL;
+    for (int64_t t = 0; t < q->nt; t++) {
+        w->off[t] = base + q->rel[t];
+        w->rows[t] = xn + w->off[t] * g->C;
+    }
+    return 1;
+}
+
 /* ------------------------------------------------------------------ forward */
 
 int FC_FN(fc_max_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int64_t *idx, int isa,
@@ -288,6 +322,8 @@ int FC_FN(fc_max_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int64_t 
     const FC_TABLE *k = pl.k;
     const int nchw = g->layout == FC_NCHW;
     const int64_t rows = g->N * (nchw ? g->C : 1) * g->OH;
+    FC_FN(inner) in;
+    FC_FN(inner_init)(&in, g);
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
@@ -311,9 +347,18 @@ int FC_FN(fc_max_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int64_t 
             }
             const FC_T *xn = x + nc * g->H * g->W * g->C;
             for (int64_t ow = 0; ow < g->OW; ow++) {
-                FC_FN(win) v = FC_FN(window)(g, oh, ow);
                 const int64_t op = (i * g->OW + ow) * g->C;
                 FC_T *yp = y + op;
+                if (FC_FN(inner_taps)(&in, g, oh, ow, xn, &w)) {
+                    if (!idx) {
+                        k->vmax((size_t)g->C, (size_t)in.nt, w.rows, yp, 0);
+                        continue;
+                    }
+                    k->vmaxarg((size_t)g->C, (size_t)in.nt, w.rows, yp, w.arg, 0, 0);
+                    for (int64_t c = 0; c < g->C; c++) idx[op + c] = w.off[w.arg[c]];
+                    continue;
+                }
+                FC_FN(win) v = FC_FN(window)(g, oh, ow);
                 if (v.nt == 0) {
                     for (int64_t c = 0; c < g->C; c++) {
                         yp[c] = -(FC_T)INFINITY;
@@ -368,6 +413,8 @@ int FC_FN(fc_avg_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int cip,
     const FC_T *cf = pl.cf;
     const int nchw = g->layout == FC_NCHW;
     const int64_t rows = g->N * (nchw ? g->C : 1) * g->OH;
+    FC_FN(inner) in;
+    FC_FN(inner_init)(&in, g);
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
@@ -385,8 +432,14 @@ int FC_FN(fc_avg_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int cip,
             }
             const FC_T *xn = x + nc * g->H * g->W * g->C;
             for (int64_t ow = 0; ow < g->OW; ow++) {
-                FC_FN(win) v = FC_FN(window)(g, oh, ow);
                 FC_T *yp = y + (i * g->OW + ow) * g->C;
+                const FC_T sc = rf * (cf ? cf[ow] : (FC_T)1);
+                if (FC_FN(inner_taps)(&in, g, oh, ow, xn, &w)) {
+                    k->vsum((size_t)g->C, (size_t)in.nt, w.rows, yp, 0);
+                    k->vscale((size_t)g->C, sc, NULL, yp);
+                    continue;
+                }
+                FC_FN(win) v = FC_FN(window)(g, oh, ow);
                 for (int64_t t0 = 0; t0 < v.nt; t0 += FC_POOL_MAX_ROWS) {
                     int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, v.nt - t0);
                     FC_FN(tap_offsets)(g, &v, oh, ow, t0, cnt, w.off);
@@ -394,7 +447,7 @@ int FC_FN(fc_avg_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int cip,
                     k->vsum((size_t)g->C, (size_t)cnt, w.rows, yp, t0 > 0);
                 }
                 if (v.nt == 0) memset(yp, 0, (size_t)g->C * sizeof(FC_T));
-                k->vscale((size_t)g->C, rf * (cf ? cf[ow] : (FC_T)1), NULL, yp);
+                k->vscale((size_t)g->C, sc, NULL, yp);
             }
         }
     }
@@ -590,13 +643,9 @@ int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *g
         FC_FN(ws_thread)(&w, &pl, g, 0);
         int64_t i0, i1;
         fc_split(items, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
-        for (int64_t i = i0; i < i1; i++) {
-            if (nchw && global) { /* one window covers the plane: a fill */
-                const FC_T v = gy[i] * gfac;
-                FC_T *gp = gx + i * HW;
-                for (int64_t j = 0; j < HW; j++) gp[j] = v;
-                continue;
-            }
+        if (nchw && global && i1 > i0) /* one window covers each plane: a fill */
+            k->gfill((size_t)(i1 - i0), (size_t)HW, gy + i0, gfac, gx + i0 * HW);
+        for (int64_t i = i0; i < i1 && !(nchw && global); i++) {
             if (nchw) { /* item = one plane: spread each output row, add it to its input rows */
                 FC_T *gp = gx + i * HW;
                 memset(gp, 0, (size_t)HW * sizeof(FC_T));
