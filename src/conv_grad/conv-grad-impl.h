@@ -608,6 +608,21 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
 /* ------------------------------------------------------------------------ */
 /* grad weight + grad bias                                                  */
 
+/* Sum of a[0..n) in four interleaved chains, combined in a fixed order
+ * (grad bias: a single chain is one dependent add per value). */
+static inline FC_T FC_FN(fc_sum4)(const FC_T *a, int64_t n) {
+    FC_T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int64_t q = 0;
+    for (; q + 4 <= n; q += 4) {
+        s0 += a[q];
+        s1 += a[q + 1];
+        s2 += a[q + 2];
+        s3 += a[q + 3];
+    }
+    for (; q < n; q++) s0 += a[q];
+    return (s0 + s1) + (s2 + s3);
+}
+
 /* The gradw kernel of the best ISA level allowed whose tile wastes least on
  * this (Kg, J): narrow tiles for tiny channel counts (LeNet, RGB stems). */
 static const fc_kernel_info *FC_FN(fc_gradw_pick)(int isa, int64_t Kg, int64_t J) {
@@ -730,12 +745,8 @@ static int FC_FN(fc_gw_depthwise)(const fc_conv_geom *g, const FC_T *gy, const F
                         for (int64_t c = nc; c < NR; c++) gyb[q * NR + c] = 0;
                     for (int64_t c = 0; c < nc; c++) {
                         const FC_T *src = gy + ((n * C + c0 + c) * OH + oh0) * OW;
-                        FC_T sm = 0;
-                        for (int64_t q = 0; q < rows * OW; q++) {
-                            gyb[q * NR + c] = src[q];
-                            sm += src[q];
-                        }
-                        ga[c] += sm;
+                        for (int64_t q = 0; q < rows * OW; q++) gyb[q * NR + c] = src[q];
+                        if (gb != NULL) ga[c] += FC_FN(fc_sum4)(src, rows * OW);
                     }
                 }
                 for (int64_t t0 = 0; t0 < T; t0 += MT)
@@ -828,7 +839,7 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
             }
             for (int64_t k = 0; k < Kg; k++) {
                 const int64_t kk = gg * Kg + k;
-                FC_T sm[4] = {0, 0, 0, 0}; /* grad bias: 4 chains, not one serial add */
+                FC_T sm = 0;
                 for (int64_t r = 0; r < OH; r++) {
                     FC_T *d = gp + r * Wq;
                     if (nhwc) {
@@ -837,8 +848,7 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
                     } else {
                         memcpy(d, gy + ((n * K + kk) * OH + r) * OW, sizeof(FC_T) * (size_t)OW);
                     }
-                    if (gb != NULL)
-                        for (int64_t q = 0; q < OW; q++) sm[q & 3] += d[q];
+                    if (gb != NULL) sm += FC_FN(fc_sum4)(d, OW);
                     for (int64_t q = OW; q < Wq; q++) d[q] = 0;
                 }
                 for (int64_t q = OH * Wq; q < nq; q++) gp[q] = 0;
@@ -852,7 +862,7 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
                     for (int64_t l = 0; l < NR; l++) v += acc[t * NR + l];
                     pd[t] = v;
                 }
-                pd[T] = (sm[0] + sm[1]) + (sm[2] + sm[3]);
+                pd[T] = sm;
             }
         }
         /* the omp for's barrier: every partial is written */
@@ -1031,13 +1041,9 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
                                     continue;
                                 }
                                 const FC_T *src = gy + ((n * K + gg * Kg + k0 + m) * OH + oh0) * OW;
-                                FC_T sm = 0;
-                                for (int64_t q = 0; q < rows * OW; q++) {
-                                    const FC_T v = src[q];
-                                    d[q * MR + m] = v;
-                                    sm += v;
-                                }
-                                sums[m] = sm;
+                                for (int64_t q = 0; q < rows * OW; q++) d[q * MR + m] = src[q];
+                                if (gb != NULL) /* 4 chains: one serial add per value was the cost */
+                                    sums[m] = FC_FN(fc_sum4)(src, rows * OW);
                             }
                         }
                         for (int64_t m = 0; m < mv; m++) gbt[gg * Kg + k0 + m] += sums[m];
