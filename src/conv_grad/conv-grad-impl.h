@@ -1035,13 +1035,15 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
                                 for (int64_t m = mv; m < MR; m++) d[q * MR + m] = 0;
                             }
                         } else {
+                            /* NCHW full tiles are read in place (gy_ms = plane) */
                             for (int64_t m = 0; m < MR; m++) {
                                 if (m >= mv) {
                                     for (int64_t q = 0; q < rows * OW; q++) d[q * MR + m] = 0;
                                     continue;
                                 }
                                 const FC_T *src = gy + ((n * K + gg * Kg + k0 + m) * OH + oh0) * OW;
-                                for (int64_t q = 0; q < rows * OW; q++) d[q * MR + m] = src[q];
+                                if (mv < MR)
+                                    for (int64_t q = 0; q < rows * OW; q++) d[q * MR + m] = src[q];
                                 if (gb != NULL) /* 4 chains: one serial add per value was the cost */
                                     sums[m] = FC_FN(fc_sum4)(src, rows * OW);
                             }
@@ -1093,16 +1095,18 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
                         }
                     }
                     for (int64_t kt = kt0; kt < kt1; kt++) {
-                        const int direct = nhwc && kt * MR + MR <= Kg;
-                        const FC_T *gk = direct ? gy + ((n * OH + oh0) * OW) * K + gg * Kg + kt * MR
-                                                : gyb + kt * rows * OW * MR;
-                        const size_t gcs = direct ? (size_t)K : (size_t)MR;
+                        const int direct = kt * MR + MR <= Kg; /* full tile: in place */
+                        const FC_T *gk = !direct ? gyb + kt * rows * OW * MR
+                                       : nhwc ? gy + ((n * OH + oh0) * OW) * K + gg * Kg + kt * MR
+                                              : gy + ((n * K + gg * Kg + kt * MR) * OH + oh0) * OW;
+                        const size_t gcs = !direct ? (size_t)MR : nhwc ? (size_t)K : 1;
+                        const size_t gms = direct && !nhwc ? (size_t)(OH * OW) : 1;
                         for (int64_t t = 0; t < T; t++) {
                             const int64_t kh = kwcols ? t : t / KW, kw = kwcols ? 0 : t % KW;
                             const FC_T *xt = xb + kh * DH * Wp * Cg + kw * DW * Cg;
                             FC_T *at = acct + (gg * KT + kt - ib) * unit + t * Jp;
                             for (int64_t jt = 0; jt < JT; jt++)
-                                kern((size_t)rows, (size_t)OW, gk, gcs, gcs * (size_t)OW,
+                                kern((size_t)rows, (size_t)OW, gk, gcs, gcs * (size_t)OW, gms,
                                      xt + jt * NR, (size_t)(SWq * Cg), (size_t)(SHq * Wp * Cg),
                                      at + jt * NR, (size_t)(T * Jp));
                         }

@@ -6,7 +6,7 @@
 #include "gradw.h"
 
 void FC_NAME(size_t rows, size_t cols, const FC_T *gy, size_t gy_cs, size_t gy_rs,
-             const FC_T *x, size_t x_cs, size_t x_rs, FC_T *acc, size_t acc_s) {
+             size_t gy_ms, const FC_T *x, size_t x_cs, size_t x_rs, FC_T *acc, size_t acc_s) {
     FC_VEC a[FC_MR][FC_NV];
 #pragma GCC unroll 32
     for (int m = 0; m < FC_MR; m++)
@@ -20,7 +20,7 @@ void FC_NAME(size_t rows, size_t cols, const FC_T *gy, size_t gy_cs, size_t gy_r
             for (int v = 0; v < FC_NV; v++) xv[v] = FC_LOAD(xr + v * FC_VL);
 #pragma GCC unroll 32
             for (int m = 0; m < FC_MR; m++) {
-                const FC_VEC b = FC_SET1(g[m]);
+                const FC_VEC b = FC_SET1(g[m * gy_ms]);
 #pragma GCC unroll 8
                 for (int v = 0; v < FC_NV; v++) a[m][v] = FC_FMA(b, xv[v], a[m][v]);
             }
