@@ -857,11 +857,9 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
                     kern(1, (size_t)(nq / NR), (size_t)fc_min64(MT, T - t0), gp, (size_t)NR, 0, xp,
                          (size_t)NR, 0, off + t0, acc + t0 * NR, (size_t)NR);
                 FC_T *pd = part + (n * K + kk) * (T + 1);
-                for (int64_t t = 0; t < T; t++) {
-                    FC_T v = 0;
-                    for (int64_t l = 0; l < NR; l++) v += acc[t * NR + l];
-                    pd[t] = v;
-                }
+                /* lanes summed in four chains: a serial sum of T*NR values
+                   per plane cost more than the kernel on LeNet-sized planes */
+                for (int64_t t = 0; t < T; t++) pd[t] = FC_FN(fc_sum4)(acc + t * NR, NR);
                 pd[T] = sm;
             }
         }
