@@ -238,3 +238,14 @@ def test_layouts_agree(rng):
                                  layout="NHWC")
     assert_close(from_layout(b[0], "NHWC"), a[0], "conv2d_backward")
     assert_close(b[1], a[1], "conv2d_backward")
+
+
+def test_backward_table_has_depthwise_rows():
+    """MobileNetV2 depthwise grad input and grad weight are benchmarked (issue #4)."""
+    from fastconv.bench.cases import TABLES
+    rows = {c.name: c for c in TABLES["backward"] if c.family == "conv"}
+    for name in ("dw3x3_32", "dw3x3_96s2", "dw3x3_144"):
+        for suffix, op in (("dX", "conv2d_grad_input"), ("dW", "conv2d_grad_weight")):
+            case = rows[f"{name}_{suffix}"]
+            assert case.op == op
+            assert case.groups == case.C == case.K

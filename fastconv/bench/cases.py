@@ -286,6 +286,7 @@ def _backward():
         for op, suffix in (("conv2d_grad_input", "dX"), ("conv2d_grad_weight", "dW")):
             cases.append(_flag(fwd, name=f"{prefix}{fwd.name}_{suffix}", op=op, quick=quick,
                                f64=quick))
+    # MobileNetV2 depthwise (stride 1 and 2); the --quick subset stays at 3 rows
     for fwd in MOBILENET_V2[:3]:
         for op, suffix in (("conv2d_grad_input", "dX"), ("conv2d_grad_weight", "dW")):
             cases.append(_flag(fwd, name=f"{fwd.name}_{suffix}", op=op, quick=False,

@@ -610,6 +610,21 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
 /* ------------------------------------------------------------------------ */
 /* grad weight + grad bias                                                  */
 
+/* Sum of a[0..n) in four interleaved chains, combined in a fixed order
+ * (grad bias: a single chain is one dependent add per value). */
+static inline FC_T FC_FN(fc_sum4)(const FC_T *a, int64_t n) {
+    FC_T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int64_t q = 0;
+    for (; q + 4 <= n; q += 4) {
+        s0 += a[q];
+        s1 += a[q + 1];
+        s2 += a[q + 2];
+        s3 += a[q + 3];
+    }
+    for (; q < n; q++) s0 += a[q];
+    return (s0 + s1) + (s2 + s3);
+}
+
 /* The gradw kernel of the best ISA level allowed whose tile wastes least on
  * this (Kg, J): narrow tiles for tiny channel counts (LeNet, RGB stems). */
 static const fc_kernel_info *FC_FN(fc_gradw_pick)(int isa, int64_t Kg, int64_t J) {
@@ -732,12 +747,8 @@ static int FC_FN(fc_gw_depthwise)(const fc_conv_geom *g, const FC_T *gy, const F
                         for (int64_t c = nc; c < NR; c++) gyb[q * NR + c] = 0;
                     for (int64_t c = 0; c < nc; c++) {
                         const FC_T *src = gy + ((n * C + c0 + c) * OH + oh0) * OW;
-                        FC_T sm = 0;
-                        for (int64_t q = 0; q < rows * OW; q++) {
-                            gyb[q * NR + c] = src[q];
-                            sm += src[q];
-                        }
-                        ga[c] += sm;
+                        for (int64_t q = 0; q < rows * OW; q++) gyb[q * NR + c] = src[q];
+                        if (gb != NULL) ga[c] += FC_FN(fc_sum4)(src, rows * OW);
                     }
                 }
                 for (int64_t t0 = 0; t0 < T; t0 += MT)
@@ -830,7 +841,7 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
             }
             for (int64_t k = 0; k < Kg; k++) {
                 const int64_t kk = gg * Kg + k;
-                FC_T sm[4] = {0, 0, 0, 0}; /* grad bias: 4 chains, not one serial add */
+                FC_T sm = 0;
                 for (int64_t r = 0; r < OH; r++) {
                     FC_T *d = gp + r * Wq;
                     if (nhwc) {
@@ -839,8 +850,7 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
                     } else {
                         memcpy(d, gy + ((n * K + kk) * OH + r) * OW, sizeof(FC_T) * (size_t)OW);
                     }
-                    if (gb != NULL)
-                        for (int64_t q = 0; q < OW; q++) sm[q & 3] += d[q];
+                    if (gb != NULL) sm += FC_FN(fc_sum4)(d, OW);
                     for (int64_t q = OW; q < Wq; q++) d[q] = 0;
                 }
                 for (int64_t q = OH * Wq; q < nq; q++) gp[q] = 0;
@@ -849,12 +859,10 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
                     kern(1, (size_t)(nq / NR), (size_t)fc_min64(MT, T - t0), gp, (size_t)NR, 0, xp,
                          (size_t)NR, 0, off + t0, acc + t0 * NR, (size_t)NR);
                 FC_T *pd = part + (n * K + kk) * (T + 1);
-                for (int64_t t = 0; t < T; t++) {
-                    FC_T v = 0;
-                    for (int64_t l = 0; l < NR; l++) v += acc[t * NR + l];
-                    pd[t] = v;
-                }
-                pd[T] = (sm[0] + sm[1]) + (sm[2] + sm[3]);
+                /* lanes summed in four chains: a serial sum of T*NR values
+                   per plane cost more than the kernel on LeNet-sized planes */
+                for (int64_t t = 0; t < T; t++) pd[t] = FC_FN(fc_sum4)(acc + t * NR, NR);
+                pd[T] = sm;
             }
         }
         /* the omp for's barrier: every partial is written */
@@ -1027,19 +1035,17 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
                                 for (int64_t m = mv; m < MR; m++) d[q * MR + m] = 0;
                             }
                         } else {
+                            /* NCHW full tiles are read in place (gy_ms = plane) */
                             for (int64_t m = 0; m < MR; m++) {
                                 if (m >= mv) {
                                     for (int64_t q = 0; q < rows * OW; q++) d[q * MR + m] = 0;
                                     continue;
                                 }
                                 const FC_T *src = gy + ((n * K + gg * Kg + k0 + m) * OH + oh0) * OW;
-                                FC_T sm = 0;
-                                for (int64_t q = 0; q < rows * OW; q++) {
-                                    const FC_T v = src[q];
-                                    d[q * MR + m] = v;
-                                    sm += v;
-                                }
-                                sums[m] = sm;
+                                if (mv < MR)
+                                    for (int64_t q = 0; q < rows * OW; q++) d[q * MR + m] = src[q];
+                                if (gb != NULL) /* 4 chains: one serial add per value was the cost */
+                                    sums[m] = FC_FN(fc_sum4)(src, rows * OW);
                             }
                         }
                         for (int64_t m = 0; m < mv; m++) gbt[gg * Kg + k0 + m] += sums[m];
@@ -1089,16 +1095,18 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
                         }
                     }
                     for (int64_t kt = kt0; kt < kt1; kt++) {
-                        const int direct = nhwc && kt * MR + MR <= Kg;
-                        const FC_T *gk = direct ? gy + ((n * OH + oh0) * OW) * K + gg * Kg + kt * MR
-                                                : gyb + kt * rows * OW * MR;
-                        const size_t gcs = direct ? (size_t)K : (size_t)MR;
+                        const int direct = kt * MR + MR <= Kg; /* full tile: in place */
+                        const FC_T *gk = !direct ? gyb + kt * rows * OW * MR
+                                       : nhwc ? gy + ((n * OH + oh0) * OW) * K + gg * Kg + kt * MR
+                                              : gy + ((n * K + gg * Kg + kt * MR) * OH + oh0) * OW;
+                        const size_t gcs = !direct ? (size_t)MR : nhwc ? (size_t)K : 1;
+                        const size_t gms = direct && !nhwc ? (size_t)(OH * OW) : 1;
                         for (int64_t t = 0; t < T; t++) {
                             const int64_t kh = kwcols ? t : t / KW, kw = kwcols ? 0 : t % KW;
                             const FC_T *xt = xb + kh * DH * Wp * Cg + kw * DW * Cg;
                             FC_T *at = acct + (gg * KT + kt - ib) * unit + t * Jp;
                             for (int64_t jt = 0; jt < JT; jt++)
-                                kern((size_t)rows, (size_t)OW, gk, gcs, gcs * (size_t)OW,
+                                kern((size_t)rows, (size_t)OW, gk, gcs, gcs * (size_t)OW, gms,
                                      xt + jt * NR, (size_t)(SWq * Cg), (size_t)(SHq * Wp * Cg),
                                      at + jt * NR, (size_t)(T * Jp));
                         }
