@@ -45,12 +45,46 @@ typedef struct {
     int64_t nseg;
 } fc_sck_red;
 
+#if FC_SIMD == 3 && !defined(FC_T_IS_DOUBLE)
+/* In-place 16x16 transpose: r[i] lane j <- r[j] lane i (unpack by 1 and 2
+ * lanes, then two rounds of 128-bit lane shuffles). */
+FC_INLINE void fc_sck_tr16(__m512 r[16]) {
+    __m512 t[16];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 2]);
+        __m512d c = _mm512_castps_pd(t[4 * i + 1]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+    }
+}
+#endif
+
 /* mr pixels (px: their scratch origins; only the first np are stored) x nv
  * vectors of output channels [k0, k0 + kn); wb: this block's packed weights. */
 FC_INLINE void fc_sck_tile(const int nv, const int mr, const fc_smallc_args *a,
                            const fc_sck_red *rd, const FC_T *const *px, int np,
                            const FC_T *wb, int64_t q, int64_t k0, int64_t kn) {
-    const int64_t NR = a->NR;
+    enum { NR = FC_SCK_NVMAX * FC_V };  /* == a->NR, the registry's nr */
     fc_vec acc[FC_SCK_MRMAX][FC_SCK_NVMAX];
     {
         const FC_T *bias = (const FC_T *)a->bias + k0;
@@ -63,11 +97,13 @@ FC_INLINE void fc_sck_tile(const int nv, const int mr, const fc_smallc_args *a,
     }
     for (int64_t kh = 0; kh < a->KH; kh++) {
         for (int64_t sg = 0; sg < rd->nseg; sg++) {
-            const int64_t o = kh * rd->khs + sg * rd->segs;
+            /* j counts up to 0 and NR is a constant: no bound or stride
+               register, so the mr pixel pointers stay in registers */
+            const int64_t o = kh * rd->khs + sg * rd->segs + rd->seglen;
             const FC_T *pp[FC_SCK_MRMAX];
 #pragma GCC unroll 16
             for (int p = 0; p < mr; p++) pp[p] = px[p] + o;
-            for (int64_t j = 0; j < rd->seglen; j++) {
+            for (int64_t j = -rd->seglen; j != 0; j++) {
                 fc_vec wv[FC_SCK_NVMAX];
 #pragma GCC unroll 4
                 for (int v = 0; v < nv; v++) wv[v] = v_load(wb + v * FC_V);
@@ -98,6 +134,25 @@ FC_INLINE void fc_sck_tile(const int nv, const int mr, const fc_smallc_args *a,
             }
         }
     } else {
+#if FC_SIMD == 3 && !defined(FC_T_IS_DOUBLE)
+        /* NCHW: transpose each vector's (pixel x 16 channels) block in
+           registers, then one masked store of np pixels per channel */
+        const int64_t plane = a->OH * a->OW;
+        FC_T *y = (FC_T *)a->y + k0 * plane + q0;
+        const __mmask16 pm = (__mmask16)((1u << np) - 1u);
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++) {
+            __m512 r[16];
+#pragma GCC unroll 16
+            for (int p = 0; p < 16; p++)
+                r[p] = p < mr ? (relu ? v_relu(acc[p][v]) : acc[p][v]) : _mm512_setzero_ps();
+            fc_sck_tr16(r);
+            const int64_t kv = fc_min64(FC_V, kn - v * FC_V);
+#pragma GCC unroll 16
+            for (int k = 0; k < 16; k++)
+                if (k < kv) _mm512_mask_storeu_ps(y + (v * FC_V + k) * plane, pm, r[k]);
+        }
+#else
         /* NCHW: through a pixel-major buffer, then one contiguous run of np
            pixels per channel */
         FC_T t[FC_SCK_MRMAX][FC_SCK_NVMAX * FC_V];
@@ -110,6 +165,7 @@ FC_INLINE void fc_sck_tile(const int nv, const int mr, const fc_smallc_args *a,
         FC_T *y = (FC_T *)a->y + k0 * plane + q0;
         for (int64_t k = 0; k < kn; k++)
             for (int p = 0; p < np; p++) y[k * plane + p] = t[p][k];
+#endif
     }
 }
 
@@ -155,9 +211,15 @@ void FC_NAME(const void *args) {
     const int64_t T = a->KH * KW * C;
     /* pixel tile: the pixel count of the widest block the call has */
     const int nv0 = (int)fc_cdiv(fc_min64(K, NR), FC_V);
-    const int mr = nv0 >= 4 ? FC_SCK_MR4 : nv0 == 3 ? FC_SCK_MR3 : nv0 == 2 ? FC_SCK_MR2
-                                                                         : FC_SCK_MR1;
+    int mr = nv0 >= 4 ? FC_SCK_MR4 : nv0 == 3 ? FC_SCK_MR3 : nv0 == 2 ? FC_SCK_MR2
+                                                                   : FC_SCK_MR1;
     const int64_t npix = rows * OW, rstep = a->SH * Wp * C, cstep = SW * C;
+#if FC_SCK_MR1 == 12
+    /* one block of one vector: 10-pixel tiles where they waste fewer pixels
+       than 12 (a 10x10 LeNet image: 10 tiles, not 8 and a third) */
+    if (nv0 == 1 && K <= NR && fc_cdiv(npix, 10) * 10 < fc_cdiv(npix, 12) * 12)
+        mr = 10;
+#endif
     /* (row, column) of the tile's first pixel, stepped without divisions */
     int64_t i0 = 0, ow0 = 0;
     for (int64_t q = 0; q < npix; q += mr) {
@@ -177,6 +239,9 @@ void FC_NAME(const void *args) {
 #define FC_SCK_CASE(NV, MR) \
             if (nv == NV && mr == MR) { fc_sck_tile(NV, MR, a, &rd, px, np, wb, q, k0, kn); continue; }
             FC_SCK_CASE(1, FC_SCK_MR1)
+#if FC_SCK_MR1 == 12
+            FC_SCK_CASE(1, 10)
+#endif
 #if FC_SCK_NVMAX >= 2
             FC_SCK_CASE(2, FC_SCK_MR2)
 #endif
