@@ -36,6 +36,9 @@ CASES = [
     (1, 16, 1, 1, 8, 3, 3, 1, 1, 1, 1),              # 1x1 image, all but one tap padded
     (2, 20, 6, 17, 33, 2, 3, (2, 1), ((0, 2), (1, 0)), (1, 2), 1),
     (1, 8, 4, 50, 8, 1, 3, 1, (0, 1), 1, 1),         # wide rows
+    # NHWC bands run over the batch: tiles and bands straddle images
+    (5, 40, 3, 5, 70, 3, 3, 1, 1, 1, 2),             # 15 pixels an image, groups, K tail
+    (4, 300, 5, 5, 70, 3, 3, 1, 1, 1, 1),            # 25 pixels an image, channel blocks
     # NCHW 1x1 with pixel counts near a multiple of NR: the pixel-major GEMM path
     (2, 6, 21, 21, 14, 1, 1, 1, 1, 1, 2),            # padded 1x1, groups, K tail
     (1, 16, 32, 33, 70, 1, 1, 2, ((1, 0), (0, 2)), 1, 1),  # stride 2, asymmetric

@@ -32,6 +32,10 @@
 #ifndef FC_CONV_PIXELS_MAX_NCHW
 #define FC_CONV_PIXELS_MAX_NCHW 256
 #endif
+/* NHWC band length in tiles of MR pixels (shrunk to keep the threads busy) */
+#ifndef FC_CONV_BAND_NHWC
+#define FC_CONV_BAND_NHWC 16
+#endif
 #ifndef FC_CONV_PANEL_BYTES
 #define FC_CONV_PANEL_BYTES (256 * 1024)
 #endif
@@ -67,14 +71,18 @@ static void FC_SFX(conv_plan)(const fc_conv_geom *g, int64_t MR, int64_t NR, int
      * the threads need more items (below) */
     if (g->layout == FC_NCHW) p->nkbg = p->nkb;
     p->nkg = fc_cdiv(p->nkb, p->nkbg);
-    const int64_t P = g->OH * g->OW;
+    /* NHWC bands run over the pixels of the whole batch (y is pixel-major
+     * across images): a weight panel loaded into L2 serves a full band even
+     * where one image has few pixels (7x7), and only the batch's last tile is
+     * partial. NCHW bands stay within an image (its planes are per image). */
+    const int64_t P = g->layout == FC_NCHW ? g->OH * g->OW : g->N * g->OH * g->OW;
     /* NCHW bands span a few output rows so that the rows copied twice (the
      * kernel's overlap) stay a small share of the copy */
     int64_t band = g->layout == FC_NCHW ? fc_max64(16 * MR, fc_min64(4 * g->OW, 64 * MR))
-                                        : 16 * MR;
+                                        : FC_CONV_BAND_NHWC * MR;
     band = fc_cdiv(band, MR) * MR;
     band = fc_min64(band, fc_cdiv(P, MR) * MR);
-    const int64_t outer = g->N * g->G;
+    const int64_t outer = (g->layout == FC_NCHW ? g->N : 1) * g->G;
     /* enough items to balance the threads: shrink bands, then K groups */
     while (band > MR && outer * p->nkg * fc_cdiv(P, band) < 4 * (int64_t)nthreads)
         band = fc_max64(MR, (band / 2 + MR - 1) / MR * MR);
@@ -610,6 +618,7 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
     const int64_t G = g->G, H = g->H, W = g->W, C = g->C, K = g->K;
     const int64_t OW = g->OW, P = g->OH * g->OW;
     const int nchw = g->layout == FC_NCHW;
+    const int64_t PB = nchw ? P : g->N * P;  /* the pixels bands split (see conv_plan) */
 
     FC_T *packed = fc_conv_alloc_big((size_t)(G * p->Kgp * KS * Cg) * sizeof(FC_T));
     FC_T *biasp = fc_alloc((size_t)(G * p->Kgp) * sizeof(FC_T));
@@ -624,7 +633,7 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
             biasp[gi * p->Kgp + k] = (bias != NULL && k < Kg) ? bias[gi * Kg + k] : (FC_T)0;
 
     const int64_t kgw = p->nkbg * NR;  /* NCHW output buffer row length */
-    const int64_t items = g->N * G * p->nkg * p->nband;
+    const int64_t items = (nchw ? g->N : 1) * G * p->nkg * p->nband;
     int failed = 0;
 
 #if FC_HAVE_OPENMP
@@ -663,7 +672,7 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
             const int64_t gi = r % G;
             const int64_t n = r / G;
             const int64_t kb0 = kg * p->nkbg, kb1 = fc_min64(p->nkb, kb0 + p->nkbg);
-            const int64_t p0 = bi * p->band, p1 = fc_min64(P, p0 + p->band);
+            const int64_t p0 = bi * p->band, p1 = fc_min64(PB, p0 + p->band);
             int64_t ih0 = 0, nrows = 0;
             if (nchw) {
                 const int64_t oh0 = p0 / OW, oh1 = (p1 - 1) / OW;
@@ -687,7 +696,9 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
                     for (int64_t pt = p0; pt < p1; pt += MR) {
                         const int64_t mr = fc_min64(MR, p1 - pt);
                         for (int64_t m = 0; m < MR; m++) {
-                            const int64_t pp = pt + (m < mr ? m : 0);
+                            /* NHWC: pp counts the batch's pixels, nm is its image */
+                            const int64_t pb = pt + (m < mr ? m : 0);
+                            const int64_t nm = nchw ? n : pb / P, pp = nchw ? pb : pb % P;
                             const int64_t oh = pp / OW, ow = pp % OW;
                             const int64_t ihb = oh * g->SH - g->PT, iwb = ow * g->SW - g->PL;
                             for (int64_t kh = 0; kh < g->KH; kh++) {
@@ -698,7 +709,7 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
                                     const FC_T *ptr = zero;
                                     if (inh && iw >= 0 && iw < W)
                                         ptr = nchw ? xs + ((ih - ih0) * W + iw) * kc
-                                                   : x + ((n * H + ih) * W + iw) * C + gi * Cg + c0;
+                                                   : x + ((nm * H + ih) * W + iw) * C + gi * Cg + c0;
                                     ind[(kh * g->KW + kw) * MR + m] = ptr;
                                 }
                             }
@@ -709,7 +720,7 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
                             yp = obuf + (pt - p0) * kgw + (kb - kb0) * NR;
                             ys = (size_t)kgw;
                         } else {
-                            yp = y + (n * P + pt) * K + gi * Kg + kb * NR;
+                            yp = y + pt * K + gi * Kg + kb * NR;
                             ys = (size_t)K;
                         }
                         kern((size_t)mr, (size_t)nr, (size_t)kc, (size_t)KS, ind,
