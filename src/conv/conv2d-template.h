@@ -640,7 +640,8 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
-        const FC_T **ind = fc_alloc((size_t)(KS * MR) * sizeof(FC_T *));
+        /* the indirection of every tile of a band: [tile][tap][MR] */
+        const FC_T **ind = fc_alloc((size_t)(p->band * KS) * sizeof(FC_T *));
         FC_T *xs = NULL, *obuf = NULL;
         if (nchw) {
             xs = fc_alloc((size_t)(p->rows_max * W * p->kcb) * sizeof(FC_T));
@@ -688,6 +689,31 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
                 uint32_t flags = cb > 0 ? FC_FLAG_ACCUMULATE : 0u;
                 if (relu && cb == p->ncb - 1) flags |= FC_FLAG_RELU;
                 const FC_T *wcb = packed + gi * p->Kgp * KS * Cg + c0 * p->Kgp * KS;
+                /* pointers of the band's tiles, built once for all kb (they
+                 * depend on the channel block only through c0) */
+                for (int64_t pt = p0; pt < p1; pt += MR) {
+                    const int64_t mr = fc_min64(MR, p1 - pt);
+                    const FC_T **it_ind = ind + (pt - p0) * KS;
+                    for (int64_t m = 0; m < MR; m++) {
+                        /* NHWC: pb counts the batch's pixels, nm is its image */
+                        const int64_t pb = pt + (m < mr ? m : 0);
+                        const int64_t nm = nchw ? n : pb / P, pp = nchw ? pb : pb % P;
+                        const int64_t oh = pp / OW, ow = pp % OW;
+                        const int64_t ihb = oh * g->SH - g->PT, iwb = ow * g->SW - g->PL;
+                        for (int64_t kh = 0; kh < g->KH; kh++) {
+                            const int64_t ih = ihb + kh * g->DH;
+                            const int inh = ih >= 0 && ih < H;
+                            for (int64_t kw = 0; kw < g->KW; kw++) {
+                                const int64_t iw = iwb + kw * g->DW;
+                                const FC_T *ptr = zero;
+                                if (inh && iw >= 0 && iw < W)
+                                    ptr = nchw ? xs + ((ih - ih0) * W + iw) * kc
+                                               : x + ((nm * H + ih) * W + iw) * C + gi * Cg + c0;
+                                it_ind[(kh * g->KW + kw) * MR + m] = ptr;
+                            }
+                        }
+                    }
+                }
                 /* kb outer, tiles inner: one weight panel stays in cache while the
                  * band's tiles sweep it, so a band may cover every output channel
                  * (NCHW: the gathered rows are then reused by all of them) */
@@ -695,25 +721,6 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
                     const int64_t nr = fc_min64(NR, Kg - kb * NR);
                     for (int64_t pt = p0; pt < p1; pt += MR) {
                         const int64_t mr = fc_min64(MR, p1 - pt);
-                        for (int64_t m = 0; m < MR; m++) {
-                            /* NHWC: pp counts the batch's pixels, nm is its image */
-                            const int64_t pb = pt + (m < mr ? m : 0);
-                            const int64_t nm = nchw ? n : pb / P, pp = nchw ? pb : pb % P;
-                            const int64_t oh = pp / OW, ow = pp % OW;
-                            const int64_t ihb = oh * g->SH - g->PT, iwb = ow * g->SW - g->PL;
-                            for (int64_t kh = 0; kh < g->KH; kh++) {
-                                const int64_t ih = ihb + kh * g->DH;
-                                const int inh = ih >= 0 && ih < H;
-                                for (int64_t kw = 0; kw < g->KW; kw++) {
-                                    const int64_t iw = iwb + kw * g->DW;
-                                    const FC_T *ptr = zero;
-                                    if (inh && iw >= 0 && iw < W)
-                                        ptr = nchw ? xs + ((ih - ih0) * W + iw) * kc
-                                                   : x + ((nm * H + ih) * W + iw) * C + gi * Cg + c0;
-                                    ind[(kh * g->KW + kw) * MR + m] = ptr;
-                                }
-                            }
-                        }
                         FC_T *yp;
                         size_t ys;
                         if (nchw) {
@@ -723,8 +730,8 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
                             yp = y + pt * K + gi * Kg + kb * NR;
                             ys = (size_t)K;
                         }
-                        kern((size_t)mr, (size_t)nr, (size_t)kc, (size_t)KS, ind,
-                             wcb + kb * KS * kc * NR, biasp + gi * p->Kgp + kb * NR, yp, ys,
+                        kern((size_t)mr, (size_t)nr, (size_t)kc, (size_t)KS,
+                             ind + (pt - p0) * KS, wcb + kb * KS * kc * NR, biasp + gi * p->Kgp + kb * NR, yp, ys,
                              flags);
                     }
                 }
