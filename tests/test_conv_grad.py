@@ -40,6 +40,11 @@ CASES = [
     (2, 3, 3, 13, 12, (3, 3), (2, 3), 1, 1, 3),            # depthwise NHWC grad input: 6 phases
     (1, 9, 130, 5, 6, (3, 3), 2, 1, 1, 1),                # K > panel: K-chunked igemm grad input
     (2, 16, 24, 7, 8, (3, 2), 1, ((1, 0), (0, 1)), (1, 2), 2),  # groups, stride 1: flipped conv2d
+    # strided grad weight with one input channel per group
+    (2, 1, 6, 15, 14, (5, 3), (2, 3), (2, 1), (2, 1), 1),  # C_in = 1, strided and dilated
+    (1, 5, 5, 13, 12, (3, 3), 2, 2, 2, 5),                 # depthwise stride 2 = dilation: taps in one phase
+    (1, 3, 3, 10, 11, (2, 2), 3, 0, 1, 3),                 # depthwise stride 3 > kernel
+    (2, 9, 9, 17, 16, (3, 3), 2, 1, 1, 9),                 # depthwise stride 2, several vectors
 ]
 IDS = [f"case{i}" for i in range(len(CASES))]
 

@@ -134,7 +134,7 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
     int64_t *nih = ih0 + SH, *ohlo = nih + SH;
     int64_t *tpw = ohlo + SH, *owoff = tpw + SW * KW, *ntw = owoff + SW * KW, *iw0 = ntw + SW;
     int64_t *niw = iw0 + SW, *owlo = niw + SW;
-    int64_t *nrb = owlo + SW, *rbpre = nrb + NP; /* row bands per phase, prefix */
+    int64_t *nrb = owlo + SW, *rbpre = nrb + SH; /* row bands per row phase, prefix */
     int64_t spanh = 0, spanw = 0, wpmax = 1, maxtaps = 1;
     fc_phase_taps(H, KH, SH, DH, PT, tph, nth, ih0, nih, ohoff);
     fc_phase_taps(W, KW, SW, DW, PL, tpw, ntw, iw0, niw, owoff);
@@ -165,11 +165,15 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
         return FC_EINVAL;
     }
     rbpre[0] = 0;
-    for (int64_t p = 0; p < NP; p++) {
-        nrb[p] = fc_cdiv(nih[p / SW], RB);
-        rbpre[p + 1] = rbpre[p] + nrb[p];
+    for (int64_t r = 0; r < SH; r++) {
+        nrb[r] = fc_cdiv(nih[r], RB);
+        rbpre[r + 1] = rbpre[r] + nrb[r];
     }
-    const int64_t items_img = NGB * rbpre[NP];
+    /* an item is a band of one row phase with all its column phases: they
+       interleave their pixels in the same gx lines, which one thread then
+       fills while they are in cache (two threads on two column phases of a
+       band wrote the same lines, and phase-major items wrote gx SW times) */
+    const int64_t items_img = NGB * rbpre[SH];
     /* packed weights [phase][group][c-block][k][tap][MR]: about the size of
        the weights (small on this path), packed once before the items */
     int64_t *wpo = (int64_t *)fc_alloc(sizeof(int64_t) * (size_t)(NP + 1));
@@ -215,78 +219,86 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
 #endif
         for (int64_t it = 0; it < N * items_img; it++) {
             const int64_t n = it / items_img, rem0 = it % items_img;
-            const int64_t gb = rem0 / rbpre[NP];
-            int64_t rem = rem0 % rbpre[NP], p = 0;
-            while (rem >= rbpre[p + 1]) p++;
-            rem -= rbpre[p];
-            const int64_t rh = p / SW, rw = p % SW, ntp = nth[rh] * ntw[rw];
-            const int64_t i0 = rem * RB, nr = fc_min64(RB, nih[rh] - i0), nw = niw[rw];
+            const int64_t gb = rem0 / rbpre[SH];
+            int64_t rem = rem0 % rbpre[SH], rh = 0;
+            while (rem >= rbpre[rh + 1]) rh++;
+            rem -= rbpre[rh];
+            const int64_t i0 = rem * RB, nr = fc_min64(RB, nih[rh] - i0);
             const int64_t g0 = gb * GB, ng = fc_min64(GB, G - g0);
-            if (nw == 0 || nr <= 0) continue;
-            const int64_t hspan = ntp ? ohoff[rh * KH] - ohlo[rh] : 0;
-            const int64_t wspan = ntp ? owoff[rw * KW] - owlo[rw] : 0;
-            const int64_t Wp = nw + wspan, np = (nr - 1) * Wp + nw;
-            const int64_t npr = fc_cdiv(np, NRP) * NRP, prow = nr + hspan;
-            const int64_t pn = np + hspan * Wp + wspan; /* plane elements holding data */
-            const int64_t pz = npr + hspan * Wp + wspan; /* elements the kernel may read */
-            if (ntp) {
-                /* padded planes: row u <-> grad_output row i0 + u + ohlo */
-                const int64_t oh00 = i0 + ohlo[rh], ow00 = owlo[rw];
-                const int64_t vlo = fc_min64(Wp, fc_max64(0, -ow00));
-                const int64_t vhi = fc_max64(vlo, fc_min64(Wp, OW - ow00));
-                for (int64_t q = 0; q < ng * Kg; q++)
-                    memset(pl + q * plen + pn, 0, sizeof(FC_T) * (size_t)(pz - pn));
-                for (int64_t u = 0; u < prow; u++) {
-                    const int64_t oh = oh00 + u;
-                    const int inside = oh >= 0 && oh < OH;
-                    for (int64_t q = 0; q < ng * Kg; q++) {
-                        FC_T *d = pl + q * plen + u * Wp;
-                        const int64_t len = Wp; /* pn == prow * Wp */
-                        if (!inside) {
-                            memset(d, 0, sizeof(FC_T) * (size_t)len);
-                            continue;
-                        }
-                        memset(d, 0, sizeof(FC_T) * (size_t)fc_min64(vlo, len));
-                        if (vhi < len)
-                            memset(d + vhi, 0, sizeof(FC_T) * (size_t)(len - vhi));
-                        if (!nhwc) {
-                            const FC_T *s = gy + ((n * K + g0 * Kg + q) * OH + oh) * OW + ow00;
-                            const int64_t e = fc_min64(vhi, len);
-                            if (e > vlo) memcpy(d + vlo, s + vlo, sizeof(FC_T) * (size_t)(e - vlo));
-                        }
-                    }
-                    if (nhwc && inside) {
-                        const FC_T *s = gy + ((n * OH + oh) * OW + ow00) * K + g0 * Kg;
-                        FC_T *d = pl + u * Wp;
-                        for (int64_t v = vlo; v < vhi; v++)
-                            for (int64_t q = 0; q < ng * Kg; q++) d[q * plen + v] = s[v * K + q];
-                    }
-                }
-                for (int64_t th = 0; th < nth[rh]; th++)
-                    for (int64_t tw = 0; tw < ntw[rw]; tw++)
-                        off[th * ntw[rw] + tw] = (ohoff[rh * KH + th] - ohlo[rh]) * Wp +
-                                                 owoff[rw * KW + tw] - owlo[rw];
-            }
-            for (int64_t gl = 0; gl < ng; gl++) {
-                const int64_t gg = g0 + gl;
-                for (int64_t cb = 0; cb < CB; cb++) {
-                    const int64_t c0 = cb * MR, mr = fc_min64(MR, Cg - c0);
-                    if (ntp)
-                        kern((size_t)np, (size_t)Kg, (size_t)ntp, pl + gl * Kg * plen, (size_t)plen,
-                             off, wpk + wpo[p] + (gg * CB + cb) * Kg * ntp * MR, out, (size_t)npr);
-                    /* write out: phase pixel (i, j) -> (ih0 + i*SH, iw0 + j*SW) */
-                    for (int64_t m = 0; m < mr; m++) {
-                        const int64_t c = gg * Cg + c0 + m;
-                        const FC_T b = bias != NULL ? bias[c] : (FC_T)0;
-                        for (int64_t i = 0; i < nr; i++) {
-                            const int64_t ih = ih0[rh] + (i0 + i) * SH;
-                            const FC_T *s = out + m * npr + i * Wp;
+            if (nr <= 0) continue;
+            for (int64_t rw = 0; rw < SW; rw++) {
+                const int64_t p = rh * SW + rw, ntp = nth[rh] * ntw[rw], nw = niw[rw];
+                if (nw == 0) continue;
+                const int64_t hspan = ntp ? ohoff[rh * KH] - ohlo[rh] : 0;
+                const int64_t wspan = ntp ? owoff[rw * KW] - owlo[rw] : 0;
+                const int64_t Wp = nw + wspan, np = (nr - 1) * Wp + nw;
+                const int64_t npr = fc_cdiv(np, NRP) * NRP, prow = nr + hspan;
+                const int64_t pn = np + hspan * Wp + wspan; /* plane elements holding data */
+                const int64_t pz = npr + hspan * Wp + wspan; /* elements the kernel may read */
+                if (ntp) {
+                    /* padded planes: row u <-> grad_output row i0 + u + ohlo */
+                    const int64_t oh00 = i0 + ohlo[rh], ow00 = owlo[rw];
+                    const int64_t vlo = fc_min64(Wp, fc_max64(0, -ow00));
+                    const int64_t vhi = fc_max64(vlo, fc_min64(Wp, OW - ow00));
+                    for (int64_t q = 0; q < ng * Kg; q++)
+                        memset(pl + q * plen + pn, 0, sizeof(FC_T) * (size_t)(pz - pn));
+                    for (int64_t u = 0; u < prow; u++) {
+                        const int64_t oh = oh00 + u;
+                        const int inside = oh >= 0 && oh < OH;
+                        for (int64_t q = 0; q < ng * Kg; q++) {
+                            FC_T *d = pl + q * plen + u * Wp;
+                            const int64_t len = Wp; /* pn == prow * Wp */
+                            if (!inside) {
+                                memset(d, 0, sizeof(FC_T) * (size_t)len);
+                                continue;
+                            }
+                            memset(d, 0, sizeof(FC_T) * (size_t)fc_min64(vlo, len));
+                            if (vhi < len)
+                                memset(d + vhi, 0, sizeof(FC_T) * (size_t)(len - vhi));
                             if (!nhwc) {
-                                FC_T *d = gx + ((n * C + c) * H + ih) * W + iw0[rw];
-                                for (int64_t j = 0; j < nw; j++) d[j * SW] = (ntp ? s[j] : 0) + b;
-                            } else {
-                                FC_T *d = gx + ((n * H + ih) * W + iw0[rw]) * C + c;
-                                for (int64_t j = 0; j < nw; j++) d[j * SW * C] = (ntp ? s[j] : 0) + b;
+                                const FC_T *s = gy + ((n * K + g0 * Kg + q) * OH + oh) * OW + ow00;
+                                const int64_t e = fc_min64(vhi, len);
+                                if (e > vlo)
+                                    memcpy(d + vlo, s + vlo, sizeof(FC_T) * (size_t)(e - vlo));
+                            }
+                        }
+                        if (nhwc && inside) {
+                            const FC_T *s = gy + ((n * OH + oh) * OW + ow00) * K + g0 * Kg;
+                            FC_T *d = pl + u * Wp;
+                            for (int64_t v = vlo; v < vhi; v++)
+                                for (int64_t q = 0; q < ng * Kg; q++)
+                                    d[q * plen + v] = s[v * K + q];
+                        }
+                    }
+                    for (int64_t th = 0; th < nth[rh]; th++)
+                        for (int64_t tw = 0; tw < ntw[rw]; tw++)
+                            off[th * ntw[rw] + tw] = (ohoff[rh * KH + th] - ohlo[rh]) * Wp +
+                                                     owoff[rw * KW + tw] - owlo[rw];
+                }
+                for (int64_t gl = 0; gl < ng; gl++) {
+                    const int64_t gg = g0 + gl;
+                    for (int64_t cb = 0; cb < CB; cb++) {
+                        const int64_t c0 = cb * MR, mr = fc_min64(MR, Cg - c0);
+                        if (ntp)
+                            kern((size_t)np, (size_t)Kg, (size_t)ntp, pl + gl * Kg * plen,
+                                 (size_t)plen, off, wpk + wpo[p] + (gg * CB + cb) * Kg * ntp * MR,
+                                 out, (size_t)npr);
+                        /* write out: phase pixel (i, j) -> (ih0 + i*SH, iw0 + j*SW) */
+                        for (int64_t m = 0; m < mr; m++) {
+                            const int64_t c = gg * Cg + c0 + m;
+                            const FC_T b = bias != NULL ? bias[c] : (FC_T)0;
+                            for (int64_t i = 0; i < nr; i++) {
+                                const int64_t ih = ih0[rh] + (i0 + i) * SH;
+                                const FC_T *s = out + m * npr + i * Wp;
+                                if (!nhwc) {
+                                    FC_T *d = gx + ((n * C + c) * H + ih) * W + iw0[rw];
+                                    for (int64_t j = 0; j < nw; j++)
+                                        d[j * SW] = (ntp ? s[j] : 0) + b;
+                                } else {
+                                    FC_T *d = gx + ((n * H + ih) * W + iw0[rw]) * C + c;
+                                    for (int64_t j = 0; j < nw; j++)
+                                        d[j * SW * C] = (ntp ? s[j] : 0) + b;
+                                }
                             }
                         }
                     }
@@ -355,39 +367,45 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
 #if FC_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
-        for (int64_t it = 0; it < N * NP * nihmax; it++) {
-            const int64_t n = it / (NP * nihmax), p = (it / nihmax) % NP, i = it % nihmax;
-            const int64_t rh = p / SW, rw = p % SW, nw = niw[rw];
-            if (i >= nih[rh] || nw == 0) continue;
-            const int64_t ih = ih0[rh] + i * SH;
-            FC_T *dst = gx + ((n * H + ih) * W + iw0[rw]) * C;
-            FC_T *y = SW == 1 ? dst : row;
-            if (nth[rh] == 0 || ntw[rw] == 0) {
-                for (int64_t j = 0; j < nw; j++)
-                    for (int64_t c = 0; c < C; c++) y[j * C + c] = bp[c];
-            } else {
-                const int64_t *oh = ohoff + rh * KH, *ow = owoff + rw * KW;
-                fc_dwconv_nhwc_args a;
-                a.x = gy + n * OH * OW * C;
-                a.w = wpk + p * wps;
-                a.bias = bp;
-                a.y = y;
-                a.C = C; a.Cp = Cp; a.H = OH; a.W = OW;
-                /* one output row (oh0 = 0) written at y: OW only strides rows */
-                a.OW = nw; a.SH = 1; a.oh0 = 0; a.oh1 = 1;
-                a.KH = nth[rh]; a.KW = ntw[rw]; a.SW = 1;
-                a.DH = nth[rh] > 1 ? oh[nth[rh] - 2] - oh[nth[rh] - 1] : 1;
-                a.DW = ntw[rw] > 1 ? ow[ntw[rw] - 2] - ow[ntw[rw] - 1] : 1;
-                a.PL = -ow[ntw[rw] - 1];
-                a.PT = -(i + oh[nth[rh] - 1]); /* input row of kernel row 0 */
-                a.ow0 = 0; a.ow1 = nw;
-                a.c0 = 0; a.c1 = C;
-                a.flags = 0;
-                kern(&a);
+        /* an item is one input row (all its column phases): the phases
+           interleave their pixels in that row, so one thread fills the row's
+           lines while they are in cache (phase-major rows wrote gx SW times) */
+        for (int64_t it = 0; it < N * SH * nihmax; it++) {
+            const int64_t n = it / (SH * nihmax), rh = (it / nihmax) % SH, i = it % nihmax;
+            if (i >= nih[rh]) continue;
+            for (int64_t rw = 0; rw < SW; rw++) {
+                const int64_t p = rh * SW + rw, nw = niw[rw];
+                if (nw == 0) continue;
+                const int64_t ih = ih0[rh] + i * SH;
+                FC_T *dst = gx + ((n * H + ih) * W + iw0[rw]) * C;
+                FC_T *y = SW == 1 ? dst : row;
+                if (nth[rh] == 0 || ntw[rw] == 0) {
+                    for (int64_t j = 0; j < nw; j++)
+                        for (int64_t c = 0; c < C; c++) y[j * C + c] = bp[c];
+                } else {
+                    const int64_t *oh = ohoff + rh * KH, *ow = owoff + rw * KW;
+                    fc_dwconv_nhwc_args a;
+                    a.x = gy + n * OH * OW * C;
+                    a.w = wpk + p * wps;
+                    a.bias = bp;
+                    a.y = y;
+                    a.C = C; a.Cp = Cp; a.H = OH; a.W = OW;
+                    /* one output row (oh0 = 0) written at y: OW only strides rows */
+                    a.OW = nw; a.SH = 1; a.oh0 = 0; a.oh1 = 1;
+                    a.KH = nth[rh]; a.KW = ntw[rw]; a.SW = 1;
+                    a.DH = nth[rh] > 1 ? oh[nth[rh] - 2] - oh[nth[rh] - 1] : 1;
+                    a.DW = ntw[rw] > 1 ? ow[ntw[rw] - 2] - ow[ntw[rw] - 1] : 1;
+                    a.PL = -ow[ntw[rw] - 1];
+                    a.PT = -(i + oh[nth[rh] - 1]); /* input row of kernel row 0 */
+                    a.ow0 = 0; a.ow1 = nw;
+                    a.c0 = 0; a.c1 = C;
+                    a.flags = 0;
+                    kern(&a);
+                }
+                if (y == row)
+                    for (int64_t j = 0; j < nw; j++)
+                        memcpy(dst + j * SW * C, row + j * C, sizeof(FC_T) * (size_t)C);
             }
-            if (y == row)
-                for (int64_t j = 0; j < nw; j++)
-                    memcpy(dst + j * SW * C, row + j * C, sizeof(FC_T) * (size_t)C);
         }
     }
     fc_free(wpk); fc_free(rows); fc_free(tabs);
