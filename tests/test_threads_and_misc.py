@@ -197,6 +197,41 @@ def test_two_python_threads_compute_correctly_at_once(restore_threads):
         assert_close(g, e, "conv2d", reduction=72)
 
 
+def test_concurrent_calls_with_different_weights_get_their_own_workspace(restore_threads):
+    """The packed-weight workspace is cached between calls (one slot per
+    extension): concurrent calls with different weights and sizes (general
+    3x3 path, pixel-major path, NHWC 1x1 GEMM) must never share a buffer."""
+    rng = np.random.default_rng(3)
+    jobs = []
+    for i, (n, c, k, hw, ks, layout) in enumerate([
+            (1, 24, 40, 12, 3, "NCHW"), (2, 16, 64, 9, 3, "NHWC"),
+            (1, 72, 80, 4, 3, "NCHW"), (1, 48, 96, 10, 1, "NHWC"),
+            (1, 32, 48, 13, 3, "NHWC"), (1, 96, 128, 3, 3, "NCHW")]):
+        x = rng.standard_normal((n, c, hw, hw)).astype(np.float32)
+        w = rng.standard_normal((k, c, ks, ks)).astype(np.float32)
+        want = reference.conv2d(x, w, padding=ks // 2)
+        if layout == "NHWC":
+            x, want = x.transpose(0, 2, 3, 1).copy(), want.transpose(0, 2, 3, 1)
+        jobs.append((x, w, ks // 2, layout, want, c * ks * ks))
+    got = [[] for _ in jobs]
+
+    def work(i):
+        x, w, pad, layout, _, _ = jobs[i]
+        for _ in range(30):
+            got[i].append(fastconv.conv2d(x, w, padding=pad, layout=layout))
+
+    fastconv.set_num_threads(2)
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(jobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for (_, _, _, _, want, red), outs in zip(jobs, got):
+        assert len(outs) == 30
+        for g in outs:
+            assert_close(g, want, "conv2d", reduction=red)
+
+
 # ----------------------------------------------------------------------------
 # PyTorch in the same process, in either import order
 

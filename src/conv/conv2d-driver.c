@@ -4,30 +4,11 @@
 #include "kernels/gemm.h"
 #include "kernels/igemm.h"
 #include "kernels/registry.h"
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
+#include "workspace.h"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #include <xmmintrin.h>
 #endif
-
-/* Workspace for the packed weights: several MiB for large layers, written once
- * per call. Fresh 4 KiB pages cost a fault each (as much as the packing
- * itself), so large buffers ask for transparent huge pages. Free with fc_free. */
-static void *fc_conv_alloc_big(size_t bytes) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    const size_t huge = (size_t)2 << 20;
-    if (bytes >= 2 * huge) {
-        void *p = NULL;
-        bytes = (bytes + huge - 1) & ~(huge - 1);
-        if (posix_memalign(&p, huge, bytes) != 0) return NULL;
-        madvise(p, bytes, MADV_HUGEPAGE);
-        return p;
-    }
-#endif
-    return fc_alloc(bytes);
-}
 
 /* After a barrier: whether no thread flagged a failed allocation. */
 static int fc_conv_none_failed(int *failed) {

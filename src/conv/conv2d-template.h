@@ -95,6 +95,9 @@ static void FC_SFX(conv_plan)(const fc_conv_geom *g, int64_t MR, int64_t NR, int
         p->nkbg = fc_cdiv(p->nkbg, 2);
         p->nkg = fc_cdiv(p->nkb, p->nkbg);
     }
+    /* equal bands: 196 pixels in bands of 96 would leave a 4-pixel band that
+     * streams a whole weight panel for one tile */
+    band = fc_cdiv(fc_cdiv(P, fc_cdiv(P, band)), MR) * MR;
     p->band = band;
     p->nband = fc_cdiv(P, band);
     const int64_t orows = (band - 1) / g->OW + 2;
@@ -117,12 +120,39 @@ static void FC_SFX(conv_pack_block)(const fc_conv_geom *g, const FC_SFX(fc_conv_
         for (int64_t n0 = 0; n0 < nr; n0 += 16) {
             const int64_t nn = fc_min64(16, nr - n0);
             const FC_T *s = w + ((gi * Kg + kb * NR + n0) * Cg + c0) * KS;
-            for (int64_t c = 0; c < kc; c++)
-                for (int64_t t = 0; t < KS; t++) {
-                    FC_T *d = dst + (t * kc + c) * NR + n0;
-                    const FC_T *sc = s + c * KS + t;
-                    for (int64_t n = 0; n < nn; n++) d[n] = sc[n * Cg * KS];
+            int64_t j0 = 0;
+#if defined(__SSE2__) && !FC_IS_F64
+            /* 4x4 blocks of (filter, c*KS + t) transposed in registers: a
+             * quarter of the loads and stores of the element loop, which
+             * dominated the packing of 2-9 MB weights */
+            if (nn == 16) {
+                const int64_t L = kc * KS, ld = Cg * KS;
+                int64_t c = 0, t = 0;  /* of j0, stepped: no division per block */
+                for (; j0 + 4 <= L; j0 += 4) {
+                    FC_T *d[4];
+                    for (int64_t e = 0; e < 4; e++) {
+                        d[e] = dst + (t * kc + c) * NR + n0;
+                        if (++t == KS) t = 0, c++;
+                    }
+                    for (int64_t q = 0; q < 16; q += 4) {
+                        const FC_T *sq = s + q * ld + j0;
+                        __m128 r0 = _mm_loadu_ps(sq), r1 = _mm_loadu_ps(sq + ld);
+                        __m128 r2 = _mm_loadu_ps(sq + 2 * ld), r3 = _mm_loadu_ps(sq + 3 * ld);
+                        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+                        _mm_storeu_ps(d[0] + q, r0);
+                        _mm_storeu_ps(d[1] + q, r1);
+                        _mm_storeu_ps(d[2] + q, r2);
+                        _mm_storeu_ps(d[3] + q, r3);
+                    }
                 }
+            }
+#endif
+            for (int64_t j = j0; j < kc * KS; j++) {
+                const int64_t c = j / KS, t = j % KS;
+                FC_T *d = dst + (t * kc + c) * NR + n0;
+                const FC_T *sc = s + j;
+                for (int64_t n = 0; n < nn; n++) d[n] = sc[n * Cg * KS];
+            }
         }
     }
 }
@@ -315,10 +345,10 @@ static int FC_SFX(conv_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
     const int64_t kchunk = fc_cdiv(fc_cdiv(Kg, nks), MR) * MR;
     nks = fc_cdiv(Kg, kchunk);
     const int64_t items = g->N * G * ntile * nks;
-    FC_T *spanels = shared ? fc_alloc((size_t)(nshared * tpanel) * sizeof(FC_T)) : NULL;
+    FC_T *spanels = shared ? fc_ws_take((size_t)(nshared * tpanel) * sizeof(FC_T)) : NULL;
     FC_T *zeros = fc_alloc((size_t)NR * sizeof(FC_T));
     if ((shared && spanels == NULL) || zeros == NULL) {
-        fc_free(spanels);
+        fc_ws_give(spanels);
         fc_free(zeros);
         return FC_ENOMEM;
     }
@@ -426,7 +456,7 @@ static int FC_SFX(conv_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
         fc_free(runs);
         fc_free(nrun);
     }
-    fc_free(spanels);
+    fc_ws_give(spanels);
     fc_free(zeros);
     return failed ? FC_ENOMEM : FC_OK;
 }
@@ -485,13 +515,13 @@ static int FC_SFX(conv_pointwise)(const fc_conv_geom *g, const FC_T *x, const FC
     const int64_t Mp = fc_cdiv(Kg, MR) * MR, NCp = fc_cdiv(Kg, NR) * NR;
     FC_T *wp = NULL, *bp = NULL;
     if (nhwc) {
-        wp = fc_alloc((size_t)(G * Cg * NCp) * sizeof(FC_T));
+        wp = fc_ws_take((size_t)(G * Cg * NCp) * sizeof(FC_T));
         if (wp == NULL) return FC_ENOMEM;
     }
     if (bias != NULL) {
         bp = fc_alloc((size_t)(G * (nhwc ? NCp : Mp)) * sizeof(FC_T));
         if (bp == NULL) {
-            fc_free(wp);
+            fc_ws_give(wp);
             return FC_ENOMEM;
         }
         const int64_t ld = nhwc ? NCp : Mp;
@@ -600,7 +630,7 @@ static int FC_SFX(conv_pointwise)(const fc_conv_geom *g, const FC_T *x, const FC
 #undef FC_PW_AROWS
         fc_free(arows);
     }
-    fc_free(wp);
+    fc_ws_give(wp);
     fc_free(bp);
     return failed ? FC_ENOMEM : FC_OK;
 }
@@ -632,11 +662,11 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
     const int nchw = g->layout == FC_NCHW;
     const int64_t PB = nchw ? P : g->N * P;  /* the pixels bands split (see conv_plan) */
 
-    FC_T *packed = fc_conv_alloc_big((size_t)(G * p->Kgp * KS * Cg) * sizeof(FC_T));
+    FC_T *packed = fc_ws_take((size_t)(G * p->Kgp * KS * Cg) * sizeof(FC_T));
     FC_T *biasp = fc_alloc((size_t)(G * p->Kgp) * sizeof(FC_T));
     FC_T *zero = fc_alloc((size_t)p->kcb * sizeof(FC_T));
     if (packed == NULL || biasp == NULL || zero == NULL) {
-        fc_free(packed); fc_free(biasp); fc_free(zero);
+        fc_ws_give(packed); fc_free(biasp); fc_free(zero);
         return FC_ENOMEM;
     }
     memset(zero, 0, (size_t)p->kcb * sizeof(FC_T));
@@ -759,7 +789,7 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
         fc_free(xs);
         fc_free(obuf);
     }
-    fc_free(packed);
+    fc_ws_give(packed);
     fc_free(biasp);
     fc_free(zero);
     return failed ? FC_ENOMEM : FC_OK;
