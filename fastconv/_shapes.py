@@ -156,6 +156,56 @@ def pool_padding(padding, in_hw, kernel, stride, dilation, name="padding"):
     return conv_padding(padding, in_hw, kernel, stride, dilation, name)
 
 
+def _plain(value):
+    """Whether a memoised geometry may be keyed on ``value``: an exact int,
+    str or None, or a tuple of exact ints or of tuples of them. 1.0, True and
+    numpy scalars compare equal to 1 but must still go through validation."""
+    t = type(value)
+    if t is int or t is str or value is None:
+        return True
+    if t is not tuple:
+        return False
+    for v in value:
+        if type(v) is not int and not (type(v) is tuple and _plain(v)):
+            return False
+    return True
+
+
+_MEMO_SIZE = 256
+
+
+def _memoised(shapes, flag=None):
+    """Cache a geometry constructor on its arguments. Building a geometry
+    validates and computes ~20 sizes, a quarter of a small layer's per-call
+    cost, and the same layer is usually called again. The first ``shapes``
+    arguments are array shapes (tuples of ints from numpy); the others are
+    keyed only when ``_plain``, except argument ``flag``, which the
+    constructor reads as a bool (so True and 1 may share an entry). Errors
+    are not cached; the cached objects are frozen."""
+    def decorate(fn):
+        cache = {}
+
+        def wrapper(*args):
+            for i in range(shapes, len(args)):
+                a = args[i]
+                if not (_plain(a) or (i == flag and type(a) is bool)):
+                    return fn(*args)
+            try:
+                return cache[args]
+            except (KeyError, TypeError):
+                pass
+            g = fn(*args)
+            if len(cache) >= _MEMO_SIZE:
+                cache.clear()
+            cache[args] = g
+            return g
+
+        wrapper.__name__, wrapper.__qualname__ = fn.__name__, fn.__qualname__
+        wrapper.__doc__, wrapper.__wrapped__ = fn.__doc__, fn
+        return wrapper
+    return decorate
+
+
 def _make(cls, values):
     """An instance of the frozen dataclass ``cls`` from its field values, in
     field order, without the generated ``__init__`` (one ``object.__setattr__``
@@ -222,6 +272,7 @@ class ConvGeometry:
         return 2 * self.N * self.K * self.OH * self.OW * (self.C // self.G) * self.KH * self.KW
 
 
+@_memoised(shapes=2)
 def conv2d_geometry(input_shape, weight_shape, stride, padding, dilation, groups, layout):
     """Validate conv2d arguments against the shapes and compute the geometry.
 
@@ -259,6 +310,7 @@ def conv2d_geometry(input_shape, weight_shape, stride, padding, dilation, groups
                                 layout))
 
 
+@_memoised(shapes=2)
 def conv_transpose2d_geometry(input_shape, weight_shape, stride, padding, output_padding,
                               groups, dilation, layout):
     """Geometry of conv_transpose2d, expressed as the *forward* conv it is the adjoint of.
@@ -343,6 +395,7 @@ class PoolGeometry:
         return physical_shape(self.N, self.C, self.OH, self.OW, self.layout)
 
 
+@_memoised(shapes=1, flag=5)
 def pool2d_geometry(input_shape, kernel_size, stride, padding, dilation, ceil_mode, layout):
     """Validate pooling arguments and compute the geometry (``stride=None`` -> kernel).
 

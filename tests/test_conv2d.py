@@ -48,6 +48,8 @@ CASES = [
     (1, 70, 4, 4, 64, 2, 3, (1, 2), ((1, 0), (2, 1)), (2, 1), 1),  # strided, dilated
     (1, 70, 10, 12, 64, 3, 3, 1, 1, 1, 1),           # NCHW: 120 pixels, still pixel-major
     (1, 300, 10, 13, 400, 3, 3, 1, 1, 1, 1),         # NCHW: 130 pixels in 192, 4 MiB weights
+    # weight-heavy general path (a 64-channel block's panels > 512 KiB): long bands, K split first
+    (3, 240, 9, 10, 100, 3, 3, 2, 1, 1, 1),          # stride 2, K tail, NCHW images
     # 1x1 stride 1 unpadded: the in-place GEMM path (gemm kernels), both layouts
     (2, 144, 7, 9, 24, 1, 1, 1, 0, 1, 1),            # 24 channels: a narrow tile
     (1, 32, 5, 7, 16, 1, 1, 1, 0, 1, 1),             # 16 channels, 35 pixels: row tails

@@ -47,6 +47,7 @@ DEPTHWISE = [
     (1, 48, 5, 21, 5, 5, 2, 2, 1),                # 5x5/2 (run-time taps)
     (1, 20, 9, 14, 3, 3, 1, 1, 1),                # 3x3/1 row pairs: 12 interior = 8 + 4, masked tail
     (2, 36, 8, 23, 3, 3, 1, ((0, 2), (1, 1)), 1),  # row pairs, asymmetric padding, 21 = 2x8 + 4 + 1
+    (1, 200, 6, 5, 3, 3, 1, 1, 1),                # NHWC channel chunks of whole 32-lane tiles
 ]
 
 # (N, C, H, W, K, kh, kw, stride, padding, dilation): groups = 1

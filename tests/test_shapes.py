@@ -101,3 +101,25 @@ def test_pool_geometry_defaults_and_ceil():
     assert g.output_shape == (1, 3, 7, 3)
     with pytest.raises(ValueError, match="kernel_size"):
         pool2d_geometry((1, 3, 7, 7), 0, None, 0, 1, False, "NCHW")
+
+
+def test_memoised_geometry_still_validates_lookalike_arguments():
+    """Geometries are cached on their arguments; values equal to a cached int
+    (True, 1.0, numpy ints) must still be validated, not served the entry."""
+    x, w = (1, 4, 8, 8), (4, 4, 3, 3)
+    g = conv2d_geometry(x, w, 1, 1, 1, 1, "NCHW")
+    assert conv2d_geometry(x, w, 1, 1, 1, 1, "NCHW") is g
+    assert conv2d_geometry(x, w, 1, 1, 1, True, "NCHW") == conv2d_geometry.__wrapped__(
+        x, w, 1, 1, 1, True, "NCHW")
+    with pytest.raises(TypeError, match="stride"):
+        conv2d_geometry(x, w, 1.0, 1, 1, 1, "NCHW")
+    with pytest.raises(TypeError, match="padding"):
+        conv2d_geometry(x, w, 1, (1.0, 1), 1, 1, "NCHW")
+    assert conv2d_geometry(x, w, np.int64(1), 1, 1, 1, "NCHW") == g
+    # errors are not cached
+    for _ in range(2):
+        with pytest.raises(ValueError, match="groups"):
+            conv2d_geometry(x, w, 1, 1, 1, 3, "NCHW")
+    p = pool2d_geometry((1, 4, 9, 9), 2, None, 0, 1, True, "NCHW")
+    assert pool2d_geometry((1, 4, 9, 9), 2, None, 0, 1, 1, "NCHW") == p
+    assert pool2d_geometry((1, 4, 9, 9), 2, None, 0, 1, False, "NCHW").OH == 4 != p.OH

@@ -41,6 +41,14 @@
 #ifndef FC_CONV_BAND_NHWC
 #define FC_CONV_BAND_NHWC 16
 #endif
+/* A weight-heavy layer: one output-channel block's panels (all input
+ * channels) above this many bytes; its bands span FC_CONV_BAND_HEAVY tiles */
+#ifndef FC_CONV_HEAVY_KB_BYTES
+#define FC_CONV_HEAVY_KB_BYTES (512 * 1024)
+#endif
+#ifndef FC_CONV_BAND_HEAVY
+#define FC_CONV_BAND_HEAVY 64
+#endif
 #ifndef FC_CONV_PANEL_BYTES
 #define FC_CONV_PANEL_BYTES (256 * 1024)
 #endif
@@ -85,15 +93,25 @@ static void FC_SFX(conv_plan)(const fc_conv_geom *g, int64_t MR, int64_t NR, int
      * kernel's overlap) stay a small share of the copy */
     int64_t band = g->layout == FC_NCHW ? fc_max64(16 * MR, fc_min64(4 * g->OW, 64 * MR))
                                         : FC_CONV_BAND_NHWC * MR;
+    /* Weight-heavy layers: a band's first sweep of each panel reads it from
+     * L3, so long bands amortise that; their threads split K first (1 thread:
+     * 512->512 3x3 at 14x14, bands of 16 tiles left a third of the peak) */
+    const int heavy = p->KS * p->Cg * NR * sz > FC_CONV_HEAVY_KB_BYTES;
+    if (heavy) band = FC_CONV_BAND_HEAVY * MR;
     band = fc_cdiv(band, MR) * MR;
     band = fc_min64(band, fc_cdiv(P, MR) * MR);
     const int64_t outer = (g->layout == FC_NCHW ? g->N : 1) * g->G;
-    /* enough items to balance the threads: shrink bands, then K groups */
-    while (band > MR && outer * p->nkg * fc_cdiv(P, band) < 4 * (int64_t)nthreads)
-        band = fc_max64(MR, (band / 2 + MR - 1) / MR * MR);
-    while (p->nkbg > 1 && outer * p->nkg * fc_cdiv(P, band) < 4 * (int64_t)nthreads) {
-        p->nkbg = fc_cdiv(p->nkbg, 2);
-        p->nkg = fc_cdiv(p->nkb, p->nkbg);
+    /* enough items to balance the threads: shrink bands, then K groups
+     * (the other way round for heavy weights) */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == heavy)
+            while (band > MR && outer * p->nkg * fc_cdiv(P, band) < 4 * (int64_t)nthreads)
+                band = fc_max64(MR, (band / 2 + MR - 1) / MR * MR);
+        else
+            while (p->nkbg > 1 && outer * p->nkg * fc_cdiv(P, band) < 4 * (int64_t)nthreads) {
+                p->nkbg = fc_cdiv(p->nkbg, 2);
+                p->nkg = fc_cdiv(p->nkb, p->nkbg);
+            }
     }
     /* equal bands: 196 pixels in bands of 96 would leave a 4-pixel band that
      * streams a whole weight panel for one tile */

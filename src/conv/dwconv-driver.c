@@ -44,6 +44,9 @@ static int fc_dwconv2d(const fc_conv_geom *g, const void *x, const void *w, cons
             if (run > 4) run = fc_cdiv(run, 2);
             else cblk = ((cblk / 2) + 63) & ~(int64_t)63;
         }
+        /* equal chunks (whole 32-channel tiles): 192 channels split 128 + 64
+         * left one of two threads with twice the work */
+        cblk = (fc_cdiv(C, fc_cdiv(C, cblk)) + 31) & ~(int64_t)31;
         const int64_t nruns = fc_cdiv(OH, run), ncb = fc_cdiv(C, cblk);
         const int64_t total = N * ncb * nruns;
 #if FC_HAVE_OPENMP
