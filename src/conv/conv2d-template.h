@@ -6,7 +6,7 @@
  *  - weights are packed once into [G][cb][kb][KH*KW][kc][NR] panels (cb: block
  *    of input channels, kb: block of NR output channels, zero padded), so one
  *    (kb, cb) panel is contiguous and a group of them fits in L2;
- *  - work items (n, group, block of kb, band of output pixels) are split
+ *  - work items (group, block of kb, band of output pixels of the batch) are split
  *    evenly over the threads of ONE parallel region (N = 1 still uses all);
  *  - per tile of MR output pixels an indirection buffer points every
  *    (tap, pixel) at the input pixel's channels or at a zero vector (padding),
@@ -14,8 +14,8 @@
  *  - channel blocks beyond the first accumulate into the output
  *    (FC_FLAG_ACCUMULATE); the last one applies relu.
  * NHWC reads x and writes y in place. NCHW copies the input rows a band needs
- * into a per-thread pixel-major scratch and writes the band's outputs into a
- * per-thread buffer transposed into y afterwards.
+ * (of each image it touches) into a per-thread pixel-major scratch and writes
+ * the band's outputs into a per-thread buffer transposed into y afterwards.
  * The result of each output value does not depend on the thread count: its
  * reduction order is fixed by the channel blocks, which depend only on the
  * geometry and the kernel. */
@@ -58,7 +58,8 @@ typedef struct {
     int64_t kcb, ncb;    /* input-channel block size and count */
     int64_t nkbg, nkg;   /* output-channel blocks per item, item count along K */
     int64_t band, nband; /* output pixels per item (multiple of MR), count */
-    int64_t rows_max;    /* NCHW: input rows a band may touch */
+    int64_t rows_max;    /* NCHW: input rows a band may touch, all its images */
+    int64_t imgs_max;    /* NCHW: images a band may touch */
 } FC_SFX(fc_conv_plan);
 
 static void FC_SFX(conv_plan)(const fc_conv_geom *g, int64_t MR, int64_t NR, int nthreads,
@@ -84,11 +85,11 @@ static void FC_SFX(conv_plan)(const fc_conv_geom *g, int64_t MR, int64_t NR, int
      * the threads need more items (below) */
     if (g->layout == FC_NCHW) p->nkbg = p->nkb;
     p->nkg = fc_cdiv(p->nkb, p->nkbg);
-    /* NHWC bands run over the pixels of the whole batch (y is pixel-major
-     * across images): a weight panel loaded into L2 serves a full band even
-     * where one image has few pixels (7x7), and only the batch's last tile is
-     * partial. NCHW bands stay within an image (its planes are per image). */
-    const int64_t P = g->layout == FC_NCHW ? g->OH * g->OW : g->N * g->OH * g->OW;
+    /* Bands run over the pixels of the whole batch: a weight panel loaded
+     * into L2 serves a full band even where one image has few pixels (7x7),
+     * and only the batch's last tile is partial (NCHW gathers the rows of
+     * each image a band touches, and writes each image's planes back). */
+    const int64_t P1 = g->OH * g->OW, P = g->N * P1;
     /* NCHW bands span a few output rows so that the rows copied twice (the
      * kernel's overlap) stay a small share of the copy */
     int64_t band = g->layout == FC_NCHW ? fc_max64(16 * MR, fc_min64(4 * g->OW, 64 * MR))
@@ -100,7 +101,7 @@ static void FC_SFX(conv_plan)(const fc_conv_geom *g, int64_t MR, int64_t NR, int
     if (heavy) band = FC_CONV_BAND_HEAVY * MR;
     band = fc_cdiv(band, MR) * MR;
     band = fc_min64(band, fc_cdiv(P, MR) * MR);
-    const int64_t outer = (g->layout == FC_NCHW ? g->N : 1) * g->G;
+    const int64_t outer = g->G;
     /* enough items to balance the threads: shrink bands, then K groups
      * (the other way round for heavy weights) */
     for (int pass = 0; pass < 2; pass++) {
@@ -119,7 +120,9 @@ static void FC_SFX(conv_plan)(const fc_conv_geom *g, int64_t MR, int64_t NR, int
     p->band = band;
     p->nband = fc_cdiv(P, band);
     const int64_t orows = (band - 1) / g->OW + 2;
-    p->rows_max = fc_min64(g->H, (orows - 1) * g->SH + (g->KH - 1) * g->DH + 1);
+    p->imgs_max = fc_min64(g->N, fc_cdiv(band, P1) + 1);
+    p->rows_max = p->imgs_max *
+                  fc_min64(g->H, (orows - 1) * g->SH + (g->KH - 1) * g->DH + 1);
 }
 
 /* packed[g][cb][kb][t][c][n] = w[g*Kg + kb*NR + n][cb*kcb + c][t], zero past Kg.
@@ -678,7 +681,7 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
     const int64_t G = g->G, H = g->H, W = g->W, C = g->C, K = g->K;
     const int64_t OW = g->OW, P = g->OH * g->OW;
     const int nchw = g->layout == FC_NCHW;
-    const int64_t PB = nchw ? P : g->N * P;  /* the pixels bands split (see conv_plan) */
+    const int64_t PB = g->N * P;  /* the pixels bands split (see conv_plan) */
 
     FC_T *packed = fc_ws_take((size_t)(G * p->Kgp * KS * Cg) * sizeof(FC_T));
     FC_T *biasp = fc_alloc((size_t)(G * p->Kgp) * sizeof(FC_T));
@@ -693,7 +696,7 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
             biasp[gi * p->Kgp + k] = (bias != NULL && k < Kg) ? bias[gi * Kg + k] : (FC_T)0;
 
     const int64_t kgw = p->nkbg * NR;  /* NCHW output buffer row length */
-    const int64_t items = (nchw ? g->N : 1) * G * p->nkg * p->nband;
+    const int64_t items = G * p->nkg * p->nband;
     int failed = 0;
 
 #if FC_HAVE_OPENMP
@@ -703,11 +706,15 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
         /* the indirection of every tile of a band: [tile][tap][MR] */
         const FC_T **ind = fc_alloc((size_t)(p->band * KS) * sizeof(FC_T *));
         FC_T *xs = NULL, *obuf = NULL;
+        /* NCHW: per image of the band, its first input row, row count and
+         * offset in xs (in pixels) */
+        int64_t *seg = NULL;
         if (nchw) {
             xs = fc_alloc((size_t)(p->rows_max * W * p->kcb) * sizeof(FC_T));
             obuf = fc_alloc((size_t)(p->band * kgw) * sizeof(FC_T));
+            seg = fc_alloc((size_t)(3 * p->imgs_max) * sizeof(int64_t));
         }
-        if (ind == NULL || (nchw && (xs == NULL || obuf == NULL))) {
+        if (ind == NULL || (nchw && (xs == NULL || obuf == NULL || seg == NULL))) {
 #if FC_HAVE_OPENMP
 #pragma omp atomic write
 #endif
@@ -730,22 +737,32 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
             int64_t r = it;
             const int64_t bi = r % p->nband; r /= p->nband;
             const int64_t kg = r % p->nkg; r /= p->nkg;
-            const int64_t gi = r % G;
-            const int64_t n = r / G;
+            const int64_t gi = r;
             const int64_t kb0 = kg * p->nkbg, kb1 = fc_min64(p->nkb, kb0 + p->nkbg);
             const int64_t p0 = bi * p->band, p1 = fc_min64(PB, p0 + p->band);
-            int64_t ih0 = 0, nrows = 0;
-            if (nchw) {
-                const int64_t oh0 = p0 / OW, oh1 = (p1 - 1) / OW;
-                ih0 = fc_max64(0, oh0 * g->SH - g->PT);
-                const int64_t ih1 = fc_min64(H - 1, oh1 * g->SH - g->PT + (g->KH - 1) * g->DH);
-                nrows = ih1 >= ih0 ? ih1 - ih0 + 1 : 0;
-            }
+            const int64_t n0 = p0 / P, n1 = (p1 - 1) / P;  /* the band's images */
+            if (nchw)
+                for (int64_t m = n0, off = 0; m <= n1; m++) {
+                    const int64_t q0 = fc_max64(p0, m * P) - m * P;
+                    const int64_t q1 = fc_min64(p1, (m + 1) * P) - m * P;
+                    const int64_t ih0 = fc_max64(0, q0 / OW * g->SH - g->PT);
+                    const int64_t ih1 = fc_min64(
+                        H - 1, (q1 - 1) / OW * g->SH - g->PT + (g->KH - 1) * g->DH);
+                    int64_t *sg = seg + 3 * (m - n0);
+                    sg[0] = ih0;
+                    sg[1] = ih1 >= ih0 ? ih1 - ih0 + 1 : 0;
+                    sg[2] = off;
+                    off += sg[1] * W;
+                }
             for (int64_t cb = 0; cb < p->ncb; cb++) {
                 const int64_t c0 = cb * p->kcb, kc = fc_min64(p->kcb, Cg - c0);
-                if (nchw && nrows > 0)
-                    FC_SFX(conv_gather_rows)(x + ((n * C + gi * Cg + c0) * H + ih0) * W, H * W,
-                                             nrows * W, kc, xs);
+                if (nchw)
+                    for (int64_t m = n0; m <= n1; m++) {
+                        const int64_t *sg = seg + 3 * (m - n0);
+                        if (sg[1] > 0)
+                            FC_SFX(conv_gather_rows)(x + ((m * C + gi * Cg + c0) * H + sg[0]) * W,
+                                                     H * W, sg[1] * W, kc, xs + sg[2] * kc);
+                    }
                 uint32_t flags = cb > 0 ? FC_FLAG_ACCUMULATE : 0u;
                 if (relu && cb == p->ncb - 1) flags |= FC_FLAG_RELU;
                 const FC_T *wcb = packed + gi * p->Kgp * KS * Cg + c0 * p->Kgp * KS;
@@ -757,7 +774,8 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
                     for (int64_t m = 0; m < MR; m++) {
                         /* NHWC: pb counts the batch's pixels, nm is its image */
                         const int64_t pb = pt + (m < mr ? m : 0);
-                        const int64_t nm = nchw ? n : pb / P, pp = nchw ? pb : pb % P;
+                        const int64_t nm = pb / P, pp = pb % P;
+                        const int64_t *sg = nchw ? seg + 3 * (nm - n0) : NULL;
                         const int64_t oh = pp / OW, ow = pp % OW;
                         const int64_t ihb = oh * g->SH - g->PT, iwb = ow * g->SW - g->PL;
                         for (int64_t kh = 0; kh < g->KH; kh++) {
@@ -767,7 +785,7 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
                                 const int64_t iw = iwb + kw * g->DW;
                                 const FC_T *ptr = zero;
                                 if (inh && iw >= 0 && iw < W)
-                                    ptr = nchw ? xs + ((ih - ih0) * W + iw) * kc
+                                    ptr = nchw ? xs + (sg[2] + (ih - sg[0]) * W + iw) * kc
                                                : x + ((nm * H + ih) * W + iw) * C + gi * Cg + c0;
                                 it_ind[(kh * g->KW + kw) * MR + m] = ptr;
                             }
@@ -797,15 +815,20 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
                 }
             }
             if (nchw) {
-                /* the band's [pixel][channel] buffer into y's channel planes */
+                /* the band's [pixel][channel] buffer into each image's planes */
                 const int64_t k0 = kb0 * NR, k1 = fc_min64(Kg, kb1 * NR);
-                FC_SFX(conv_transpose)(obuf, kgw, y + (n * K + gi * Kg + k0) * P + p0, P,
-                                       p1 - p0, k1 - k0);
+                for (int64_t m = n0; m <= n1; m++) {
+                    const int64_t q0 = fc_max64(p0, m * P), q1 = fc_min64(p1, (m + 1) * P);
+                    FC_SFX(conv_transpose)(obuf + (q0 - p0) * kgw, kgw,
+                                           y + (m * K + gi * Kg + k0) * P + q0 - m * P, P,
+                                           q1 - q0, k1 - k0);
+                }
             }
         }
         fc_free(ind);
         fc_free(xs);
         fc_free(obuf);
+        fc_free(seg);
     }
     fc_ws_give(packed);
     fc_free(biasp);
