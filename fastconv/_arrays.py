@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _cpu
 from ._shapes import LAYOUTS
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -47,6 +48,28 @@ def as_float_array(x, name, dtype=None):
                         f"mixed dtypes are not supported")
     # ascontiguousarray keeps a contiguous but unaligned buffer: require both
     return np.require(x, dtype=native, requirements=["C", "A", "E"])
+
+
+def empty(shape, dtype):
+    """``np.empty`` whose data starts on a 64-byte boundary (a cache line, an
+    AVX-512 vector). NumPy's own buffers sit 16 or 48 bytes past one, so every
+    full-vector store of a kernel would straddle two lines (1 thread: the
+    depthwise NHWC kernel 0.70-0.73x the time into an aligned output on
+    144 and 192 channels, unchanged elsewhere). Small arrays keep ``np.empty``."""
+    dtype = np.dtype(dtype)
+    count = 1
+    for d in shape:
+        count *= d
+    if count * dtype.itemsize < _ALIGNED_MIN_BYTES:
+        return np.empty(shape, dtype)
+    pad = 64 // dtype.itemsize
+    buf = np.empty(count + pad, dtype)
+    # NumPy data is at least itemsize-aligned: the offset is whole elements
+    off = (64 - _cpu.address_mod(buf, 64)) % 64 // dtype.itemsize
+    return buf[off:off + count].reshape(shape)
+
+
+_ALIGNED_MIN_BYTES = 16384
 
 
 def as_batched(x, name):

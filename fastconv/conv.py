@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _config
-from ._arrays import as_batched, as_float_array, check_layout, unbatch
+from ._arrays import as_batched, as_float_array, check_layout, empty, unbatch
 from ._shapes import conv2d_geometry
 
 ACTIVATIONS = (None, "relu")
@@ -105,7 +105,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
         raise ValueError(f"activation must be None or 'relu', got {activation!r}")
     if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
-    y = np.empty(g.output_shape, dtype=x.dtype)
+    y = empty(g.output_shape, x.dtype)
     if g.N:
         relu, isa, nthreads = activation == "relu", _config.isa_level(), _config.get_num_threads()
         for path in _plan(g, _conv, algorithm):

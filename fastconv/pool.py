@@ -19,7 +19,7 @@ import numbers
 import numpy as np
 
 from . import _config
-from ._arrays import as_batched, as_float_array, check_layout, unbatch
+from ._arrays import as_batched, as_float_array, check_layout, empty, unbatch
 from ._shapes import pool2d_geometry
 
 __all__ = ["max_pool2d", "avg_pool2d", "global_avg_pool2d", "global_max_pool2d",
@@ -103,7 +103,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     layout, x4, batched, g = _setup(input, kernel_size, stride, padding, dilation, ceil_mode,
                                     layout)
     return_indices = _bool(return_indices, "return_indices")
-    y = np.empty(g.output_shape, dtype=x4.dtype)
+    y = empty(g.output_shape, x4.dtype)
     idx = np.empty(g.output_shape, dtype=np.int64) if return_indices else None
     if y.size:
         _pool.max_pool2d(g, _flat(x4), _flat(y), None if idx is None else _flat(idx),
@@ -149,7 +149,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     layout, x4, batched, g = _setup(input, kernel_size, stride, padding, dilation, ceil_mode,
                                     layout)
     cip, div = _avg_options(count_include_pad, divisor_override)
-    y = np.empty(g.output_shape, dtype=x4.dtype)
+    y = empty(g.output_shape, x4.dtype)
     if y.size:
         _pool.avg_pool2d(g, _flat(x4), _flat(y), cip, div, _config.isa_level(),
                          _config.get_num_threads())
@@ -245,7 +245,7 @@ def max_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0,
             raise ValueError("indices out of range")
         # aligned too: the C side reads int64_t (ascontiguousarray keeps an unaligned buffer)
         idx = np.require(idx, dtype=np.int64, requirements=["C", "A"])
-    gx = np.empty(x4.shape, dtype=x4.dtype)
+    gx = empty(x4.shape, x4.dtype)
     if gx.size:
         _pool.max_pool2d_backward(g, _flat(gy), None if idx is not None else _flat(x4),
                                   None if idx is None else _flat(idx), _flat(gx),
@@ -295,7 +295,7 @@ def avg_pool2d_backward(grad_output, input_shape, kernel_size, stride=None, padd
                         _bool(ceil_mode, "ceil_mode"), layout)
     cip, div = _avg_options(count_include_pad, divisor_override)
     gy = _grad_output(grad_output, None, g, batched)
-    gx = np.empty(shape4, dtype=gy.dtype)
+    gx = empty(shape4, gy.dtype)
     if gx.size:
         _pool.avg_pool2d_backward(g, _flat(gy), _flat(gx), cip, div, _config.isa_level(),
                                   _config.get_num_threads())

@@ -372,3 +372,21 @@ def test_auto_takes_igemm_for_pointwise():
     # a short 3x3 reduction keeps the small-channel path
     g = conv2d_geometry((1, 16, 8, 8), (16, 16, 3, 3), 1, 1, 1, 1, "NCHW")
     assert conv_mod._plan(g, _conv, "auto") == ("smallc", "igemm")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_outputs_start_on_a_cache_line(layout, dtype):
+    """Outputs of 16 KiB and more are 64-byte aligned (full-vector stores
+    never straddle two lines), C-contiguous, writeable and correct."""
+    rng = np.random.default_rng(5)
+    x = to_layout(rng.standard_normal((1, 8, 33, 31)).astype(dtype), layout)
+    w = rng.standard_normal((24, 8, 3, 3)).astype(dtype)
+    outs = [fastconv.conv2d(x, w, padding=1, layout=layout),
+            fastconv.max_pool2d(x, 1, layout=layout),
+            fastconv.avg_pool2d(x, 1, layout=layout)]
+    for y in outs:
+        assert y.nbytes >= 16384 and y.ctypes.data % 64 == 0
+        assert y.flags.c_contiguous and y.flags.writeable and y.dtype == dtype
+    assert_close(outs[0], reference.conv2d(x, w, padding=1, layout=layout), "conv2d", reduction=72)
+    np.testing.assert_array_equal(outs[1], x)
+    np.testing.assert_array_equal(outs[2], x)
