@@ -685,12 +685,14 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
 
     FC_T *packed = fc_ws_take((size_t)(G * p->Kgp * KS * Cg) * sizeof(FC_T));
     FC_T *biasp = fc_alloc((size_t)(G * p->Kgp) * sizeof(FC_T));
-    FC_T *zero = fc_alloc((size_t)p->kcb * sizeof(FC_T));
+    /* zeros for the padding taps: Cg of them, so that NHWC pointers of every
+     * channel block (zero ones included) are the first block's plus c0 */
+    FC_T *zero = fc_alloc((size_t)Cg * sizeof(FC_T));
     if (packed == NULL || biasp == NULL || zero == NULL) {
         fc_ws_give(packed); fc_free(biasp); fc_free(zero);
         return FC_ENOMEM;
     }
-    memset(zero, 0, (size_t)p->kcb * sizeof(FC_T));
+    memset(zero, 0, (size_t)Cg * sizeof(FC_T));
     for (int64_t gi = 0; gi < G; gi++)
         for (int64_t k = 0; k < p->Kgp; k++)
             biasp[gi * p->Kgp + k] = (bias != NULL && k < Kg) ? bias[gi * Kg + k] : (FC_T)0;
@@ -766,8 +768,13 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
                 uint32_t flags = cb > 0 ? FC_FLAG_ACCUMULATE : 0u;
                 if (relu && cb == p->ncb - 1) flags |= FC_FLAG_RELU;
                 const FC_T *wcb = packed + gi * p->Kgp * KS * Cg + c0 * p->Kgp * KS;
-                /* pointers of the band's tiles, built once for all kb (they
-                 * depend on the channel block only through c0) */
+                /* pointers of the band's tiles, built once for all kb; NHWC
+                 * ones depend on the channel block only through c0, so later
+                 * blocks shift the first one's (no division per pointer) */
+                if (!nchw && cb > 0) {
+                    const int64_t np = fc_cdiv(p1 - p0, MR) * MR * KS;
+                    for (int64_t i = 0; i < np; i++) ind[i] += p->kcb;
+                } else
                 for (int64_t pt = p0; pt < p1; pt += MR) {
                     const int64_t mr = fc_min64(MR, p1 - pt);
                     const FC_T **it_ind = ind + (pt - p0) * KS;
@@ -783,7 +790,7 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
                             const int inh = ih >= 0 && ih < H;
                             for (int64_t kw = 0; kw < g->KW; kw++) {
                                 const int64_t iw = iwb + kw * g->DW;
-                                const FC_T *ptr = zero;
+                                const FC_T *ptr = zero + (nchw ? 0 : c0);
                                 if (inh && iw >= 0 && iw < W)
                                     ptr = nchw ? xs + (sg[2] + (ih - sg[0]) * W + iw) * kc
                                                : x + ((nm * H + ih) * W + iw) * C + gi * Cg + c0;
