@@ -770,10 +770,13 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
                 const FC_T *wcb = packed + gi * p->Kgp * KS * Cg + c0 * p->Kgp * KS;
                 /* pointers of the band's tiles, built once for all kb; NHWC
                  * ones depend on the channel block only through c0, so later
-                 * blocks shift the first one's (no division per pointer) */
+                 * blocks shift the first one's (no division per pointer);
+                 * NCHW ones into xs only through kc, equal but for the last */
                 if (!nchw && cb > 0) {
                     const int64_t np = fc_cdiv(p1 - p0, MR) * MR * KS;
                     for (int64_t i = 0; i < np; i++) ind[i] += p->kcb;
+                } else if (nchw && cb > 0 && kc == p->kcb) {
+                    /* the previous block's pointers */
                 } else
                 for (int64_t pt = p0; pt < p1; pt += MR) {
                     const int64_t mr = fc_min64(MR, p1 - pt);
