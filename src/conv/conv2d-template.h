@@ -46,6 +46,10 @@
 #ifndef FC_CONV_HEAVY_KB_BYTES
 #define FC_CONV_HEAVY_KB_BYTES (512 * 1024)
 #endif
+/* NCHW per-thread scratch (gathered input rows + output buffer) cap */
+#ifndef FC_CONV_NCHW_SCRATCH
+#define FC_CONV_NCHW_SCRATCH ((int64_t)2 << 20)
+#endif
 #ifndef FC_CONV_BAND_HEAVY
 #define FC_CONV_BAND_HEAVY 64
 #endif
@@ -61,6 +65,14 @@ typedef struct {
     int64_t rows_max;    /* NCHW: input rows a band may touch, all its images */
     int64_t imgs_max;    /* NCHW: images a band may touch */
 } FC_SFX(fc_conv_plan);
+
+/* NCHW: input rows a band of `band` output pixels may need, over all the
+ * images it touches */
+static int64_t FC_SFX(conv_rows_max)(const fc_conv_geom *g, int64_t band) {
+    const int64_t orows = (band - 1) / g->OW + 2;
+    const int64_t imgs = fc_min64(g->N, fc_cdiv(band, g->OH * g->OW) + 1);
+    return imgs * fc_min64(g->H, (orows - 1) * g->SH + (g->KH - 1) * g->DH + 1);
+}
 
 static void FC_SFX(conv_plan)(const fc_conv_geom *g, int64_t MR, int64_t NR, int nthreads,
                               FC_SFX(fc_conv_plan) *p) {
@@ -114,15 +126,20 @@ static void FC_SFX(conv_plan)(const fc_conv_geom *g, int64_t MR, int64_t NR, int
                 p->nkg = fc_cdiv(p->nkb, p->nkbg);
             }
     }
+    /* NCHW: the band's gathered rows (of every image it touches) and output
+     * buffer stay within FC_CONV_NCHW_SCRATCH (long bands over many images
+     * and channels, 1x1 1024->2048 on 8 images, would take 10 MiB) */
+    while (g->layout == FC_NCHW && band > MR &&
+           (FC_SFX(conv_rows_max)(g, band) * g->W * p->kcb + band * p->nkbg * NR) * sz >
+               FC_CONV_NCHW_SCRATCH)
+        band = fc_max64(MR, (band / 2 + MR - 1) / MR * MR);
     /* equal bands: 196 pixels in bands of 96 would leave a 4-pixel band that
      * streams a whole weight panel for one tile */
     band = fc_cdiv(fc_cdiv(P, fc_cdiv(P, band)), MR) * MR;
     p->band = band;
     p->nband = fc_cdiv(P, band);
-    const int64_t orows = (band - 1) / g->OW + 2;
     p->imgs_max = fc_min64(g->N, fc_cdiv(band, P1) + 1);
-    p->rows_max = p->imgs_max *
-                  fc_min64(g->H, (orows - 1) * g->SH + (g->KH - 1) * g->DH + 1);
+    p->rows_max = FC_SFX(conv_rows_max)(g, band);
 }
 
 /* packed[g][cb][kb][t][c][n] = w[g*Kg + kb*NR + n][cb*kcb + c][t], zero past Kg.
