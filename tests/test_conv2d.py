@@ -55,6 +55,7 @@ CASES = [
     (1, 32, 5, 7, 16, 1, 1, 1, 0, 1, 1),             # 16 channels, 35 pixels: row tails
     (2, 1100, 3, 5, 70, 1, 1, 1, 0, 1, 1),           # channel blocks (accumulate)
     (2, 12, 6, 5, 18, 1, 1, 1, 0, 1, 3),             # groups
+    (2, 512, 12, 13, 40, 1, 1, 1, 0, 1, 1),          # NCHW: weight rows 2 KiB apart, copied padded
 ]
 
 

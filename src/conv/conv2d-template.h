@@ -548,12 +548,19 @@ static int FC_SFX(conv_pointwise)(const fc_conv_geom *g, const FC_T *x, const FC
     /* channel blocks: the b rows one tile sweeps stay within the panel budget */
     const int64_t kcb0 = fc_min64(Cg, fc_max64(64, FC_CONV_PANEL_BYTES / (NR * sz)));
     const int64_t ncb = fc_cdiv(Cg, kcb0), kcb = fc_cdiv(Cg, ncb);
-    /* NCHW: the bias along rows padded to Mp (MR readable values per tile).
+    /* NCHW: the bias along rows padded to Mp (MR readable values per tile);
+     * the MR weight rows a tile broadcasts from are Cg apart: where that is a
+     * multiple of 2 KiB (512, 1024 channels) they share one or two L1 sets,
+     * so with enough pixel tiles to pay for it the rows are copied with a
+     * leading dimension of Cg + 16 (1 thread, 1x1 1024->256 @14: 1.7x
+     * torch's time before; at 7x7 the copy costs more than it saves).
      * NHWC: weights transposed to [G][Cg][NCp], bias padded to NCp columns. */
     const int64_t Mp = fc_cdiv(Kg, MR) * MR, NCp = fc_cdiv(Kg, NR) * NR;
+    const int wcopy = !nhwc && (Cg * sz) % 2048 == 0 && fc_cdiv(P, NR) >= 8;
+    const int64_t ldw = wcopy ? Cg + 16 : Cg;
     FC_T *wp = NULL, *bp = NULL;
-    if (nhwc) {
-        wp = fc_ws_take((size_t)(G * Cg * NCp) * sizeof(FC_T));
+    if (nhwc || wcopy) {
+        wp = fc_ws_take((size_t)(nhwc ? G * Cg * NCp : G * Kg * ldw) * sizeof(FC_T));
         if (wp == NULL) return FC_ENOMEM;
     }
     if (bias != NULL) {
@@ -593,16 +600,28 @@ static int FC_SFX(conv_pointwise)(const fc_conv_geom *g, const FC_T *x, const FC
             failed = 1;
         }
         if (nhwc) {
+            /* wp[gi][c][k] = w[gi*Kg + k][c], zero past Kg: blocks of 16
+             * filters transposed (4x4 vector blocks), not a stride-NCp write
+             * per weight */
+            const int64_t nkb16 = fc_cdiv(NCp, 16);
 #if FC_HAVE_OPENMP
 #pragma omp for schedule(static)
 #endif
-            for (int64_t r = 0; r < G * NCp; r++) {
-                /* wp[gi][c][k] = w[gi*Kg + k][c], zero past Kg */
-                const int64_t gi = r / NCp, k = r % NCp;
-                const FC_T *s = w + (gi * Kg + k) * Cg;
-                FC_T *d = wp + gi * Cg * NCp + k;
-                for (int64_t c = 0; c < Cg; c++) d[c * NCp] = k < Kg ? s[c] : 0;
+            for (int64_t r = 0; r < G * nkb16; r++) {
+                const int64_t gi = r / nkb16, k0 = r % nkb16 * 16;
+                const int64_t kn = fc_max64(0, fc_min64(16, Kg - k0));
+                FC_T *d = wp + gi * Cg * NCp + k0;
+                if (kn > 0)
+                    FC_SFX(conv_transpose)(w + (gi * Kg + k0) * Cg, Cg, d, NCp, kn, Cg);
+                for (int64_t k = kn; k < 16 && k0 + k < NCp; k++)
+                    for (int64_t c = 0; c < Cg; c++) d[c * NCp + k] = 0;
             }
+        } else if (wcopy) {
+#if FC_HAVE_OPENMP
+#pragma omp for schedule(static)
+#endif
+            for (int64_t r = 0; r < G * Kg; r++)
+                memcpy(wp + r * ldw, w + r * Cg, (size_t)Cg * sizeof(FC_T));
         }
         /* implicit barrier: weights ready, every thread's allocation known */
         const int ok = fc_conv_none_failed(&failed);
@@ -655,8 +674,9 @@ static int FC_SFX(conv_pointwise)(const fc_conv_geom *g, const FC_T *x, const FC
                         for (int64_t to = o0; to < o1; to++) {
                             const int64_t k0 = to * MR, mr = fc_min64(MR, Kg - k0);
                             const int64_t p0 = tl * NR, nr = fc_min64(NR, P - p0);
-                            int64_t lda = Cg;
-                            const FC_T *a = FC_PW_AROWS(w + (gi * Kg + k0) * Cg + c0, mr, lda);
+                            int64_t lda = ldw;
+                            const FC_T *a = FC_PW_AROWS((wcopy ? wp : w) + (gi * Kg + k0) * ldw + c0,
+                                                        mr, lda);
                             kern((size_t)mr, (size_t)nr, (size_t)kc, a, (size_t)lda,
                                  xb, (size_t)P, to == o0 ? pf : xb, bz ? bz + gi * Mp + k0 : NULL,
                                  y + (n * K + gi * Kg + k0) * P + p0, (size_t)P, flags);
