@@ -71,6 +71,43 @@ typedef struct {
 /* ------------------------------------------------------------------------ */
 /* grad input                                                               */
 
+/* d[q*ld + k] = s[k*ss + q] for k < nk, q < nq (channel planes ->
+ * pixel-major rows, OIHW filters -> tap-major panels): 4 x 4 blocks transposed in vector registers by the compiler's
+ * generic vector shuffles (any ISA; gcc >= 12 or clang), 16 x 16 regions at
+ * a time so the written lines fill in L1; the edges element by element. */
+static void FC_FN(fc_transpose)(const FC_T *s, int64_t ss, int64_t nk, int64_t nq, FC_T *d,
+                                   int64_t ld) {
+    int64_t nk4 = 0, nq4 = 0;
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+    typedef FC_T v4 __attribute__((vector_size(4 * sizeof(FC_T))));
+#define FC_SHUF(a, b, i, j, k, l) __builtin_shufflevector(a, b, i, j, k, l)
+    nk4 = nk & ~(int64_t)3;
+    nq4 = nq & ~(int64_t)3;
+    for (int64_t k0 = 0; k0 < nk4; k0 += 16)
+        for (int64_t q0 = 0; q0 < nq4; q0 += 16)
+            for (int64_t k = k0; k < fc_min64(k0 + 16, nk4); k += 4)
+                for (int64_t q = q0; q < fc_min64(q0 + 16, nq4); q += 4) {
+                    v4 r0, r1, r2, r3;
+                    memcpy(&r0, s + k * ss + q, sizeof r0);
+                    memcpy(&r1, s + (k + 1) * ss + q, sizeof r1);
+                    memcpy(&r2, s + (k + 2) * ss + q, sizeof r2);
+                    memcpy(&r3, s + (k + 3) * ss + q, sizeof r3);
+                    const v4 t0 = FC_SHUF(r0, r1, 0, 4, 1, 5), t1 = FC_SHUF(r0, r1, 2, 6, 3, 7);
+                    const v4 t2 = FC_SHUF(r2, r3, 0, 4, 1, 5), t3 = FC_SHUF(r2, r3, 2, 6, 3, 7);
+                    const v4 c0 = FC_SHUF(t0, t2, 0, 1, 4, 5), c1 = FC_SHUF(t0, t2, 2, 3, 6, 7);
+                    const v4 c2 = FC_SHUF(t1, t3, 0, 1, 4, 5), c3 = FC_SHUF(t1, t3, 2, 3, 6, 7);
+                    memcpy(d + q * ld + k, &c0, sizeof c0);
+                    memcpy(d + (q + 1) * ld + k, &c1, sizeof c1);
+                    memcpy(d + (q + 2) * ld + k, &c2, sizeof c2);
+                    memcpy(d + (q + 3) * ld + k, &c3, sizeof c3);
+                }
+#undef FC_SHUF
+#endif
+    for (int64_t k = 0; k < nk; k++)
+        for (int64_t q = k < nk4 ? nq4 : 0; q < nq; q++) d[q * ld + k] = s[k * ss + q];
+}
+
+
 /* Lanes of one vector of the kernel's ISA (scalar code counts as one). */
 static inline int64_t FC_FN(fc_lanes)(int kisa) {
     return kisa == FC_ISA_AVX512 ? 64 / (int64_t)sizeof(FC_T)
@@ -562,7 +599,8 @@ static int FC_FN(fc_gi_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki, 
 #pragma omp for schedule(dynamic, 1)
 #endif
         for (int64_t it = 0; it < npan * ncc; it++) {
-            const int64_t q = it / ncc, cc = it % ncc;
+            /* the tiles of one channel chunk in a row: its weights stay in L2 */
+            const int64_t q = it % npan, cc = it / npan;
             const int64_t tl = q % ntile, gg = (q / ntile) % G, n = q / (ntile * G);
             const int64_t p0 = tl * NR, np = fc_min64(NR, P - p0);
             const int64_t c0 = cc * cch, c1 = fc_min64(Cg, c0 + cch);
@@ -702,6 +740,16 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
                     const int64_t nv = fc_min64(NR, Cg - cb * NR);
                     const FC_T *wk = w + ((gg * Kg + k0 + k) * Cg + cb * NR) * KH * KW;
                     FC_T *d = wp + woff[p] + (gg * CB + cb) * ntp * Kg * NR + (k0 * ntp + k) * NR;
+                    if (ntp == KH * KW && ntp > 1) {
+                        /* every tap, in OIHW order (stride 1): the nv filters'
+                           [nv][taps] block transposed at once (element by
+                           element, its stride-KH*KW reads were 1/6 of a
+                           3x3 256->256 grad input) */
+                        FC_FN(fc_transpose)(wk, ntp, nv, ntp, d, kc * NR);
+                        for (int64_t t = 0; t < ntp && nv < NR; t++)
+                            memset(d + t * kc * NR + nv, 0, sizeof(FC_T) * (size_t)(NR - nv));
+                        continue;
+                    }
                     for (int64_t th = 0; th < nth[rh]; th++)
                         for (int64_t tw = 0; tw < ntw[rw]; tw++, d += kc * NR) {
                             const FC_T *wt = wk + tph[rh * KH + th] * KW + tpw[rw * KW + tw];
@@ -730,13 +778,8 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
                 fc_split(nbc * KB, nt, tid, &b, &e);
                 for (int64_t i = b; i < e; i++) {
                     const int64_t n = i / KB, kb0 = (i % KB) * 16, kb1 = fc_min64(kb0 + 16, K);
-                    const FC_T *s = gy + ((n0 + n) * K) * OH * OW;
-                    FC_T *d = gyb + n * img;
-                    for (int64_t q0 = 0; q0 < OH * OW; q0 += 16) {
-                        const int64_t q1 = fc_min64(q0 + 16, OH * OW);
-                        for (int64_t q = q0; q < q1; q++)
-                            for (int64_t k = kb0; k < kb1; k++) d[q * K + k] = s[k * OH * OW + q];
-                    }
+                    FC_FN(fc_transpose)(gy + ((n0 + n) * K + kb0) * OH * OW, OH * OW, kb1 - kb0,
+                                        OH * OW, gyb + n * img + kb0, K);
                 }
 #if FC_HAVE_OPENMP
 #pragma omp barrier
@@ -1194,42 +1237,6 @@ static void FC_FN(fc_gw_pack_xband)(const fc_conv_geom *g, const FC_T *x, int64_
     }
 }
 
-/* d[q*ld + k] = s[k*ss + q] for k < nk, q < nq (channel planes -> pixel-major
- * rows): 4 x 4 blocks transposed in vector registers by the compiler's
- * generic vector shuffles (any ISA; gcc >= 12 or clang), 16 x 16 regions at
- * a time so the written lines fill in L1; the edges element by element. */
-static void FC_FN(fc_gw_transpose)(const FC_T *s, int64_t ss, int64_t nk, int64_t nq, FC_T *d,
-                                   int64_t ld) {
-    int64_t nk4 = 0, nq4 = 0;
-#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
-    typedef FC_T v4 __attribute__((vector_size(4 * sizeof(FC_T))));
-#define FC_SHUF(a, b, i, j, k, l) __builtin_shufflevector(a, b, i, j, k, l)
-    nk4 = nk & ~(int64_t)3;
-    nq4 = nq & ~(int64_t)3;
-    for (int64_t k0 = 0; k0 < nk4; k0 += 16)
-        for (int64_t q0 = 0; q0 < nq4; q0 += 16)
-            for (int64_t k = k0; k < fc_min64(k0 + 16, nk4); k += 4)
-                for (int64_t q = q0; q < fc_min64(q0 + 16, nq4); q += 4) {
-                    v4 r0, r1, r2, r3;
-                    memcpy(&r0, s + k * ss + q, sizeof r0);
-                    memcpy(&r1, s + (k + 1) * ss + q, sizeof r1);
-                    memcpy(&r2, s + (k + 2) * ss + q, sizeof r2);
-                    memcpy(&r3, s + (k + 3) * ss + q, sizeof r3);
-                    const v4 t0 = FC_SHUF(r0, r1, 0, 4, 1, 5), t1 = FC_SHUF(r0, r1, 2, 6, 3, 7);
-                    const v4 t2 = FC_SHUF(r2, r3, 0, 4, 1, 5), t3 = FC_SHUF(r2, r3, 2, 6, 3, 7);
-                    const v4 c0 = FC_SHUF(t0, t2, 0, 1, 4, 5), c1 = FC_SHUF(t0, t2, 2, 3, 6, 7);
-                    const v4 c2 = FC_SHUF(t1, t3, 0, 1, 4, 5), c3 = FC_SHUF(t1, t3, 2, 3, 6, 7);
-                    memcpy(d + q * ld + k, &c0, sizeof c0);
-                    memcpy(d + (q + 1) * ld + k, &c1, sizeof c1);
-                    memcpy(d + (q + 2) * ld + k, &c2, sizeof c2);
-                    memcpy(d + (q + 3) * ld + k, &c3, sizeof c3);
-                }
-#undef FC_SHUF
-#endif
-    for (int64_t k = 0; k < nk; k++)
-        for (int64_t q = k < nk4 ? nq4 : 0; q < nq; q++) d[q * ld + k] = s[k * ss + q];
-}
-
 /* Grad weight with the output channels in the vector lanes: the general
  * path's GEMM with its operands swapped, acc[t][j][k] += x[j] * gy[k] over
  * the pixels (j: the (kw, c) or c columns, broadcast; k: NR output channels
@@ -1313,7 +1320,7 @@ static int FC_FN(fc_gw_swap)(const fc_conv_geom *g, const fc_kernel_info *ki, co
                         gcs = (size_t)Kp;
                     } else {
                         const FC_T *src = gy + ((n * K + gg * Kg) * OH + oh0) * OW;
-                        FC_FN(fc_gw_transpose)(src, OH * OW, Kg, np, gyb, Kp);
+                        FC_FN(fc_transpose)(src, OH * OW, Kg, np, gyb, Kp);
                         if (Kp > Kg)
                             for (int64_t q = 0; q < np; q++)
                                 memset(gyb + q * Kp + Kg, 0, sizeof(FC_T) * (size_t)(Kp - Kg));
