@@ -48,7 +48,7 @@ typedef struct {
 
 /* Target sizes (elements are bytes / sizeof(FC_T)): a weight panel of one
  * K-chunk should stay in L2 while a block of pixels streams past it. */
-#define FC_GI_PANEL_BYTES (256 * 1024)
+#define FC_GI_PANEL_BYTES (512 * 1024)
 #define FC_GI_TILES_PER_BLOCK 16
 #ifndef FC_GI_PIX_MAX /* N x input pixels (tiles rounded) of the pixel-major path */
 #define FC_GI_PIX_MAX 64
@@ -696,6 +696,9 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
     int64_t kcb = FC_GI_PANEL_BYTES / (int64_t)sizeof(FC_T) / (maxtaps * NR);
     kcb = fc_max64(16, fc_min64(kcb, Kg));
     kcb = fc_min64(kcb, Kg);
+    /* equal chunks: 128 channels as 113 + 15 paid a second accumulate pass
+       and pointer build for an eighth of the work */
+    kcb = fc_cdiv(Kg, fc_cdiv(Kg, kcb));
 
     /* NCHW grad_output is reordered to pixel-major, nb images at a time */
     const int64_t img = OH * OW * K;
