@@ -55,6 +55,9 @@ CASES = [
     (1, 130, 150, 4, 5, (3, 3), 1, ((2, 0), (0, 1)), (1, 2), 1),  # padding, dilation
     (1, 128, 128, 8, 8, (1, 1), 1, 0, 1, 2),               # groups, 1x1, a full tile
     (1, 64, 96, 7, 7, (3, 3), 1, 3, 1, 1),                 # padding past the kernel's reach
+    # stride-1 grad input through the igemm path (weights > 64K: not flipped)
+    (2, 96, 80, 9, 10, (3, 3), 1, 1, 1, 1),                # partial channel block and tile
+    (1, 72, 104, 11, 12, (3, 3), 1, 1, 1, 1),              # two pixel blocks
 ]
 IDS = [f"case{i}" for i in range(len(CASES))]
 
@@ -175,6 +178,8 @@ TCASES = [
     (1, 3, 2, 3, 4, (1, 1), 3, 0, 2, 1, 1),              # 1x1 stride 3: gaps filled with bias
     (1, 70, 20, 4, 3, (4, 4), 2, ((1, 2), (0, 1)), 0, 1, 1),
     (2, 8, 8, 5, 6, (3, 3), 1, 1, 0, 8, 2),               # depthwise stride 1 (flipped conv2d) + bias
+    (1, 100, 80, 9, 10, (3, 3), 1, 1, 0, 1, 1),           # stride 1, igemm grad input + bias
+    (1, 100, 80, 4, 5, (3, 3), 1, 1, 0, 1, 1),            # stride 1, pixel-major + bias
 ]
 
 

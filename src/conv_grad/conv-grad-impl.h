@@ -853,6 +853,10 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
                     for (int64_t q = q0; q < q1; q++)
                         memcpy(gx + (n * H * W + poff[q - q0]) * C + gg * Cg + c0,
                                buf + (q - q0) * NR, sizeof(FC_T) * (size_t)nr);
+                } else if (SH == 1 && SW == 1) {
+                    /* one phase: the block's pixels are consecutive in each plane */
+                    FC_FN(fc_transpose)(buf, NR, q1 - q0, nr,
+                                        gx + (n * C + gg * Cg + c0) * H * W + poff[0], H * W);
                 } else {
                     for (int64_t j = 0; j < nr; j++) {
                         FC_T *d = gx + (n * C + gg * Cg + c0 + j) * H * W;
