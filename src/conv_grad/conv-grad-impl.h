@@ -1273,7 +1273,7 @@ static int FC_FN(fc_gw_swap)(const fc_conv_geom *g, const fc_kernel_info *ki, co
     /* NHWC grad_output is read in place when whole vectors of each group's
        channels lie in it; else packed [pixel][Kp], zeros past Kg */
     const int inplace = nhwc && Kg % NR == 0;
-    const int64_t gybsz = inplace ? 0 : BR * OW * Kp;
+    const int64_t gybsz = inplace ? 0 : (nhwc ? BR : fc_min64(BR, SR)) * OW * Kp;
     FC_T *acc = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * accsz));
     FC_T *gbp = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * K));
     FC_T *tx = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * (xbsz + gybsz)));
@@ -1326,11 +1326,8 @@ static int FC_FN(fc_gw_swap)(const fc_conv_geom *g, const fc_kernel_info *ki, co
                         gk = gyb;
                         gcs = (size_t)Kp;
                     } else {
+                        /* planes: transposed per sub-band below, into L1 */
                         const FC_T *src = gy + ((n * K + gg * Kg) * OH + oh0) * OW;
-                        FC_FN(fc_transpose)(src, OH * OW, Kg, np, gyb, Kp);
-                        if (Kp > Kg)
-                            for (int64_t q = 0; q < np; q++)
-                                memset(gyb + q * Kp + Kg, 0, sizeof(FC_T) * (size_t)(Kp - Kg));
                         if (gb != NULL)
                             for (int64_t k = 0; k < Kg; k++)
                                 gbt[gg * Kg + k] += FC_FN(fc_sum4)(src + k * OH * OW, np);
@@ -1341,6 +1338,15 @@ static int FC_FN(fc_gw_swap)(const fc_conv_geom *g, const fc_kernel_info *ki, co
                     for (int64_t r0s = 0; r0s < rows; r0s += SR) {
                         const int64_t sr = fc_min64(SR, rows - r0s);
                         const FC_T *gs = gk + (size_t)r0s * gcs * (size_t)OW;
+                        if (!nhwc) {
+                            const int64_t ns = sr * OW;
+                            FC_FN(fc_transpose)(gy + ((n * K + gg * Kg) * OH + oh0 + r0s) * OW,
+                                                OH * OW, Kg, ns, gyb, Kp);
+                            if (Kp > Kg)
+                                for (int64_t q = 0; q < ns; q++)
+                                    memset(gyb + q * Kp + Kg, 0, sizeof(FC_T) * (size_t)(Kp - Kg));
+                            gs = gyb;
+                        }
                         for (int64_t t = 0; t < T; t++) {
                             const int64_t kh = kwcols ? t : t / KW, kw = kwcols ? 0 : t % KW;
                             const FC_T *xt = xb + (r0s * SHq + kh * DH) * Wp * Cg + kw * DW * Cg;
