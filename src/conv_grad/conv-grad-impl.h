@@ -53,6 +53,9 @@ typedef struct {
 #ifndef FC_GI_PIX_MAX /* N x input pixels (tiles rounded) of the pixel-major path */
 #define FC_GI_PIX_MAX 64
 #endif
+#ifndef FC_GI_PIX_ITEMS /* items per thread there (channel chunks x pixel tiles) */
+#define FC_GI_PIX_ITEMS 2
+#endif
 #ifndef FC_GI_PIX_KB /* filters per kernel call there (read as that many streams) */
 #define FC_GI_PIX_KB 16
 #endif
@@ -511,7 +514,7 @@ static int FC_FN(fc_gi_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki, 
     const int64_t tpanel = Kg * KS * NR, npan = N * G * ntile;
     /* channel chunks (multiples of MR): enough items for the threads */
     int64_t ncc = 1;
-    while (ncc * MR < Cg && npan * ncc < 4 * (int64_t)nthreads) ncc *= 2;
+    while (ncc * MR < Cg && npan * ncc < FC_GI_PIX_ITEMS * (int64_t)nthreads) ncc *= 2;
     const int64_t cch = fc_cdiv(fc_cdiv(Cg, ncc), MR) * MR;
     ncc = fc_cdiv(Cg, cch);
     FC_T *pan = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(npan * tpanel));
