@@ -1201,6 +1201,21 @@ static void FC_FN(fc_gw_bias_sum)(const FC_T *gbp, int nt, int tid, int64_t K, F
     }
 }
 
+/* Per-thread buffers of the grad weight drivers, nthreads x: an accumulator
+ * of accn elements (NULL when accn is 0), K grad bias partials, txn band
+ * elements. FC_ENOMEM with nothing left allocated when one fails. */
+static int FC_FN(fc_gw_buffers)(int nthreads, int64_t accn, int64_t K, int64_t txn, FC_T **acc,
+                                FC_T **gbp, FC_T **tx) {
+    *acc = accn ? (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * accn)) : NULL;
+    *gbp = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * K));
+    *tx = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * txn));
+    if ((accn && *acc == NULL) || *gbp == NULL || *tx == NULL) {
+        fc_free(*acc); fc_free(*gbp); fc_free(*tx);
+        return FC_ENOMEM;
+    }
+    return FC_OK;
+}
+
 /* The input band of image n, group gg: xb[xrows][Wp][Cg], zeros where
  * padding; packed (xr, xc) is input (ih00 + xr*RS, xc*CS - PL). */
 static void FC_FN(fc_gw_pack_xband)(const fc_conv_geom *g, const FC_T *x, int64_t n, int64_t gg,
@@ -1277,13 +1292,9 @@ static int FC_FN(fc_gw_swap)(const fc_conv_geom *g, const fc_kernel_info *ki, co
        channels lie in it; else packed [pixel][Kp], zeros past Kg */
     const int inplace = nhwc && Kg % NR == 0;
     const int64_t gybsz = inplace ? 0 : (nhwc ? BR : fc_min64(BR, SR)) * OW * Kp;
-    FC_T *acc = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * accsz));
-    FC_T *gbp = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * K));
-    FC_T *tx = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * (xbsz + gybsz)));
-    if (acc == NULL || gbp == NULL || tx == NULL) {
-        fc_free(acc); fc_free(gbp); fc_free(tx);
+    FC_T *acc, *gbp, *tx;
+    if (FC_FN(fc_gw_buffers)(nthreads, accsz, K, xbsz + gybsz, &acc, &gbp, &tx) != FC_OK)
         return FC_ENOMEM;
-    }
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
@@ -1446,13 +1457,10 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
     const int64_t RS = bd.RS, CS = bd.CS, SHq = bd.SHq, SWq = bd.SWq, Wp = bd.Wp, BR = bd.BR;
     const int64_t xbsz = gw != NULL ? bd.XR * Wp * Cg + NR : 0, gybsz = BR * OW * Kp;
 
-    FC_T *acc = gw != NULL ? (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * slot)) : NULL;
-    FC_T *gbp = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * K));
-    FC_T *tx = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * (xbsz + gybsz)));
-    if ((gw != NULL && acc == NULL) || gbp == NULL || tx == NULL) {
-        fc_free(acc); fc_free(gbp); fc_free(tx);
+    FC_T *acc, *gbp, *tx;
+    if (FC_FN(fc_gw_buffers)(nthreads, gw != NULL ? slot : 0, K, xbsz + gybsz, &acc, &gbp, &tx) !=
+        FC_OK)
         return FC_ENOMEM;
-    }
 
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
