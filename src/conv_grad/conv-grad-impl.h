@@ -50,6 +50,7 @@ typedef struct {
  * K-chunk should stay in L2 while a block of pixels streams past it. */
 #define FC_GI_PANEL_BYTES (512 * 1024)
 #define FC_GI_TILES_PER_BLOCK 16
+#define FC_GI_PACK_K 16 /* filters per weight-packing item */
 #ifndef FC_GI_PIX_MAX /* N x input pixels (tiles rounded) of the pixel-major path */
 #define FC_GI_PIX_MAX 64
 #endif
@@ -729,20 +730,22 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
         const int tid = FC_THREAD_ID(), nt = FC_NUM_THREADS();
         int64_t b, e;
         /* pack weights: phase p, group gg, block cb -> chunks [taps][kc][NR].
-           Items are (phase, group, K-chunk) and walk w in memory order (k,
+           Items are (phase, group, run of filters) and walk w in memory order (k,
            then every c-block and tap of that k): the weights of one k stay
            in L1 while each tap takes its column, and w streams from memory
            once per phase (a c-block outer loop read it 4 KB apart, one page
            per row and no prefetch; a tap outer loop read it KH*KW times) */
-        const int64_t nkc = fc_cdiv(Kg, kcb);
-        fc_split(NP * G * nkc, nt, tid, &b, &e);
+        /* runs of FC_GI_PACK_K filters: a single K-chunk still splits */
+        const int64_t nku = fc_cdiv(Kg, FC_GI_PACK_K);
+        fc_split(NP * G * nku, nt, tid, &b, &e);
         for (int64_t i = b; i < e; i++) {
-            const int64_t p = i / (G * nkc), gg = (i / nkc) % G, k0 = (i % nkc) * kcb;
+            const int64_t p = i / (G * nku), gg = (i / nku) % G, ku = (i % nku) * FC_GI_PACK_K;
             const int64_t rh = p / SW, rw = p % SW, ntp = nth[rh] * ntw[rw];
-            const int64_t kc = fc_min64(kcb, Kg - k0);
             if (ntp == 0) continue;
-            for (int64_t k = 0; k < kc; k++)
+            for (int64_t kk = ku; kk < fc_min64(Kg, ku + FC_GI_PACK_K); kk++)
                 for (int64_t cb = 0; cb < CB; cb++) {
+                    /* filter kk is row k of chunk [k0, k0 + kc) */
+                    const int64_t k0 = kk / kcb * kcb, kc = fc_min64(kcb, Kg - k0), k = kk - k0;
                     const int64_t nv = fc_min64(NR, Cg - cb * NR);
                     const FC_T *wk = w + ((gg * Kg + k0 + k) * Cg + cb * NR) * KH * KW;
                     FC_T *d = wp + woff[p] + (gg * CB + cb) * ntp * Kg * NR + (k0 * ntp + k) * NR;
