@@ -19,6 +19,22 @@ def _flag(value, name):
 _PLANAR_MAX_CG = 7
 #: weight elements up to which flipping and transposing it in NumPy costs little
 _FLIP_MAX_WEIGHT = 1 << 18
+#: ... for kernels with several taps, whose transposition in NumPy is slower
+#: and for which the C driver's igemm packs the weights with vector transposes
+#: (1 thread vs torch, conv3x3 128->128 @28: flipped conv2d 1.14/1.22 NCHW/NHWC,
+#: C driver 1.01/1.05; 64->64 @56, 37K weights: flipped 0.83/1.10, C 0.90/1.04)
+_FLIP_MAX_WEIGHT_TAPS = 1 << 16
+#: input pixels (one image) up to which a stride-1 grad input with >= 64 input
+#: and output channel x tap columns per group takes the C driver's pixel-major
+#: path (one tile of pixels, the weights read in place): mirrors
+#: fc_gi_pixels_ok (FC_GI_PIX_MAX) for N = 1
+_PIXELS_MAX = 64
+
+
+def _c_pixels_path(g):
+    """Whether the C driver's pixel-major grad input takes ``g`` (N = 1)."""
+    return (g.N == 1 and g.SH == g.SW == 1 and g.H * g.W <= _PIXELS_MAX
+            and g.C // g.G >= 64 and g.K // g.G * g.KH * g.KW >= 64)
 
 
 def _flipped_grad_input(g, gy4, w, bias):
@@ -26,9 +42,10 @@ def _flipped_grad_input(g, gy4, w, bias):
     with the kernel flipped and its in/out channels swapped per group (the
     forward kernels beat the grad-input igemm there: NCHW 1x1 by 7x); None
     where that does not apply: stride > 1, padding wider than the kernel's
-    reach, few input channels per group (the planar path is faster), or a
-    weight too large to transpose cheaply."""
-    if not g.N:
+    reach, few input channels per group (the planar path is faster), a
+    weight too large to transpose cheaply, or few pixels and many channels
+    (the C driver reads the weights in place, unflipped)."""
+    if not g.N or _c_pixels_path(g):
         return None
     pads = flipped_conv_padding(g)
     if pads is None:
@@ -36,7 +53,8 @@ def _flipped_grad_input(g, gy4, w, bias):
     Cg, Kg = g.C // g.G, g.K // g.G
     if g.G == g.C == g.K:
         wf = w[:, :, ::-1, ::-1]
-    elif Cg > _PLANAR_MAX_CG and w.size <= _FLIP_MAX_WEIGHT:
+    elif Cg > _PLANAR_MAX_CG and w.size <= (_FLIP_MAX_WEIGHT if g.KH * g.KW == 1
+                                             else _FLIP_MAX_WEIGHT_TAPS):
         wf = w.reshape(g.G, Kg, Cg, g.KH, g.KW).transpose(0, 2, 1, 3, 4)
         wf = wf.reshape(g.C, Kg, g.KH, g.KW)[:, :, ::-1, ::-1]
     else:

@@ -64,6 +64,7 @@ SMALLC = [
     (1, 2, 9, 10, 40, 5, 5, 2, 2, 1),             # K = 40: 3 vectors (avx512), tails
     (1, 4, 7, 12, 20, 3, 3, 1, ((0, 2), (1, 1)), 2),  # K = 20, dilation, asymmetric
     (3, 1, 5, 3, 16, 3, 3, 1, 1, 1),              # output narrower than a pixel tile
+    (1, 3, 3, 350, 8, 3, 3, 1, 1, 1),             # NCHW rows of 1050 values: no index gather
 ]
 
 

@@ -45,6 +45,19 @@ CASES = [
     (1, 5, 5, 13, 12, (3, 3), 2, 2, 2, 5),                 # depthwise stride 2 = dilation: taps in one phase
     (1, 3, 3, 10, 11, (2, 2), 3, 0, 1, 3),                 # depthwise stride 3 > kernel
     (2, 9, 9, 17, 16, (3, 3), 2, 1, 1, 9),                 # depthwise stride 2, several vectors
+    # grad weight with the output channels in the vector lanes (swapped GEMM)
+    (1, 3, 64, 23, 21, (7, 7), 2, 3, 1, 1),                # RGB stem: 21 (kw, c) columns
+    (2, 3, 40, 13, 12, (7, 5), 2, (3, 2), 1, 1),           # partial channel tile, batch
+    (1, 2, 48, 11, 10, (3, 3), 1, 1, 2, 1),                # dilated: the columns are channels
+    (1, 6, 128, 12, 11, (7, 7), 2, 3, 1, 2),               # groups
+    # stride-1 grad input, pixel-major with the weights read in place
+    (1, 200, 200, 5, 6, (3, 3), 1, 1, 1, 1),               # one partial pixel tile
+    (1, 130, 150, 4, 5, (3, 3), 1, ((2, 0), (0, 1)), (1, 2), 1),  # padding, dilation
+    (1, 128, 128, 8, 8, (1, 1), 1, 0, 1, 2),               # groups, 1x1, a full tile
+    (1, 64, 96, 7, 7, (3, 3), 1, 3, 1, 1),                 # padding past the kernel's reach
+    # stride-1 grad input through the igemm path (weights > 64K: not flipped)
+    (2, 96, 80, 9, 10, (3, 3), 1, 1, 1, 1),                # partial channel block and tile
+    (1, 72, 104, 11, 12, (3, 3), 1, 1, 1, 1),              # two pixel blocks
 ]
 IDS = [f"case{i}" for i in range(len(CASES))]
 
@@ -134,8 +147,10 @@ def test_empty_batch(layout):
 
 
 @pytest.mark.parametrize("case", [CASES[4], CASES[8], CASES[13], CASES[15], CASES[18],
-                                  CASES[19], CASES[20], CASES[21]],
-                         ids=["dil", "dw", "stem", "mixed", "bands", "dwblocks", "dw5x5", "dwflip"])
+                                  CASES[19], CASES[20], CASES[21], CASES[34], CASES[37],
+                                  CASES[38]],
+                         ids=["dil", "dw", "stem", "mixed", "bands", "dwblocks", "dw5x5", "dwflip",
+                              "swap", "swapgroups", "pixels"])
 def test_threads_deterministic(case, layout, rng):
     x, w, gy, (s, p, d, g) = make(case, np.float32, layout, rng)
     before = fastconv.get_num_threads()
@@ -163,6 +178,8 @@ TCASES = [
     (1, 3, 2, 3, 4, (1, 1), 3, 0, 2, 1, 1),              # 1x1 stride 3: gaps filled with bias
     (1, 70, 20, 4, 3, (4, 4), 2, ((1, 2), (0, 1)), 0, 1, 1),
     (2, 8, 8, 5, 6, (3, 3), 1, 1, 0, 8, 2),               # depthwise stride 1 (flipped conv2d) + bias
+    (1, 100, 80, 9, 10, (3, 3), 1, 1, 0, 1, 1),           # stride 1, igemm grad input + bias
+    (1, 100, 80, 4, 5, (3, 3), 1, 1, 0, 1, 1),            # stride 1, pixel-major + bias
 ]
 
 

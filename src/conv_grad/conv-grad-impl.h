@@ -37,20 +37,80 @@ static void fc_phase_taps(int64_t In, int64_t KD, int64_t S, int64_t D, int64_t 
         for (int64_t t = 0; t < nt[r]; t++) off[r * KD + t] = (i0[r] + P - tp[r * KD + t] * D) / S;
     }
 }
+
+/* Row bands of the grad weight GEMMs: RS, CS input rows/columns per packed
+ * one, SHq, SWq packed rows/columns per output step, Wp packed columns, BR
+ * output rows per band, XR packed input rows per band. */
+typedef struct {
+    int64_t RS, CS, SHq, SWq, Wp, BR, XR;
+} fc_gw_band;
 #endif
 
 /* Target sizes (elements are bytes / sizeof(FC_T)): a weight panel of one
  * K-chunk should stay in L2 while a block of pixels streams past it. */
-#define FC_GI_PANEL_BYTES (256 * 1024)
+#define FC_GI_PANEL_BYTES (512 * 1024)
 #define FC_GI_TILES_PER_BLOCK 16
+#define FC_GI_PACK_K 16 /* filters per weight-packing item */
+#ifndef FC_GI_PIX_MAX /* N x input pixels (tiles rounded) of the pixel-major path */
+#define FC_GI_PIX_MAX 64
+#endif
+#ifndef FC_GI_PIX_ITEMS /* items per thread there (channel chunks x pixel tiles) */
+#define FC_GI_PIX_ITEMS 2
+#endif
+#ifndef FC_GI_PIX_KB /* filters per kernel call there (read as that many streams) */
+#define FC_GI_PIX_KB 16
+#endif
 #define FC_GW_BAND_PIXELS 384
 #define FC_GW_XBAND_BYTES (1024 * 1024)
 #define FC_GW_PRIVATE_BYTES ((size_t)4 << 20)
 #define FC_GW_CHUNK_BYTES ((int64_t)1 << 20) /* k-split accumulator per thread */
 #define FC_GW_MAX_MR 32 /* largest gradw MR the driver accepts */
+#ifndef FC_GW_SWAP_L1_BYTES /* grad_output of one swapped-GEMM sub-band */
+#define FC_GW_SWAP_L1_BYTES (32 * 1024)
+#endif
+#ifndef FC_GW_SWAP_GAIN /* useful tile share the swapped GEMM must beat by */
+#define FC_GW_SWAP_GAIN 1.2
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* grad input                                                               */
+
+/* d[q*ld + k] = s[k*ss + q] for k < nk, q < nq (channel planes ->
+ * pixel-major rows, OIHW filters -> tap-major panels): 4 x 4 blocks transposed in vector registers by the compiler's
+ * generic vector shuffles (any ISA; gcc >= 12 or clang), 16 x 16 regions at
+ * a time so the written lines fill in L1; the edges element by element. */
+static void FC_FN(fc_transpose)(const FC_T *s, int64_t ss, int64_t nk, int64_t nq, FC_T *d,
+                                   int64_t ld) {
+    int64_t nk4 = 0, nq4 = 0;
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+    typedef FC_T v4 __attribute__((vector_size(4 * sizeof(FC_T))));
+#define FC_SHUF(a, b, i, j, k, l) __builtin_shufflevector(a, b, i, j, k, l)
+    nk4 = nk & ~(int64_t)3;
+    nq4 = nq & ~(int64_t)3;
+    for (int64_t k0 = 0; k0 < nk4; k0 += 16)
+        for (int64_t q0 = 0; q0 < nq4; q0 += 16)
+            for (int64_t k = k0; k < fc_min64(k0 + 16, nk4); k += 4)
+                for (int64_t q = q0; q < fc_min64(q0 + 16, nq4); q += 4) {
+                    v4 r0, r1, r2, r3;
+                    memcpy(&r0, s + k * ss + q, sizeof r0);
+                    memcpy(&r1, s + (k + 1) * ss + q, sizeof r1);
+                    memcpy(&r2, s + (k + 2) * ss + q, sizeof r2);
+                    memcpy(&r3, s + (k + 3) * ss + q, sizeof r3);
+                    const v4 t0 = FC_SHUF(r0, r1, 0, 4, 1, 5), t1 = FC_SHUF(r0, r1, 2, 6, 3, 7);
+                    const v4 t2 = FC_SHUF(r2, r3, 0, 4, 1, 5), t3 = FC_SHUF(r2, r3, 2, 6, 3, 7);
+                    const v4 c0 = FC_SHUF(t0, t2, 0, 1, 4, 5), c1 = FC_SHUF(t0, t2, 2, 3, 6, 7);
+                    const v4 c2 = FC_SHUF(t1, t3, 0, 1, 4, 5), c3 = FC_SHUF(t1, t3, 2, 3, 6, 7);
+                    memcpy(d + q * ld + k, &c0, sizeof c0);
+                    memcpy(d + (q + 1) * ld + k, &c1, sizeof c1);
+                    memcpy(d + (q + 2) * ld + k, &c2, sizeof c2);
+                    memcpy(d + (q + 3) * ld + k, &c3, sizeof c3);
+                }
+#undef FC_SHUF
+#endif
+    for (int64_t k = 0; k < nk; k++)
+        for (int64_t q = k < nk4 ? nq4 : 0; q < nq; q++) d[q * ld + k] = s[k * ss + q];
+}
+
 
 /* Lanes of one vector of the kernel's ISA (scalar code counts as one). */
 static inline int64_t FC_FN(fc_lanes)(int kisa) {
@@ -412,12 +472,190 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
     return FC_OK;
 }
 
+/* ------------------------------------------------------------------------ */
+/* grad input, stride 1, weight-heavy and pixel-poor: pixel-major igemm     */
+
+#define FC_GI_PIX_SHARED_BYTES ((int64_t)6 << 20) /* all tiles' panels, shared */
+
+/* Whether the pixel-major path below takes this stride-1 grad input: many
+ * channels (the igemm rows are input channels, the reduction Kg x taps) and
+ * few input pixels per weight, where packing the weights (as the igemm path
+ * does, or conv2d after a flip) costs as much as the arithmetic. */
+static int FC_FN(fc_gi_pixels_ok)(const fc_conv_geom *g, int64_t NR) {
+    const int64_t Cg = g->C / g->G, Kg = g->K / g->G, KS = g->KH * g->KW;
+    const int64_t P = g->H * g->W, Pp = fc_cdiv(P, NR) * NR;
+    if (g->SH != 1 || g->SW != 1 || Cg < 64 || Kg * KS < 64) return 0;
+    if (g->N * g->G * Pp * Kg * KS * (int64_t)sizeof(FC_T) > FC_GI_PIX_SHARED_BYTES) return 0;
+    return g->N * Pp <= FC_GI_PIX_MAX;
+}
+
+/* gx[c][p] = bias[c] + sum_{k, t} w[k][c][t] * gy[k][p + off_t] (stride 1:
+ * input pixel (ih, iw) meets tap (kh, kw) at grad_output (ih + PT - kh*DH,
+ * iw + PL - kw*DW)), input pixels along the igemm kernel's NR axis and input
+ * channels as its rows. Row c's pointer for "tap" k is w + (k*Cg + c)*KS,
+ * whose KS values meet the panel's [k][t][NR] im2col of grad_output: the
+ * weights are read in place, once per pixel tile, and neither flipped nor
+ * transposed nor packed. The panels of all tiles are built once into a
+ * shared buffer, then items (image, group, tile, chunk of input channels)
+ * sweep blocks of FC_GI_PIX_KB filters, each over all the chunk's channel
+ * tiles, accumulating into gx (NCHW) or a per-thread [c][NR] buffer
+ * transposed into gx (NHWC). Block-outer order reads each filter's (c, t)
+ * weights sequentially, FC_GI_PIX_KB streams at once, which the hardware
+ * prefetches (tile-outer order jumped 4 pages per filter: latency-bound at
+ * 3 GB/s from memory). */
+static int FC_FN(fc_gi_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki, const FC_T *gy,
+                               const FC_T *w, const FC_T *bias, FC_T *gx, int nthreads) {
+    const FC_IGEMM_FN kern = (FC_IGEMM_FN)ki->fn;
+    const int64_t MR = ki->mr, NR = ki->nr;
+    const int64_t N = g->N, C = g->C, H = g->H, W = g->W, K = g->K, OH = g->OH, OW = g->OW;
+    const int64_t KH = g->KH, KW = g->KW, KS = KH * KW, G = g->G, Cg = C / G, Kg = K / G;
+    const int64_t P = H * W, ntile = fc_cdiv(P, NR);
+    const int nhwc = g->layout == FC_NHWC;
+    const int64_t kcb = FC_GI_PIX_KB, nkb = fc_cdiv(Kg, kcb);
+    const int64_t tpanel = Kg * KS * NR, npan = N * G * ntile;
+    /* channel chunks (multiples of MR): enough items for the threads */
+    int64_t ncc = 1;
+    while (ncc * MR < Cg && npan * ncc < FC_GI_PIX_ITEMS * (int64_t)nthreads) ncc *= 2;
+    const int64_t cch = fc_cdiv(fc_cdiv(Cg, ncc), MR) * MR;
+    ncc = fc_cdiv(Cg, cch);
+    FC_T *pan = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(npan * tpanel));
+    FC_T *zeros = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)NR);
+    FC_T *tob = nhwc ? (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * cch * NR)) : NULL;
+    const FC_T **tind = (const FC_T **)fc_alloc(sizeof(FC_T *) * (size_t)(nthreads * MR * kcb));
+    int64_t *toff = (int64_t *)fc_alloc(sizeof(int64_t) * (size_t)(nthreads * KS * 3 * (NR + 1)));
+    if (pan == NULL || zeros == NULL || (nhwc && tob == NULL) || tind == NULL || toff == NULL) {
+        fc_free(pan); fc_free(zeros); fc_free(tob); fc_free((void *)tind); fc_free(toff);
+        return FC_ENOMEM;
+    }
+    memset(zeros, 0, sizeof(FC_T) * (size_t)NR);
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        const int tid = FC_THREAD_ID();
+        /* runs[t][r] = (first tile pixel, length, grad_output pixel of the
+           first), the pixels of one input row whose tap-t pixels lie inside;
+           nrun[t] of them; every other panel column is zero */
+        int64_t *runs = toff + (int64_t)tid * KS * 3 * (NR + 1), *nrun = runs + KS * 3 * NR;
+        const FC_T **ind = tind + (int64_t)tid * MR * kcb;
+        FC_T *ob = nhwc ? tob + (int64_t)tid * cch * NR : NULL;
+        /* panels: pan[n][gg][tile][k][t][NR], items (image, group, tile, filter block) */
+#if FC_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int64_t it = 0; it < npan * nkb; it++) {
+            const int64_t q = it / nkb, kb = it % nkb;
+            const int64_t tl = q % ntile, gg = (q / ntile) % G, n = q / (ntile * G);
+            const int64_t p0 = tl * NR, np = fc_min64(NR, P - p0);
+            const int64_t k0 = kb * kcb, kc = fc_min64(kcb, Kg - k0);
+            FC_T *d = pan + q * tpanel + k0 * KS * NR;
+            for (int64_t t = 0; t < KS; t++) {
+                const int64_t dh = g->PT - (t / KW) * g->DH, dw = g->PL - (t % KW) * g->DW;
+                /* columns iw in [lo, hi) have ow = iw + dw inside */
+                const int64_t lo = fc_max64(0, -dw), hi = fc_min64(W, OW - dw);
+                int64_t *rt = runs + t * 3 * NR, cnt = 0;
+                for (int64_t pr = p0; pr < p0 + np;) {
+                    const int64_t ih = pr / W, pe = fc_min64((ih + 1) * W, p0 + np);
+                    const int64_t oh = ih + dh, a = fc_max64(pr, ih * W + lo);
+                    const int64_t b = fc_min64(pe, ih * W + hi);
+                    if (oh >= 0 && oh < OH && b > a) {
+                        rt[3 * cnt] = a - p0;
+                        rt[3 * cnt + 1] = b - a;
+                        rt[3 * cnt + 2] = oh * OW + (a - ih * W) + dw;
+                        cnt++;
+                    }
+                    pr = pe;
+                }
+                nrun[t] = cnt;
+            }
+            for (int64_t k = 0; k < kc; k++)
+                for (int64_t t = 0; t < KS; t++) memset(d + (k * KS + t) * NR, 0, sizeof(FC_T) * (size_t)NR);
+            if (!nhwc) {
+                const FC_T *gyk = gy + (n * K + gg * Kg + k0) * OH * OW;
+                for (int64_t k = 0; k < kc; k++)
+                    for (int64_t t = 0; t < KS; t++) {
+                        FC_T *dk = d + (k * KS + t) * NR;
+                        const int64_t *rt = runs + t * 3 * NR;
+                        for (int64_t r = 0; r < nrun[t]; r++) {
+                            const FC_T *s = gyk + k * OH * OW + rt[3 * r + 2];
+                            FC_T *dr = dk + rt[3 * r];
+                            for (int64_t e = 0; e < rt[3 * r + 1]; e++) dr[e] = s[e];
+                        }
+                    }
+            } else {
+                /* pixel-major grad_output: kc filters of each pixel are
+                   contiguous, scattered KS*NR apart into the block (which
+                   stays in L1: kc*KS*NR values) */
+                const FC_T *gyn = gy + n * OH * OW * K + gg * Kg + k0;
+                for (int64_t t = 0; t < KS; t++) {
+                    const int64_t *rt = runs + t * 3 * NR;
+                    for (int64_t r = 0; r < nrun[t]; r++)
+                        for (int64_t e = 0; e < rt[3 * r + 1]; e++) {
+                            const FC_T *s = gyn + (rt[3 * r + 2] + e) * K;
+                            FC_T *dj = d + t * NR + rt[3 * r] + e;
+                            for (int64_t k = 0; k < kc; k++) dj[k * KS * NR] = s[k];
+                        }
+                }
+            }
+        }
+        /* implicit barrier: every panel built */
+#if FC_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int64_t it = 0; it < npan * ncc; it++) {
+            /* the tiles of one channel chunk in a row: its weights stay in L2 */
+            const int64_t q = it % npan, cc = it / npan;
+            const int64_t tl = q % ntile, gg = (q / ntile) % G, n = q / (ntile * G);
+            const int64_t p0 = tl * NR, np = fc_min64(NR, P - p0);
+            const int64_t c0 = cc * cch, c1 = fc_min64(Cg, c0 + cch);
+            FC_T *yt;
+            int64_t ys;
+            if (nhwc) {
+                yt = ob - c0 * NR;
+                ys = NR;
+            } else {
+                yt = gx + (n * C + gg * Cg) * P + p0;
+                ys = P;
+            }
+            if (bias != NULL)
+                for (int64_t c = c0; c < c1; c++)
+                    for (int64_t j = 0; j < np; j++) yt[c * ys + j] = bias[gg * Cg + c];
+            for (int64_t kb = 0; kb < nkb; kb++) {
+                const int64_t k0 = kb * kcb, kc = fc_min64(kcb, Kg - k0);
+                const FC_T *pk = pan + q * tpanel + k0 * KS * NR;
+                const uint32_t flags = (bias != NULL || kb > 0) ? FC_FLAG_ACCUMULATE : 0u;
+                for (int64_t c = c0; c < c1; c += MR) {
+                    const int64_t mr = fc_min64(MR, c1 - c);
+                    const FC_T *wc = w + ((gg * Kg + k0) * Cg + c) * KS;
+                    for (int64_t k = 0; k < kc; k++)
+                        for (int64_t m = 0; m < MR; m++)
+                            ind[k * MR + m] = wc + (k * Cg + (m < mr ? m : 0)) * KS;
+                    kern((size_t)mr, (size_t)np, (size_t)KS, (size_t)kc, ind, pk, zeros,
+                         yt + c * ys, (size_t)ys, flags);
+                }
+            }
+            if (nhwc)
+                for (int64_t j = 0; j < np; j++) {
+                    FC_T *d = gx + (n * P + p0 + j) * C + gg * Cg;
+                    for (int64_t c = c0; c < c1; c++) d[c] = ob[(c - c0) * NR + j];
+                }
+        }
+    }
+    fc_free(pan); fc_free(zeros); fc_free(tob); fc_free((void *)tind); fc_free(toff);
+    return FC_OK;
+}
+
 int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_T *w,
                                 const FC_T *bias, FC_T *gx, int isa, int nthreads) {
     if (!fc_conv_geom_ok(g) || nthreads < 1) return FC_EINVAL;
     if (g->N > 0 && g->layout == FC_NHWC && g->G == g->C && g->G == g->K) {
         const int st = FC_FN(fc_gi_dw_nhwc)(g, gy, w, bias, gx, isa, nthreads);
         if (st != FC_EINVAL) return st;
+    }
+    if (g->N > 0) {
+        const fc_kernel_info *kp = fc_kernel_select("igemm", FC_DT, isa);
+        if (kp != NULL && FC_FN(fc_gi_pixels_ok)(g, kp->nr))
+            return FC_FN(fc_gi_pixels)(g, kp, gy, w, bias, gx, nthreads);
     }
     if (g->N > 0 && g->C / g->G <= FC_GX_MAX_CG) {
         const int st = FC_FN(fc_gi_planar)(g, gy, w, bias, gx, isa, nthreads);
@@ -462,6 +700,9 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
     int64_t kcb = FC_GI_PANEL_BYTES / (int64_t)sizeof(FC_T) / (maxtaps * NR);
     kcb = fc_max64(16, fc_min64(kcb, Kg));
     kcb = fc_min64(kcb, Kg);
+    /* equal chunks: 128 channels as 113 + 15 paid a second accumulate pass
+       and pointer build for an eighth of the work */
+    kcb = fc_cdiv(Kg, fc_cdiv(Kg, kcb));
 
     /* NCHW grad_output is reordered to pixel-major, nb images at a time */
     const int64_t img = OH * OW * K;
@@ -489,23 +730,35 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
         const int tid = FC_THREAD_ID(), nt = FC_NUM_THREADS();
         int64_t b, e;
         /* pack weights: phase p, group gg, block cb -> chunks [taps][kc][NR].
-           Items are (phase, group, K-chunk) and walk w in memory order (k,
+           Items are (phase, group, run of filters) and walk w in memory order (k,
            then every c-block and tap of that k): the weights of one k stay
            in L1 while each tap takes its column, and w streams from memory
            once per phase (a c-block outer loop read it 4 KB apart, one page
            per row and no prefetch; a tap outer loop read it KH*KW times) */
-        const int64_t nkc = fc_cdiv(Kg, kcb);
-        fc_split(NP * G * nkc, nt, tid, &b, &e);
+        /* runs of FC_GI_PACK_K filters: a single K-chunk still splits */
+        const int64_t nku = fc_cdiv(Kg, FC_GI_PACK_K);
+        fc_split(NP * G * nku, nt, tid, &b, &e);
         for (int64_t i = b; i < e; i++) {
-            const int64_t p = i / (G * nkc), gg = (i / nkc) % G, k0 = (i % nkc) * kcb;
+            const int64_t p = i / (G * nku), gg = (i / nku) % G, ku = (i % nku) * FC_GI_PACK_K;
             const int64_t rh = p / SW, rw = p % SW, ntp = nth[rh] * ntw[rw];
-            const int64_t kc = fc_min64(kcb, Kg - k0);
             if (ntp == 0) continue;
-            for (int64_t k = 0; k < kc; k++)
+            for (int64_t kk = ku; kk < fc_min64(Kg, ku + FC_GI_PACK_K); kk++)
                 for (int64_t cb = 0; cb < CB; cb++) {
+                    /* filter kk is row k of chunk [k0, k0 + kc) */
+                    const int64_t k0 = kk / kcb * kcb, kc = fc_min64(kcb, Kg - k0), k = kk - k0;
                     const int64_t nv = fc_min64(NR, Cg - cb * NR);
                     const FC_T *wk = w + ((gg * Kg + k0 + k) * Cg + cb * NR) * KH * KW;
                     FC_T *d = wp + woff[p] + (gg * CB + cb) * ntp * Kg * NR + (k0 * ntp + k) * NR;
+                    if (ntp == KH * KW && ntp > 1) {
+                        /* every tap, in OIHW order (stride 1): the nv filters'
+                           [nv][taps] block transposed at once (element by
+                           element, its stride-KH*KW reads were 1/6 of a
+                           3x3 256->256 grad input) */
+                        FC_FN(fc_transpose)(wk, ntp, nv, ntp, d, kc * NR);
+                        for (int64_t t = 0; t < ntp && nv < NR; t++)
+                            memset(d + t * kc * NR + nv, 0, sizeof(FC_T) * (size_t)(NR - nv));
+                        continue;
+                    }
                     for (int64_t th = 0; th < nth[rh]; th++)
                         for (int64_t tw = 0; tw < ntw[rw]; tw++, d += kc * NR) {
                             const FC_T *wt = wk + tph[rh * KH + th] * KW + tpw[rw * KW + tw];
@@ -534,13 +787,8 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
                 fc_split(nbc * KB, nt, tid, &b, &e);
                 for (int64_t i = b; i < e; i++) {
                     const int64_t n = i / KB, kb0 = (i % KB) * 16, kb1 = fc_min64(kb0 + 16, K);
-                    const FC_T *s = gy + ((n0 + n) * K) * OH * OW;
-                    FC_T *d = gyb + n * img;
-                    for (int64_t q0 = 0; q0 < OH * OW; q0 += 16) {
-                        const int64_t q1 = fc_min64(q0 + 16, OH * OW);
-                        for (int64_t q = q0; q < q1; q++)
-                            for (int64_t k = kb0; k < kb1; k++) d[q * K + k] = s[k * OH * OW + q];
-                    }
+                    FC_FN(fc_transpose)(gy + ((n0 + n) * K + kb0) * OH * OW, OH * OW, kb1 - kb0,
+                                        OH * OW, gyb + n * img + kb0, K);
                 }
 #if FC_HAVE_OPENMP
 #pragma omp barrier
@@ -611,6 +859,10 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
                     for (int64_t q = q0; q < q1; q++)
                         memcpy(gx + (n * H * W + poff[q - q0]) * C + gg * Cg + c0,
                                buf + (q - q0) * NR, sizeof(FC_T) * (size_t)nr);
+                } else if (SH == 1 && SW == 1) {
+                    /* one phase: the block's pixels are consecutive in each plane */
+                    FC_FN(fc_transpose)(buf, NR, q1 - q0, nr,
+                                        gx + (n * C + gg * Cg + c0) * H * W + poff[0], H * W);
                 } else {
                     for (int64_t j = 0; j < nr; j++) {
                         FC_T *d = gx + (n * C + gg * Cg + c0 + j) * H * W;
@@ -644,8 +896,9 @@ static inline FC_T FC_FN(fc_sum4)(const FC_T *a, int64_t n) {
 }
 
 /* The gradw kernel of the best ISA level allowed whose tile wastes least on
- * this (Kg, J): narrow tiles for tiny channel counts (LeNet, RGB stems). */
-static const fc_kernel_info *FC_FN(fc_gradw_pick)(int isa, int64_t Kg, int64_t J) {
+ * Kg rows x J columns: narrow tiles for tiny channel counts (LeNet, RGB
+ * stems); its useful share of the tile in *share. */
+static const fc_kernel_info *FC_FN(fc_gradw_pick)(int isa, int64_t Kg, int64_t J, double *share) {
     const fc_kernel_info *best = NULL;
     double best_score = -1.0;
     const int top = fc_top_isa("gradw", FC_DT, isa);
@@ -660,6 +913,7 @@ static const fc_kernel_info *FC_FN(fc_gradw_pick)(int isa, int64_t Kg, int64_t J
             best_score = score;
         }
     }
+    *share = best_score;
     return best;
 }
 
@@ -918,12 +1172,241 @@ static void FC_FN(fc_gw_store)(FC_T *gwk, const FC_T *a, int64_t copies, int64_t
         }
 }
 
+/* The bands of grad weight: about FC_GW_BAND_PIXELS output pixels, the
+ * packed input band within FC_GW_XBAND_BYTES. A 1-wide kernel dimension reads
+ * only every S-th input row/column: the band keeps just those (RS, CS), so a
+ * 1x1 stride-2 conv packs a quarter of the input, not all of it. */
+static fc_gw_band FC_FN(fc_gw_band_plan)(const fc_conv_geom *g) {
+    fc_gw_band b;
+    const int64_t Cg = g->C / g->G;
+    b.RS = g->KH == 1 ? g->SH : 1;
+    b.CS = g->KW == 1 ? g->SW : 1;
+    b.SHq = g->SH / b.RS;
+    b.SWq = g->SW / b.CS;
+    b.Wp = (g->OW - 1) * b.SWq + (g->KW - 1) * g->DW + 1;
+    b.BR = fc_max64(1, fc_min64(g->OH, fc_cdiv(FC_GW_BAND_PIXELS, g->OW)));
+    while (b.BR > 1 && ((b.BR - 1) * b.SHq + (g->KH - 1) * g->DH + 1) * b.Wp * Cg *
+                               (int64_t)sizeof(FC_T) > FC_GW_XBAND_BYTES)
+        b.BR--;
+    b.XR = (b.BR - 1) * b.SHq + (g->KH - 1) * g->DH + 1;
+    return b;
+}
+
+/* gb[k] = the nt per-thread partials gbp[u*K + k] summed in order u, over
+ * this thread's share of k. */
+static void FC_FN(fc_gw_bias_sum)(const FC_T *gbp, int nt, int tid, int64_t K, FC_T *gb) {
+    int64_t b, e;
+    fc_split(K, nt, tid, &b, &e);
+    for (int64_t k = b; k < e; k++) {
+        FC_T s = 0;
+        for (int u = 0; u < nt; u++) s += gbp[(int64_t)u * K + k];
+        gb[k] = s;
+    }
+}
+
+/* Per-thread buffers of the grad weight drivers, nthreads x: an accumulator
+ * of accn elements (NULL when accn is 0), K grad bias partials, txn band
+ * elements. FC_ENOMEM with nothing left allocated when one fails. */
+static int FC_FN(fc_gw_buffers)(int nthreads, int64_t accn, int64_t K, int64_t txn, FC_T **acc,
+                                FC_T **gbp, FC_T **tx) {
+    *acc = accn ? (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * accn)) : NULL;
+    *gbp = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * K));
+    *tx = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * txn));
+    if ((accn && *acc == NULL) || *gbp == NULL || *tx == NULL) {
+        fc_free(*acc); fc_free(*gbp); fc_free(*tx);
+        return FC_ENOMEM;
+    }
+    return FC_OK;
+}
+
+/* The input band of image n, group gg: xb[xrows][Wp][Cg], zeros where
+ * padding; packed (xr, xc) is input (ih00 + xr*RS, xc*CS - PL). */
+static void FC_FN(fc_gw_pack_xband)(const fc_conv_geom *g, const FC_T *x, int64_t n, int64_t gg,
+                                    int64_t ih00, int64_t xrows, int64_t RS, int64_t CS,
+                                    int64_t Wp, FC_T *xb) {
+    const int64_t C = g->C, H = g->H, W = g->W, PL = g->PL, Cg = C / g->G;
+    /* columns inside: 0 <= xc*CS - PL < W */
+    const int64_t lo = fc_min64(Wp, fc_max64(0, fc_cdiv(PL, CS)));
+    const int64_t hi = fc_max64(lo, fc_min64(Wp, fc_fdiv(W - 1 + PL, CS) + 1));
+    for (int64_t xr = 0; xr < xrows; xr++) {
+        const int64_t ih = ih00 + xr * RS;
+        FC_T *d = xb + xr * Wp * Cg;
+        if (ih < 0 || ih >= H) {
+            memset(d, 0, sizeof(FC_T) * (size_t)(Wp * Cg));
+            continue;
+        }
+        memset(d, 0, sizeof(FC_T) * (size_t)(lo * Cg));
+        memset(d + hi * Cg, 0, sizeof(FC_T) * (size_t)((Wp - hi) * Cg));
+        if (g->layout == FC_NHWC) {
+            if (Cg == C && CS == 1) {
+                memcpy(d + lo * Cg, x + ((n * H + ih) * W + lo - PL) * C,
+                       sizeof(FC_T) * (size_t)((hi - lo) * C));
+            } else {
+                for (int64_t xc = lo; xc < hi; xc++)
+                    memcpy(d + xc * Cg, x + ((n * H + ih) * W + xc * CS - PL) * C + gg * Cg,
+                           sizeof(FC_T) * (size_t)Cg);
+            }
+        } else {
+            /* a transpose in 16-channel x 8-column blocks: a whole plane row
+               per channel would write Wp lines Cg*4 bytes apart, which fall in
+               a few L1 sets and evict each other */
+            const FC_T *xn = x + ((n * C + gg * Cg) * H + ih) * W - PL;
+            for (int64_t cb = 0; cb < Cg; cb += 16) {
+                const int64_t ce = fc_min64(cb + 16, Cg);
+                for (int64_t xb0 = lo; xb0 < hi; xb0 += 8) {
+                    const int64_t xe = fc_min64(xb0 + 8, hi);
+                    for (int64_t c = cb; c < ce; c++) {
+                        const FC_T *src = xn + c * H * W;
+                        for (int64_t xc = xb0; xc < xe; xc++) d[xc * Cg + c] = src[xc * CS];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Grad weight with the output channels in the vector lanes: the general
+ * path's GEMM with its operands swapped, acc[t][j][k] += x[j] * gy[k] over
+ * the pixels (j: the (kw, c) or c columns, broadcast; k: NR output channels
+ * read as vectors). Chosen where the columns are few and the output channels
+ * many (RGB stems: 21 (kw, c) columns fill 21/32 of two 16-lane vectors, but
+ * 64 channels fill four). Pixels are split into one part per thread, each
+ * with its private [G][T][Jp][Kp] accumulator, summed in part order. The
+ * caller checks the accumulators fit FC_GW_PRIVATE_BYTES. */
+static int FC_FN(fc_gw_swap)(const fc_conv_geom *g, const fc_kernel_info *ki, const FC_T *gy,
+                             const FC_T *x, FC_T *gw, FC_T *gb, int nthreads) {
+    const FC_GRADW_FN kern = (FC_GRADW_FN)ki->fn;
+    const int64_t N = g->N, K = g->K, OH = g->OH, OW = g->OW, KH = g->KH, KW = g->KW;
+    const int64_t SH = g->SH, DH = g->DH, DW = g->DW, PT = g->PT, G = g->G;
+    const int64_t Cg = g->C / G, Kg = K / G;
+    const int nhwc = g->layout == FC_NHWC;
+    const int kwcols = DW == 1;
+    const int64_t T = kwcols ? KH : KH * KW, J = kwcols ? KW * Cg : Cg;
+    const int64_t MR = ki->mr, NR = ki->nr, Jp = fc_cdiv(J, MR) * MR, Kp = fc_cdiv(Kg, NR) * NR;
+    const int64_t JT = Jp / MR, KT = Kp / NR, accsz = G * T * Jp * Kp;
+    const fc_gw_band bd = FC_FN(fc_gw_band_plan)(g);
+    const int64_t RS = bd.RS, CS = bd.CS, SHq = bd.SHq, SWq = bd.SWq, Wp = bd.Wp, BR = bd.BR;
+    /* the kernel runs over sub-bands of SR rows whose grad_output stays in
+       L1 while every (tap, column tile) passes over it */
+    const int64_t SR = fc_max64(1, FC_GW_SWAP_L1_BYTES / (OW * Kp * (int64_t)sizeof(FC_T)));
+    /* the last tile of columns reads up to Jp - J values past a band row */
+    const int64_t xbsz = bd.XR * Wp * Cg + Jp;
+    /* NHWC grad_output is read in place when whole vectors of each group's
+       channels lie in it; else packed [pixel][Kp], zeros past Kg */
+    const int inplace = nhwc && Kg % NR == 0;
+    const int64_t gybsz = inplace ? 0 : (nhwc ? BR : fc_min64(BR, SR)) * OW * Kp;
+    FC_T *acc, *gbp, *tx;
+    if (FC_FN(fc_gw_buffers)(nthreads, accsz, K, xbsz + gybsz, &acc, &gbp, &tx) != FC_OK)
+        return FC_ENOMEM;
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        const int tid = FC_THREAD_ID(), nt = FC_NUM_THREADS();
+        FC_T *xb = tx + (int64_t)tid * (xbsz + gybsz), *gyb = xb + xbsz;
+        int64_t b, e;
+        /* the reads past the band rows see zeros, never stale denormals */
+        memset(xb, 0, sizeof(FC_T) * (size_t)xbsz);
+#if FC_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int64_t item = 0; item < nt; item++) {
+            FC_T *gbt = gbp + item * K, *acct = acc + item * accsz;
+            int64_t r0, r1;
+            fc_split(N * OH, nt, (int)item, &r0, &r1);
+            memset(acct, 0, sizeof(FC_T) * (size_t)accsz);
+            memset(gbt, 0, sizeof(FC_T) * (size_t)K);
+            for (int64_t r = r0; r < r1;) {
+                const int64_t n = r / OH, oh0 = r % OH;
+                const int64_t rows = fc_min64(fc_min64(BR, OH - oh0), r1 - r);
+                const int64_t ih00 = oh0 * SH - PT, xrows = (rows - 1) * SHq + (KH - 1) * DH + 1;
+                const int64_t np = rows * OW;
+                r += rows;
+                for (int64_t gg = 0; gg < G; gg++) {
+                    const FC_T *gk;
+                    size_t gcs;
+                    if (inplace) {
+                        gk = gy + ((n * OH + oh0) * OW) * K + gg * Kg;
+                        gcs = (size_t)K;
+                        if (gb != NULL)
+                            for (int64_t q = 0; q < np; q++)
+                                for (int64_t k = 0; k < Kg; k++) gbt[gg * Kg + k] += gk[q * K + k];
+                    } else if (nhwc) {
+                        const FC_T *src = gy + ((n * OH + oh0) * OW) * K + gg * Kg;
+                        for (int64_t q = 0; q < np; q++) {
+                            memcpy(gyb + q * Kp, src + q * K, sizeof(FC_T) * (size_t)Kg);
+                            memset(gyb + q * Kp + Kg, 0, sizeof(FC_T) * (size_t)(Kp - Kg));
+                        }
+                        if (gb != NULL)
+                            for (int64_t q = 0; q < np; q++)
+                                for (int64_t k = 0; k < Kg; k++) gbt[gg * Kg + k] += gyb[q * Kp + k];
+                        gk = gyb;
+                        gcs = (size_t)Kp;
+                    } else {
+                        /* planes: transposed per sub-band below, into L1 */
+                        const FC_T *src = gy + ((n * K + gg * Kg) * OH + oh0) * OW;
+                        if (gb != NULL)
+                            for (int64_t k = 0; k < Kg; k++)
+                                gbt[gg * Kg + k] += FC_FN(fc_sum4)(src + k * OH * OW, np);
+                        gk = gyb;
+                        gcs = (size_t)Kp;
+                    }
+                    FC_FN(fc_gw_pack_xband)(g, x, n, gg, ih00, xrows, RS, CS, Wp, xb);
+                    for (int64_t r0s = 0; r0s < rows; r0s += SR) {
+                        const int64_t sr = fc_min64(SR, rows - r0s);
+                        const FC_T *gs = gk + (size_t)r0s * gcs * (size_t)OW;
+                        if (!nhwc) {
+                            const int64_t ns = sr * OW;
+                            FC_FN(fc_transpose)(gy + ((n * K + gg * Kg) * OH + oh0 + r0s) * OW,
+                                                OH * OW, Kg, ns, gyb, Kp);
+                            if (Kp > Kg)
+                                for (int64_t q = 0; q < ns; q++)
+                                    memset(gyb + q * Kp + Kg, 0, sizeof(FC_T) * (size_t)(Kp - Kg));
+                            gs = gyb;
+                        }
+                        for (int64_t t = 0; t < T; t++) {
+                            const int64_t kh = kwcols ? t : t / KW, kw = kwcols ? 0 : t % KW;
+                            const FC_T *xt = xb + (r0s * SHq + kh * DH) * Wp * Cg + kw * DW * Cg;
+                            FC_T *at = acct + (gg * T + t) * Jp * Kp;
+                            for (int64_t jt = 0; jt < JT; jt++)
+                                for (int64_t kt = 0; kt < KT; kt++)
+                                    kern((size_t)sr, (size_t)OW, xt + jt * MR, (size_t)(SWq * Cg),
+                                         (size_t)(SHq * Wp * Cg), 1, gs + kt * NR, gcs,
+                                         gcs * (size_t)OW, at + jt * MR * Kp + kt * NR,
+                                         (size_t)Kp);
+                        }
+                    }
+                }
+            }
+        }
+        /* the omp for's barrier: every part is complete; fixed-order sums */
+        if (gb != NULL) FC_FN(fc_gw_bias_sum)(gbp, nt, tid, K, gb);
+        fc_split(K, nt, tid, &b, &e);
+        for (int64_t kk = b; kk < e; kk++) {
+            const int64_t gg = kk / Kg, k = kk % Kg;
+            FC_T *gwk = gw + kk * Cg * KH * KW;
+            const FC_T *a = acc + gg * T * Jp * Kp + k;
+            for (int64_t t = 0; t < T; t++)
+                for (int64_t j = 0; j < J; j++) {
+                    const int64_t kh = kwcols ? t : t / KW;
+                    const int64_t kw = kwcols ? j / Cg : t % KW, c = kwcols ? j % Cg : j;
+                    const FC_T *at = a + (t * Jp + j) * Kp;
+                    FC_T s = at[0];
+                    for (int u = 1; u < nt; u++) s += at[(int64_t)u * accsz];
+                    gwk[(c * KH + kh) * KW + kw] = s;
+                }
+        }
+    }
+    fc_free(acc); fc_free(gbp); fc_free(tx);
+    return FC_OK;
+}
+
 int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC_T *x,
                                  FC_T *gw, FC_T *gb, int isa, int nthreads) {
     if (!fc_conv_geom_ok(g) || nthreads < 1) return FC_EINVAL;
-    const int64_t N = g->N, C = g->C, H = g->H, W = g->W, K = g->K, OH = g->OH, OW = g->OW;
-    const int64_t KH = g->KH, KW = g->KW, SH = g->SH, SW = g->SW, DH = g->DH, DW = g->DW;
-    const int64_t PT = g->PT, PL = g->PL, G = g->G;
+    const int64_t N = g->N, C = g->C, K = g->K, OH = g->OH, OW = g->OW;
+    const int64_t KH = g->KH, KW = g->KW, SH = g->SH, DH = g->DH, DW = g->DW;
+    const int64_t PT = g->PT, G = g->G;
     const int64_t Cg = C / G, Kg = K / G;
     const int nhwc = g->layout == FC_NHWC;
     if (gw == NULL && gb == NULL) return FC_OK;
@@ -940,8 +1423,16 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
      * (fills the vectors when C/G is tiny); taps are then the kernel rows. */
     const int kwcols = DW == 1;
     const int64_t T = kwcols ? KH : KH * KW, J = kwcols ? KW * Cg : Cg;
-    const fc_kernel_info *ki = FC_FN(fc_gradw_pick)(isa, Kg, J);
+    double share, sshare;
+    const fc_kernel_info *ki = FC_FN(fc_gradw_pick)(isa, Kg, J, &share);
     if (ki == NULL || ki->mr > FC_GW_MAX_MR) return FC_EINVAL;
+    /* output channels in the lanes where that wastes clearly less */
+    const fc_kernel_info *ks = FC_FN(fc_gradw_pick)(isa, J, Kg, &sshare);
+    if (N > 0 && gw != NULL && ks != NULL && sshare > FC_GW_SWAP_GAIN * share) {
+        const int64_t swsz = G * T * fc_cdiv(J, ks->mr) * ks->mr * fc_cdiv(Kg, ks->nr) * ks->nr;
+        if ((size_t)nthreads * (size_t)swsz * sizeof(FC_T) <= FC_GW_PRIVATE_BYTES)
+            return FC_FN(fc_gw_swap)(g, ks, gy, x, gw, gb, nthreads);
+    }
     const FC_GRADW_FN kern = (FC_GRADW_FN)ki->fn;
     const int64_t MR = ki->mr, NR = ki->nr, Kp = fc_cdiv(Kg, MR) * MR, Jp = fc_cdiv(J, NR) * NR;
     const int64_t KT = Kp / MR, JT = Jp / NR;
@@ -965,27 +1456,14 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
                                                         unit));
     const int64_t NCH = fc_cdiv(G * KT, CH);
     const int64_t slot = pixel_split ? accsz : CH * unit; /* accumulator elements per slot */
-    /* A 1-wide kernel dimension reads only every S-th input row/column: the
-     * band keeps just those (RS, CS: input rows/columns per packed one), so a
-     * 1x1 stride-2 conv packs a quarter of the input, not all of it. */
-    const int64_t RS = KH == 1 ? SH : 1, CS = KW == 1 ? SW : 1;
-    const int64_t SHq = SH / RS, SWq = SW / CS; /* packed rows/columns per output step */
-    /* band of output rows: about FC_GW_BAND_PIXELS pixels, x band within budget */
-    const int64_t Wp = (OW - 1) * SWq + (KW - 1) * DW + 1;
-    int64_t BR = fc_max64(1, fc_min64(OH, fc_cdiv(FC_GW_BAND_PIXELS, OW)));
-    while (BR > 1 && ((BR - 1) * SHq + (KH - 1) * DH + 1) * Wp * Cg * (int64_t)sizeof(FC_T) >
-                         FC_GW_XBAND_BYTES)
-        BR--;
-    const int64_t XR = (BR - 1) * SHq + (KH - 1) * DH + 1;
-    const int64_t xbsz = gw != NULL ? XR * Wp * Cg + NR : 0, gybsz = BR * OW * Kp;
+    const fc_gw_band bd = FC_FN(fc_gw_band_plan)(g);
+    const int64_t RS = bd.RS, CS = bd.CS, SHq = bd.SHq, SWq = bd.SWq, Wp = bd.Wp, BR = bd.BR;
+    const int64_t xbsz = gw != NULL ? bd.XR * Wp * Cg + NR : 0, gybsz = BR * OW * Kp;
 
-    FC_T *acc = gw != NULL ? (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * slot)) : NULL;
-    FC_T *gbp = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * K));
-    FC_T *tx = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * (xbsz + gybsz)));
-    if ((gw != NULL && acc == NULL) || gbp == NULL || tx == NULL) {
-        fc_free(acc); fc_free(gbp); fc_free(tx);
+    FC_T *acc, *gbp, *tx;
+    if (FC_FN(fc_gw_buffers)(nthreads, gw != NULL ? slot : 0, K, xbsz + gybsz, &acc, &gbp, &tx) !=
+        FC_OK)
         return FC_ENOMEM;
-    }
 
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
@@ -1069,49 +1547,7 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
                         for (int64_t m = 0; m < mv; m++) gbt[gg * Kg + k0 + m] += sums[m];
                     }
                     if (gw == NULL) continue;
-                    /* pack the input band [xrows][Wp][Cg], zeros where padding;
-                       packed (xr, xc) is input (ih00 + xr*RS, xc*CS - PL) */
-                    /* columns inside: 0 <= xc*CS - PL < W */
-                    const int64_t lo = fc_min64(Wp, fc_max64(0, fc_cdiv(PL, CS)));
-                    const int64_t hi = fc_max64(lo, fc_min64(Wp, fc_fdiv(W - 1 + PL, CS) + 1));
-                    for (int64_t xr = 0; xr < xrows; xr++) {
-                        const int64_t ih = ih00 + xr * RS;
-                        FC_T *d = xb + xr * Wp * Cg;
-                        if (ih < 0 || ih >= H) {
-                            memset(d, 0, sizeof(FC_T) * (size_t)(Wp * Cg));
-                            continue;
-                        }
-                        memset(d, 0, sizeof(FC_T) * (size_t)(lo * Cg));
-                        memset(d + hi * Cg, 0, sizeof(FC_T) * (size_t)((Wp - hi) * Cg));
-                        if (nhwc) {
-                            if (Cg == C && CS == 1) {
-                                memcpy(d + lo * Cg, x + ((n * H + ih) * W + lo - PL) * C,
-                                       sizeof(FC_T) * (size_t)((hi - lo) * C));
-                            } else {
-                                for (int64_t xc = lo; xc < hi; xc++)
-                                    memcpy(d + xc * Cg,
-                                           x + ((n * H + ih) * W + xc * CS - PL) * C + gg * Cg,
-                                           sizeof(FC_T) * (size_t)Cg);
-                            }
-                        } else {
-                            /* a transpose in 16-channel x 8-column blocks: a whole
-                               plane row per channel would write Wp lines Cg*4
-                               bytes apart, which fall in a few L1 sets and evict
-                               each other */
-                            const FC_T *xn = x + ((n * C + gg * Cg) * H + ih) * W - PL;
-                            for (int64_t cb = 0; cb < Cg; cb += 16) {
-                                const int64_t ce = fc_min64(cb + 16, Cg);
-                                for (int64_t xb0 = lo; xb0 < hi; xb0 += 8) {
-                                    const int64_t xe = fc_min64(xb0 + 8, hi);
-                                    for (int64_t c = cb; c < ce; c++) {
-                                        const FC_T *src = xn + c * H * W;
-                                        for (int64_t xc = xb0; xc < xe; xc++)
-                                            d[xc * Cg + c] = src[xc * CS];
-                                    }
-                                }
-                            }
-                        }
-                    }
+                    FC_FN(fc_gw_pack_xband)(g, x, n, gg, ih00, xrows, RS, CS, Wp, xb);
                     for (int64_t kt = kt0; kt < kt1; kt++) {
                         const int direct = kt * MR + MR <= Kg; /* full tile: in place */
                         const FC_T *gk = !direct ? gyb + kt * rows * OW * MR
@@ -1142,14 +1578,7 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
         }
         /* the omp for's barrier: every item is complete */
         /* fixed-order reduction of the partials into the caller's layouts */
-        if (gb != NULL) {
-            fc_split(K, nt, tid, &b, &e);
-            for (int64_t k = b; k < e; k++) {
-                FC_T s = 0;
-                for (int u = 0; u < nt; u++) s += gbp[(int64_t)u * K + k];
-                gb[k] = s;
-            }
-        }
+        if (gb != NULL) FC_FN(fc_gw_bias_sum)(gbp, nt, tid, K, gb);
         if (gw != NULL && pixel_split) {
             fc_split(K, nt, tid, &b, &e);
             for (int64_t kk = b; kk < e; kk++) {

@@ -169,11 +169,26 @@ FC_INLINE void fc_sck_tile(const int nv, const int mr, const fc_smallc_args *a,
     }
 }
 
+#if FC_SIMD == 3 && !defined(FC_T_IS_DOUBLE)
+#define FC_SCK_GATHER_MAX 1024 /* interleaved values of one row gathered by index */
+#endif
+
 /* Padded row r of the run (input row oh0*SH + r - PT) as [col][c], col = iw + PL. */
 static void fc_sck_fill(const fc_smallc_args *a, FC_T *buf, int64_t R, int64_t Wp) {
     const int64_t C = a->C, H = a->H, W = a->W, PL = a->PL;
     const FC_T *x = (const FC_T *)a->x;
     const int64_t lo = fc_min64(PL, Wp), n = fc_max64(0, fc_min64(W, Wp - lo));
+#ifdef FC_SCK_GATHER_MAX
+    /* NCHW: value j = i*C + c of an interleaved row is plane c's column i,
+       offset idx[j] from plane 0's row: 16 values per gather (scalar
+       stride-C stores were a fifth of LeNet conv2's time) */
+    int32_t idx[FC_SCK_GATHER_MAX];
+    const int gather = a->layout == FC_NCHW && n * C <= FC_SCK_GATHER_MAX &&
+                       C * H * W <= INT32_MAX;
+    if (gather)
+        for (int64_t i = 0, j = 0; i < n; i++)
+            for (int64_t c = 0; c < C; c++) idx[j++] = (int32_t)(c * H * W + i);
+#endif
     for (int64_t r = 0; r < R; r++) {
         FC_T *d = buf + r * Wp * C;
         const int64_t ih = a->oh0 * a->SH + r - a->PT;
@@ -184,6 +199,20 @@ static void fc_sck_fill(const fc_smallc_args *a, FC_T *buf, int64_t R, int64_t W
         memset(d, 0, (size_t)(lo * C) * sizeof(FC_T));
         if (a->layout == FC_NHWC) {
             memcpy(d + lo * C, x + ih * W * C, (size_t)(n * C) * sizeof(FC_T));
+#ifdef FC_SCK_GATHER_MAX
+        } else if (gather) {
+            const FC_T *s0 = x + ih * W;
+            FC_T *dr = d + lo * C;
+            int64_t j = 0;
+            for (; j + 16 <= n * C; j += 16)
+                _mm512_storeu_ps(dr + j, _mm512_i32gather_ps(_mm512_loadu_si512(idx + j), s0, 4));
+            if (j < n * C) {
+                const __mmask16 m = (__mmask16)((1u << (n * C - j)) - 1u);
+                const __m512i ix = _mm512_maskz_loadu_epi32(m, idx + j);
+                _mm512_mask_storeu_ps(dr + j, m,
+                                      _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, ix, s0, 4));
+            }
+#endif
         } else {
             for (int64_t c = 0; c < C; c++) {
                 const FC_T *s = x + (c * H + ih) * W;
