@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _config
-from ._arrays import as_batched, as_float_array, check_layout, unbatch
+from ._arrays import as_batched, as_float_array, check_layout, empty, unbatch
 from ._shapes import conv2d_geometry, conv_transpose2d_geometry, flipped_conv_padding
 
 
@@ -121,12 +121,12 @@ def conv2d_backward(grad_output, input, weight, stride=1, padding=0, dilation=1,
     if input_grad:
         gx = _flipped_grad_input(g, gy4, w, None)
         if gx is None:
-            gx = np.empty(g.input_shape, dtype=x.dtype)
+            gx = empty(g.input_shape, x.dtype)
             if g.N:
                 _conv_grad.grad_input(g, gy4, w, None, gx, isa, nthreads)
         gx = unbatch(gx, batched)
     if weight_grad or bias_grad:
-        gw = np.empty(w.shape, dtype=x.dtype) if weight_grad else None
+        gw = empty(w.shape, x.dtype) if weight_grad else None
         gb = np.empty((g.K,), dtype=x.dtype) if bias_grad else None
         _conv_grad.grad_weight(g, gy4, x4, gw, gb, isa, nthreads)
     return gx, gw, gb
@@ -182,7 +182,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
             raise ValueError(f"bias must have shape ({g.C},), got {bias.shape}")
     y = _flipped_grad_input(g, x4, w, bias)
     if y is None:
-        y = np.empty(g.input_shape, dtype=x.dtype)
+        y = empty(g.input_shape, x.dtype)
         if g.N:
             _conv_grad.grad_input(g, x4, w, bias, y, _config.isa_level(),
                                   _config.get_num_threads())
