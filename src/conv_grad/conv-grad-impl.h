@@ -663,14 +663,33 @@ static const fc_kernel_info *FC_FN(fc_gradw_pick)(int isa, int64_t Kg, int64_t J
     return best;
 }
 
-/* Depthwise grad weight (C/G == K/G == 1): channels in the vector lanes and
- * the taps in the accumulator rows (the GEMM formulation has a 1 x KW tile
- * per group). Items are (pixel part, channel block); with fewer channel
- * blocks than threads the pixels are split into one part per thread and the
- * partials summed in part order, so the result depends only on the thread
+/* One dwgradw call per chunk of at most MT taps of [t0, t0 + nt): rows x cols
+ * pixels from output pixel gyp / input pixel xp (NHWC, in place), tap t at
+ * xp + off[t] - off[t0] (inside the input for these pixels). */
+static void FC_FN(fc_gw_dw_taps)(FC_DWGRADW_FN kern, int64_t MT, int64_t rows, int64_t cols,
+                                 int64_t t0, int64_t nt, int64_t nc, const FC_T *gyp,
+                                 int64_t gcs, int64_t grs, const FC_T *xp, int64_t xcs,
+                                 int64_t xrs, const int64_t *off, FC_T *a, int64_t Cp) {
+    int64_t loc[32];
+    for (int64_t u = t0; u < t0 + nt; u += 32 < MT ? 32 : MT) {
+        const int64_t m = fc_min64(fc_min64(MT, 32), t0 + nt - u);
+        for (int64_t j = 0; j < m; j++) loc[j] = off[u + j] - off[t0];
+        kern((size_t)rows, (size_t)cols, (size_t)m, (size_t)nc, gyp, (size_t)gcs, (size_t)grs, xp,
+             (size_t)xcs, (size_t)xrs, loc, a + u * Cp, (size_t)Cp);
+    }
+}
+
+/* Depthwise grad weight, NHWC: grad_output and the input read in place,
+ * channels in the vector lanes, one accumulator row per tap. Output pixels
+ * whose every tap lies inside the input go in one call per band of rows and
+ * chunk of taps; the pixels of the border rows and columns with the taps that
+ * are inside (per kernel row: a run of kernel columns). A band's channel
+ * blocks run one after the other while its input rows are in L2. Items are
+ * (part of the rows, group of channel blocks), each part with its own
+ * accumulators, summed in part order: the result depends only on the thread
  * count. */
-static int FC_FN(fc_gw_depthwise)(const fc_conv_geom *g, const FC_T *gy, const FC_T *x,
-                                  FC_T *gw, FC_T *gb, int isa, int nthreads) {
+static int FC_FN(fc_gw_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_T *x, FC_T *gw,
+                                FC_T *gb, int isa, int nthreads) {
     const fc_kernel_info *ki = fc_kernel_select("dwgradw", FC_DT, isa);
     if (ki == NULL) return FC_EINVAL;
     const FC_DWGRADW_FN kern = (FC_DWGRADW_FN)ki->fn;
@@ -678,7 +697,148 @@ static int FC_FN(fc_gw_depthwise)(const fc_conv_geom *g, const FC_T *gy, const F
     const int64_t N = g->N, C = g->C, H = g->H, W = g->W, OH = g->OH, OW = g->OW;
     const int64_t KH = g->KH, KW = g->KW, SH = g->SH, SW = g->SW, DH = g->DH, DW = g->DW;
     const int64_t PT = g->PT, PL = g->PL, T = KH * KW;
-    const int nhwc = g->layout == FC_NHWC;
+    const int64_t CBn = fc_cdiv(C, NR), Cp = CBn * NR;
+    /* parts of the N*OH rows x groups of channel blocks: about 4 items per thread */
+    const int64_t P = fc_max64(1, fc_min64(N * OH, 4 * (int64_t)nthreads));
+    const int64_t CG = fc_min64(CBn, fc_cdiv(4 * (int64_t)nthreads, P)), CPG = fc_cdiv(CBn, CG);
+    /* rows per band: its input rows (all channels) about FC_GX_PLANES_BYTES */
+    const int64_t xrow = W * C * (int64_t)sizeof(FC_T);
+    const int64_t BR = fc_max64(1, (FC_GX_PLANES_BYTES / xrow - (KH - 1) * DH) / SH);
+    /* output rows / columns whose taps are all inside the input */
+    const int64_t oha = fc_min64(OH, fc_cdiv(PT, SH));
+    const int64_t ohb = fc_max64(oha, fc_min64(OH, fc_fdiv(H - 1 - (KH - 1) * DH + PT, SH) + 1));
+    const int64_t owa = fc_min64(OW, fc_cdiv(PL, SW));
+    const int64_t owb = fc_max64(owa, fc_min64(OW, fc_fdiv(W - 1 - (KW - 1) * DW + PL, SW) + 1));
+    FC_T *acc = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(P * (T + 1) * Cp));
+    int64_t *off = (int64_t *)fc_alloc(sizeof(int64_t) * (size_t)T);
+    if (acc == NULL || off == NULL) {
+        fc_free(acc); fc_free(off);
+        return FC_ENOMEM;
+    }
+    for (int64_t kh = 0; kh < KH; kh++)
+        for (int64_t kw = 0; kw < KW; kw++) off[kh * KW + kw] = (kh * DH * W + kw * DW) * C;
+
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        int64_t b, e;
+#if FC_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int64_t it = 0; it < P * CG; it++) {
+            const int64_t part = it / CG, cb0 = (it % CG) * CPG, cb1 = fc_min64(CBn, cb0 + CPG);
+            FC_T *a = acc + part * (T + 1) * Cp;
+            for (int64_t t = 0; t <= T; t++)
+                memset(a + t * Cp + cb0 * NR, 0, sizeof(FC_T) * (size_t)((cb1 - cb0) * NR));
+            int64_t r0, r1;
+            fc_split(N * OH, (int)P, (int)part, &r0, &r1);
+            for (int64_t r = r0; r < r1;) {
+                const int64_t n = r / OH, oh0 = r % OH;
+                /* a band stays on one side of each interior row boundary */
+                int64_t oh1 = fc_min64(fc_min64(OH, oh0 + BR), oh0 + r1 - r);
+                if (oh0 < oha) oh1 = fc_min64(oh1, oha);
+                else if (oh0 < ohb) oh1 = fc_min64(oh1, ohb);
+                r += oh1 - oh0;
+                const FC_T *gyn = gy + n * OH * OW * C, *xn = x + n * H * W * C;
+                for (int64_t cb = cb0; cb < cb1; cb++) {
+                    const int64_t c0 = cb * NR, nc = fc_min64(NR, C - c0);
+                    FC_T *ac = a + c0;
+                    if (gb != NULL) {
+                        FC_T *ga = ac + T * Cp;
+                        for (int64_t q = oh0 * OW; q < oh1 * OW; q++)
+                            for (int64_t c = 0; c < nc; c++) ga[c] += gyn[q * C + c0 + c];
+                    }
+                    if (gw == NULL) continue;
+                    if (oh0 >= oha && oh0 < ohb) {
+                        /* interior rows: every kernel row inside */
+                        const int64_t ih = oh0 * SH - PT, rows = oh1 - oh0;
+                        if (owb > owa)
+                            FC_FN(fc_gw_dw_taps)(kern, MT, rows, owb - owa, 0, T, nc,
+                                                 gyn + (oh0 * OW + owa) * C + c0, C, OW * C,
+                                                 xn + (ih * W + owa * SW - PL) * C + c0, SW * C,
+                                                 SH * W * C, off, ac, Cp);
+                        for (int64_t ow = 0; ow < OW; ow++) {
+                            if (ow == owa) ow = owb;
+                            if (ow >= OW) break;
+                            const int64_t iw = ow * SW - PL;
+                            const int64_t kw0 = iw < 0 ? fc_cdiv(-iw, DW) : 0;
+                            const int64_t kw1 = fc_min64(KW, fc_fdiv(W - 1 - iw, DW) + 1);
+                            if (kw1 <= kw0) continue;
+                            for (int64_t kh = 0; kh < KH; kh++)
+                                FC_FN(fc_gw_dw_taps)(kern, MT, rows, 1, kh * KW + kw0, kw1 - kw0,
+                                                     nc, gyn + (oh0 * OW + ow) * C + c0, C, OW * C,
+                                                     xn + ((ih + kh * DH) * W + iw + kw0 * DW) * C +
+                                                         c0,
+                                                     C, SH * W * C, off, ac, Cp);
+                        }
+                        continue;
+                    }
+                    for (int64_t oh = oh0; oh < oh1; oh++) {
+                        const int64_t ih = oh * SH - PT;
+                        const int64_t kh0 = ih < 0 ? fc_cdiv(-ih, DH) : 0;
+                        const int64_t kh1 = fc_min64(KH, fc_fdiv(H - 1 - ih, DH) + 1);
+                        if (kh1 <= kh0) continue;
+                        const FC_T *xr = xn + (ih + kh0 * DH) * W * C + c0;
+                        if (owb > owa)
+                            FC_FN(fc_gw_dw_taps)(kern, MT, 1, owb - owa, kh0 * KW,
+                                                 (kh1 - kh0) * KW, nc,
+                                                 gyn + (oh * OW + owa) * C + c0, C, 0,
+                                                 xr + (owa * SW - PL) * C, SW * C, 0, off, ac, Cp);
+                        for (int64_t ow = 0; ow < OW; ow++) {
+                            if (ow == owa) ow = owb;
+                            if (ow >= OW) break;
+                            const int64_t iw = ow * SW - PL;
+                            const int64_t kw0 = iw < 0 ? fc_cdiv(-iw, DW) : 0;
+                            const int64_t kw1 = fc_min64(KW, fc_fdiv(W - 1 - iw, DW) + 1);
+                            if (kw1 <= kw0) continue;
+                            for (int64_t kh = kh0; kh < kh1; kh++)
+                                FC_FN(fc_gw_dw_taps)(kern, MT, 1, 1, kh * KW + kw0, kw1 - kw0, nc,
+                                                     gyn + (oh * OW + ow) * C + c0, C, 0,
+                                                     xr + ((kh - kh0) * DH * W + iw + kw0 * DW) * C,
+                                                     C, 0, off, ac, Cp);
+                        }
+                    }
+                }
+            }
+        }
+        /* the omp for's barrier: every part is complete */
+        fc_split(C, FC_NUM_THREADS(), FC_THREAD_ID(), &b, &e);
+        for (int64_t c = b; c < e; c++) {
+            if (gw != NULL)
+                for (int64_t t = 0; t < T; t++) {
+                    FC_T sm = acc[t * Cp + c];
+                    for (int64_t u = 1; u < P; u++) sm += acc[(u * (T + 1) + t) * Cp + c];
+                    gw[c * T + t] = sm;
+                }
+            if (gb != NULL) {
+                FC_T sm = acc[T * Cp + c];
+                for (int64_t u = 1; u < P; u++) sm += acc[(u * (T + 1) + T) * Cp + c];
+                gb[c] = sm;
+            }
+        }
+    }
+    fc_free(acc); fc_free(off);
+    return FC_OK;
+}
+
+/* Depthwise grad weight (C/G == K/G == 1), NCHW (NHWC goes to fc_gw_dw_nhwc):
+ * channels in the vector lanes and the taps in the accumulator rows (the
+ * GEMM formulation has a 1 x KW tile per group); the input and grad_output
+ * bands are transposed into channel blocks. Items are (pixel part, channel block); with fewer channel
+ * blocks than threads the pixels are split into one part per thread and the
+ * partials summed in part order, so the result depends only on the thread
+ * count. */
+static int FC_FN(fc_gw_depthwise)(const fc_conv_geom *g, const FC_T *gy, const FC_T *x,
+                                  FC_T *gw, FC_T *gb, int isa, int nthreads) {
+    if (g->layout == FC_NHWC) return FC_FN(fc_gw_dw_nhwc)(g, gy, x, gw, gb, isa, nthreads);
+    const fc_kernel_info *ki = fc_kernel_select("dwgradw", FC_DT, isa);
+    if (ki == NULL) return FC_EINVAL;
+    const FC_DWGRADW_FN kern = (FC_DWGRADW_FN)ki->fn;
+    const int64_t MT = ki->mr, NR = ki->nr;
+    const int64_t N = g->N, C = g->C, H = g->H, W = g->W, OH = g->OH, OW = g->OW;
+    const int64_t KH = g->KH, KW = g->KW, SH = g->SH, SW = g->SW, DH = g->DH, DW = g->DW;
+    const int64_t PT = g->PT, PL = g->PL, T = KH * KW;
     const int64_t CBn = fc_cdiv(C, NR), Cp = CBn * NR;
     const int64_t parts = CBn >= nthreads ? 1 : nthreads;
     const int64_t Wp = (OW - 1) * SW + (KW - 1) * DW + 1;
@@ -729,50 +889,23 @@ static int FC_FN(fc_gw_depthwise)(const fc_conv_geom *g, const FC_T *gy, const F
                     if (ih < 0 || ih >= H) continue;
                     const int64_t lo = fc_min64(Wp, fc_max64(0, PL));
                     const int64_t hi = fc_max64(lo, fc_min64(Wp, W + PL));
-                    if (nhwc) {
-                        for (int64_t xc = lo; xc < hi; xc++)
-                            memcpy(d + xc * NR, x + ((n * H + ih) * W + xc - PL) * C + c0,
-                                   sizeof(FC_T) * (size_t)nc);
-                    } else {
-                        for (int64_t c = 0; c < nc; c++) {
-                            const FC_T *src = x + ((n * C + c0 + c) * H + ih) * W - PL;
-                            for (int64_t xc = lo; xc < hi; xc++) d[xc * NR + c] = src[xc];
-                        }
+                    for (int64_t c = 0; c < nc; c++) {
+                        const FC_T *src = x + ((n * C + c0 + c) * H + ih) * W - PL;
+                        for (int64_t xc = lo; xc < hi; xc++) d[xc * NR + c] = src[xc];
                     }
                 }
-                /* grad_output band [rows][OW][NR], grad bias on the way;
-                   NHWC whole channel blocks are read in place */
-                const FC_T *gyk = gyb;
-                size_t gcs = (size_t)NR;
-                if (nhwc && nc == NR) {
-                    gyk = gy + ((n * OH + oh0) * OW) * C + c0;
-                    gcs = (size_t)C;
-                    if (gb != NULL)
-                        for (int64_t q = 0; q < rows * OW; q++)
-                            for (int64_t c = 0; c < NR; c++) ga[c] += gyk[q * C + c];
-                } else if (nhwc) {
-                    for (int64_t q = 0; q < rows * OW; q++)
-                        for (int64_t c = nc; c < NR; c++) gyb[q * NR + c] = 0;
-                    for (int64_t q = 0; q < rows * OW; q++) {
-                        const FC_T *src = gy + ((n * OH + oh0) * OW + q) * C + c0;
-                        for (int64_t c = 0; c < nc; c++) {
-                            gyb[q * NR + c] = src[c];
-                            ga[c] += src[c];
-                        }
-                    }
-                } else {
-                    for (int64_t q = 0; q < rows * OW; q++)
-                        for (int64_t c = nc; c < NR; c++) gyb[q * NR + c] = 0;
-                    for (int64_t c = 0; c < nc; c++) {
-                        const FC_T *src = gy + ((n * C + c0 + c) * OH + oh0) * OW;
-                        for (int64_t q = 0; q < rows * OW; q++) gyb[q * NR + c] = src[q];
-                        if (gb != NULL) ga[c] += FC_FN(fc_sum4)(src, rows * OW);
-                    }
+                /* grad_output band [rows][OW][NR], grad bias on the way */
+                for (int64_t q = 0; q < rows * OW; q++)
+                    for (int64_t c = nc; c < NR; c++) gyb[q * NR + c] = 0;
+                for (int64_t c = 0; c < nc; c++) {
+                    const FC_T *src = gy + ((n * C + c0 + c) * OH + oh0) * OW;
+                    for (int64_t q = 0; q < rows * OW; q++) gyb[q * NR + c] = src[q];
+                    if (gb != NULL) ga[c] += FC_FN(fc_sum4)(src, rows * OW);
                 }
                 for (int64_t t0 = 0; t0 < T; t0 += MT)
-                    kern((size_t)rows, (size_t)OW, (size_t)fc_min64(MT, T - t0), gyk, gcs,
-                         gcs * (size_t)OW, xb, (size_t)(SW * NR), (size_t)(SH * Wp * NR), off + t0,
-                         a + t0 * Cp, (size_t)Cp);
+                    kern((size_t)rows, (size_t)OW, (size_t)fc_min64(MT, T - t0), (size_t)NR, gyb,
+                         (size_t)NR, (size_t)(NR * OW), xb, (size_t)(SW * NR),
+                         (size_t)(SH * Wp * NR), off + t0, a + t0 * Cp, (size_t)Cp);
             }
         }
         /* the omp for's barrier: every part is complete */
@@ -874,7 +1007,8 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
                 for (int64_t q = OH * Wq; q < nq; q++) gp[q] = 0;
                 memset(acc, 0, sizeof(FC_T) * (size_t)(T * NR));
                 for (int64_t t0 = 0; t0 < T; t0 += MT)
-                    kern(1, (size_t)(nq / NR), (size_t)fc_min64(MT, T - t0), gp, (size_t)NR, 0, xp,
+                    kern(1, (size_t)(nq / NR), (size_t)fc_min64(MT, T - t0), (size_t)NR, gp,
+                         (size_t)NR, 0, xp,
                          (size_t)NR, 0, off + t0, acc + t0 * NR, (size_t)NR);
                 FC_T *pd = part + (n * K + kk) * (T + 1);
                 /* lanes summed in four chains: a serial sum of T*NR values
