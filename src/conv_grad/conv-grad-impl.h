@@ -928,79 +928,126 @@ static int FC_FN(fc_gw_depthwise)(const fc_conv_geom *g, const FC_T *gy, const F
     return FC_OK;
 }
 
-/* Grad weight with one input channel per group (depthwise, LeNet's 1->6),
- * stride 1: per (image, group) the input plane, zero padded to width Wq =
- * OW + (KW-1)*DW, and each grad_output plane at the same width, zeros in its
- * extra columns; tap (kh, kw) is then the plain offset kh*DH*Wq + kw*DW on the
- * flattened planes, and the dwgradw kernel runs with the pixels in its vector
- * lanes (dot products, no transposes). Partials per (image, channel, tap) are
- * summed over the images in order: the result does not depend on the threads.
- * FC_EINVAL (before any work) when it does not apply or the planes are too
- * large; the caller then takes another path. */
+/* d[j] = s[j * st] for j < n. The strides up to 8 are spelled out as
+ * constants so the compiler vectorises them (plane gathers of NHWC arrays
+ * with a few channels, even/odd splits of stride-2 rows); 1 is a copy. */
+static void FC_FN(fc_copy_strided)(FC_T *d, const FC_T *s, int64_t n, int64_t st) {
+#define FC_COPY_ST(S)                                          \
+    case S:                                                    \
+        for (int64_t j = 0; j < n; j++) d[j] = s[j * (S)];     \
+        return;
+    switch (st) {
+    case 1:
+        memcpy(d, s, sizeof(FC_T) * (size_t)n);
+        return;
+    FC_COPY_ST(2) FC_COPY_ST(3) FC_COPY_ST(4) FC_COPY_ST(5) FC_COPY_ST(6) FC_COPY_ST(7)
+    FC_COPY_ST(8)
+    default:
+        for (int64_t j = 0; j < n; j++) d[j] = s[j * st];
+    }
+#undef FC_COPY_ST
+}
+
+/* One padded phase row of n elements: d[j] = s[j * st] for j in [j0, j1),
+ * zeros elsewhere. */
+static void FC_FN(fc_gw_phase_row)(FC_T *d, const FC_T *s, int64_t st, int64_t j0, int64_t j1,
+                                   int64_t n) {
+    /* a few padding columns: loops, not memset calls */
+    for (int64_t j = 0; j < j0; j++) d[j] = 0;
+    for (int64_t j = j1; j < n; j++) d[j] = 0;
+    FC_FN(fc_copy_strided)(d + j0, s + j0 * st, j1 - j0, st);
+}
+
+/* Grad weight with one input channel per group (depthwise, LeNet's 1->6):
+ * per (image, group) the input plane is split into its stride phases, each
+ * zero padded (phase (rh, rw) row i, column j holds padded input row i*SH+rh,
+ * column j*SW+rw; Wq = OW + the widest tap shift), and each grad_output plane
+ * is laid out at the same width, zeros in its extra columns. Tap (kh, kw) is
+ * then the plain offset of its phase plane plus (kh*DH/SH)*Wq + kw*DW/SW on
+ * the flattened planes, and the dwgradw kernel runs with the pixels in its
+ * vector lanes (dot products, no transposes). Partials per (image, channel,
+ * tap) are summed over the images in order: the result does not depend on
+ * the threads. FC_EINVAL (before any work) when it does not apply or the
+ * planes are too large; the caller then takes another path. */
 static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T *x, FC_T *gw,
                                FC_T *gb, int isa, int nthreads) {
     const int64_t N = g->N, C = g->C, H = g->H, W = g->W, K = g->K, OH = g->OH, OW = g->OW;
     const int64_t KH = g->KH, KW = g->KW, DH = g->DH, DW = g->DW, PT = g->PT, PL = g->PL;
-    const int64_t G = g->G, Kg = K / G, T = KH * KW;
+    const int64_t SH = g->SH, SW = g->SW, G = g->G, Kg = K / G, T = KH * KW, NP = SH * SW;
     const int nhwc = g->layout == FC_NHWC;
-    if (C != G || g->SH != 1 || g->SW != 1 || N == 0) return FC_EINVAL;
+    if (C != G || N == 0) return FC_EINVAL;
     /* NHWC gathers every plane with stride C or K: only for a few channels */
     if (nhwc && C * K > 64) return FC_EINVAL;
     const fc_kernel_info *ki = fc_kernel_select("dwgradw", FC_DT, isa);
     if (ki == NULL) return FC_EINVAL;
     const FC_DWGRADW_FN kern = (FC_DWGRADW_FN)ki->fn;
     const int64_t MT = ki->mr, NR = ki->nr;
-    const int64_t Wq = OW + (KW - 1) * DW, XR = OH + (KH - 1) * DH;
+    const int64_t Wq = OW + (KW - 1) * DW / SW, XRq = OH + (KH - 1) * DH / SH, psz = XRq * Wq;
     const int64_t nq = fc_cdiv(OH * Wq, NR) * NR; /* pixels the kernel walks */
-    const int64_t xsz = fc_max64(XR * Wq, (KH - 1) * DH * Wq + (KW - 1) * DW + nq) + NR;
+    /* the last phase plane, read up to its furthest tap + nq, then a vector */
+    const int64_t xsz = (NP - 1) * psz + fc_max64(psz, (XRq - OH) * Wq + (Wq - OW) + nq) + NR;
     const int64_t scratch = xsz + nq + T * NR;
     if ((size_t)scratch * sizeof(FC_T) > FC_GX_SCRATCH_BYTES) return FC_EINVAL;
     FC_T *tsc = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * scratch));
     FC_T *part = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(N * K * (T + 1)));
-    int64_t *off = (int64_t *)fc_alloc(sizeof(int64_t) * (size_t)T);
+    int64_t *off = (int64_t *)fc_alloc(sizeof(int64_t) * (size_t)(T + NP + 2 * SW));
     if (tsc == NULL || part == NULL || off == NULL) {
         fc_free(tsc); fc_free(part); fc_free(off);
         return FC_ENOMEM;
     }
+    int64_t *used = off + T, *pj0 = used + NP, *pj1 = pj0 + SW; /* phases some tap reads */
+    for (int64_t p = 0; p < NP; p++) used[p] = 0;
+    for (int64_t rw = 0; rw < SW; rw++) {
+        /* columns of phase rw inside the input: 0 <= j*SW + rw - PL < W */
+        pj0[rw] = fc_min64(Wq, PL > rw ? fc_cdiv(PL - rw, SW) : 0);
+        pj1[rw] = fc_max64(pj0[rw], fc_min64(Wq, fc_fdiv(W - 1 + PL - rw, SW) + 1));
+    }
     for (int64_t kh = 0; kh < KH; kh++)
-        for (int64_t kw = 0; kw < KW; kw++) off[kh * KW + kw] = kh * DH * Wq + kw * DW;
-    /* columns of a padded row that hold input: 0 <= xc - PL < W */
-    const int64_t lo = fc_min64(Wq, PL), hi = fc_max64(lo, fc_min64(Wq, W + PL));
+        for (int64_t kw = 0; kw < KW; kw++) {
+            const int64_t p = (kh * DH % SH) * SW + kw * DW % SW;
+            used[p] = 1;
+            off[kh * KW + kw] = p * psz + kh * DH / SH * Wq + kw * DW / SW;
+        }
 
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
         FC_T *xp = tsc + (int64_t)FC_THREAD_ID() * scratch, *gp = xp + xsz, *acc = gp + nq;
+        /* unused phases and the slack past the last plane are read (times
+           zeros of grad_output), never written: zeros, not stale NaNs */
+        memset(xp, 0, sizeof(FC_T) * (size_t)xsz);
 #if FC_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
         for (int64_t it = 0; it < N * G; it++) {
             const int64_t n = it / G, gg = it % G;
-            memset(xp, 0, sizeof(FC_T) * (size_t)xsz);
-            for (int64_t r = 0; r < XR; r++) {
-                const int64_t ih = r - PT;
-                if (ih < 0 || ih >= H) continue;
-                FC_T *d = xp + r * Wq;
-                if (nhwc) {
-                    const FC_T *src = x + ((n * H + ih) * W - PL) * C + gg;
-                    for (int64_t xc = lo; xc < hi; xc++) d[xc] = src[xc * C];
-                } else {
-                    memcpy(d + lo, x + ((n * C + gg) * H + ih) * W + lo - PL,
-                           sizeof(FC_T) * (size_t)(hi - lo));
+            /* one input row for all its column phases while it is in L1 */
+            for (int64_t rh = 0; rh < SH; rh++)
+                for (int64_t i = 0; i < XRq; i++) {
+                    const int64_t ih = i * SH + rh - PT;
+                    for (int64_t rw = 0; rw < SW; rw++) {
+                        const int64_t p = rh * SW + rw;
+                        if (!used[p]) continue;
+                        FC_T *d = xp + p * psz + i * Wq;
+                        if (ih < 0 || ih >= H) {
+                            memset(d, 0, sizeof(FC_T) * (size_t)Wq);
+                            continue;
+                        }
+                        const FC_T *s = nhwc ? x + ((n * H + ih) * W + rw - PL) * C + gg
+                                             : x + ((n * C + gg) * H + ih) * W + rw - PL;
+                        FC_FN(fc_gw_phase_row)(d, s, SW * (nhwc ? C : 1), pj0[rw], pj1[rw], Wq);
+                    }
                 }
-            }
             for (int64_t k = 0; k < Kg; k++) {
                 const int64_t kk = gg * Kg + k;
                 FC_T sm = 0;
                 for (int64_t r = 0; r < OH; r++) {
                     FC_T *d = gp + r * Wq;
-                    if (nhwc) {
-                        const FC_T *src = gy + (n * OH + r) * OW * K + kk;
-                        for (int64_t q = 0; q < OW; q++) d[q] = src[q * K];
-                    } else {
+                    if (nhwc)
+                        FC_FN(fc_copy_strided)(d, gy + (n * OH + r) * OW * K + kk, OW, K);
+                    else
                         memcpy(d, gy + ((n * K + kk) * OH + r) * OW, sizeof(FC_T) * (size_t)OW);
-                    }
                     if (gb != NULL) sm += FC_FN(fc_sum4)(d, OW);
                     for (int64_t q = OW; q < Wq; q++) d[q] = 0;
                 }
@@ -1008,8 +1055,7 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
                 memset(acc, 0, sizeof(FC_T) * (size_t)(T * NR));
                 for (int64_t t0 = 0; t0 < T; t0 += MT)
                     kern(1, (size_t)(nq / NR), (size_t)fc_min64(MT, T - t0), (size_t)NR, gp,
-                         (size_t)NR, 0, xp,
-                         (size_t)NR, 0, off + t0, acc + t0 * NR, (size_t)NR);
+                         (size_t)NR, 0, xp, (size_t)NR, 0, off + t0, acc + t0 * NR, (size_t)NR);
                 FC_T *pd = part + (n * K + kk) * (T + 1);
                 /* lanes summed in four chains: a serial sum of T*NR values
                    per plane cost more than the kernel on LeNet-sized planes */
