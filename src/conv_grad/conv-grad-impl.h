@@ -359,6 +359,14 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
                 for (int64_t c = 0; c < C; c++) d[c] = w[(c * KH + kh) * KW + kw];
             }
     }
+    /* rows per item: SW == 1 bands (even, for the kernel's row pairs), about
+       4 items per thread; SW > 1 one row (through the row buffer) */
+    int64_t B = 1;
+    if (SW == 1) {
+        B = fc_max64(2, fc_cdiv(nihmax, fc_cdiv(4 * (int64_t)nthreads, N * SH)));
+        B = fc_min64((B + 1) & ~(int64_t)1, fc_max64(nihmax, 1));
+    }
+    const int64_t nband = fc_cdiv(nihmax, B);
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
@@ -367,12 +375,16 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
 #if FC_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
-        /* an item is one input row (all its column phases): the phases
-           interleave their pixels in that row, so one thread fills the row's
-           lines while they are in cache (phase-major rows wrote gx SW times) */
-        for (int64_t it = 0; it < N * SH * nihmax; it++) {
-            const int64_t n = it / (SH * nihmax), rh = (it / nihmax) % SH, i = it % nihmax;
-            if (i >= nih[rh]) continue;
+        /* SW > 1: an item is one input row (all its column phases): the
+           phases interleave their pixels in that row, so one thread fills
+           the row's lines while they are in cache (phase-major rows wrote gx
+           SW times). SW == 1: a band of B rows of one row phase, written in
+           place by one call (a.OW = SH*W pixels strides the phase's rows),
+           which lets the kernel pair rows */
+        for (int64_t it = 0; it < N * SH * nband; it++) {
+            const int64_t n = it / (SH * nband), rh = (it / nband) % SH, i = it % nband * B;
+            const int64_t nr = fc_min64(B, nih[rh] - i);
+            if (nr <= 0) continue;
             for (int64_t rw = 0; rw < SW; rw++) {
                 const int64_t p = rh * SW + rw, nw = niw[rw];
                 if (nw == 0) continue;
@@ -380,23 +392,28 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
                 FC_T *dst = gx + ((n * H + ih) * W + iw0[rw]) * C;
                 FC_T *y = SW == 1 ? dst : row;
                 if (nth[rh] == 0 || ntw[rw] == 0) {
-                    for (int64_t j = 0; j < nw; j++)
-                        for (int64_t c = 0; c < C; c++) y[j * C + c] = bp[c];
+                    for (int64_t r = 0; r < nr; r++)
+                        for (int64_t j = 0; j < nw; j++)
+                            for (int64_t c = 0; c < C; c++) y[(r * SH * W + j) * C + c] = bp[c];
                 } else {
                     const int64_t *oh = ohoff + rh * KH, *ow = owoff + rw * KW;
+                    /* the kernel's first output row: i in place, 0 in the row buffer */
+                    const int64_t o0 = y == row ? 0 : i;
                     fc_dwconv_nhwc_args a;
                     a.x = gy + n * OH * OW * C;
                     a.w = wpk + p * wps;
                     a.bias = bp;
-                    a.y = y;
+                    a.y = y - o0 * SH * W * C; /* row o0 at y */
                     a.C = C; a.Cp = Cp; a.H = OH; a.W = OW;
-                    /* one output row (oh0 = 0) written at y: OW only strides rows */
-                    a.OW = nw; a.SH = 1; a.oh0 = 0; a.oh1 = 1;
+                    /* OW only strides the output rows: SH*W pixels, the
+                       phase's nw pixels from ow0 = 0 */
+                    a.OW = SH * W; a.SH = 1; a.oh0 = o0; a.oh1 = o0 + nr;
                     a.KH = nth[rh]; a.KW = ntw[rw]; a.SW = 1;
                     a.DH = nth[rh] > 1 ? oh[nth[rh] - 2] - oh[nth[rh] - 1] : 1;
                     a.DW = ntw[rw] > 1 ? ow[ntw[rw] - 2] - ow[ntw[rw] - 1] : 1;
                     a.PL = -ow[ntw[rw] - 1];
-                    a.PT = -(i + oh[nth[rh] - 1]); /* input row of kernel row 0 */
+                    /* kernel row 0 of output row o0 at gy row i + oh[last] */
+                    a.PT = o0 - i - oh[nth[rh] - 1];
                     a.ow0 = 0; a.ow1 = nw;
                     a.c0 = 0; a.c1 = C;
                     a.flags = 0;
