@@ -34,3 +34,16 @@ def test_depthwise_backward_matches_reference(case, dtype, layout, isa, rng):
 @pytest.mark.parametrize("case", CASES[:3], ids=IDS[:3])
 def test_depthwise_threads_deterministic(case, layout, rng):
     base.test_threads_deterministic(case, layout, rng)
+
+
+# forward depthwise NHWC with 1- and 2-wide kernels: the compile-time tap
+# geometries the stride-2 grad input's column phases use, every tile size
+@pytest.mark.parametrize("k", [(2, 2), (1, 1), (3, 2), (2, 1)])
+@pytest.mark.parametrize("W", [7, 21])
+def test_depthwise_forward_narrow_kernels(k, W, dtype, isa, rng):
+    x = rng.standard_normal((2, 9, W, 37)).astype(dtype)
+    w = rng.standard_normal((37, 1) + k).astype(dtype)
+    b = rng.standard_normal(37).astype(dtype)
+    got = fastconv.conv2d(x, w, b, 1, 1, 1, 37, layout="NHWC")
+    want = fastconv.reference.conv2d(x, w, b, 1, 1, 1, 37, layout="NHWC")
+    base.assert_close(got, want, "conv2d", reduction=k[0] * k[1])

@@ -316,9 +316,10 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
 /* Depthwise (C/G == K/G == 1) NHWC grad input. The input pixels of one
  * stride phase (rh, rw) are a stride-1 depthwise correlation of grad_output
  * with that phase's taps, whose offsets are evenly spaced (by D / gcd(S, D)):
- * a forward dwconv_nhwc call per phase row, channels in the vector lanes, taps
- * past grad_output's edges skipped by the kernel. Each row is written by one
- * item in a fixed order, so the result does not depend on the threads. */
+ * a forward dwconv_nhwc call per band of phase rows, writing gx in place with
+ * strided rows and pixels, channels in the vector lanes, taps past
+ * grad_output's edges skipped by the kernel. Each row is written by one item
+ * in a fixed order, so the result does not depend on the threads. */
 static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_T *w,
                                 const FC_T *bias, FC_T *gx, int isa, int nthreads) {
     const fc_kernel_info *ki = fc_kernel_select("dwconv_nhwc", FC_DT, isa);
@@ -335,16 +336,14 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
     int64_t *iw0 = ntw + SW, *niw = iw0 + SW;
     fc_phase_taps(H, KH, SH, DH, PT, tph, nth, ih0, nih, ohoff);
     fc_phase_taps(W, KW, SW, DW, PL, tpw, ntw, iw0, niw, owoff);
-    int64_t nihmax = 0, niwmax = 0;
+    int64_t nihmax = 0;
     for (int64_t r = 0; r < SH; r++) nihmax = fc_max64(nihmax, nih[r]);
-    for (int64_t r = 0; r < SW; r++) niwmax = fc_max64(niwmax, niw[r]);
     /* weights [phase][kh'][kw'][Cp], kernel row kh' = the phase's tap nth-1-kh'
        (offsets ascending), and the bias [Cp]; zeros past C */
     const int64_t wps = KH * KW * Cp;
     FC_T *wpk = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(NP * wps + Cp));
-    FC_T *rows = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * fc_max64(1, niwmax * C)));
-    if (wpk == NULL || rows == NULL) {
-        fc_free(wpk); fc_free(rows); fc_free(tabs);
+    if (wpk == NULL) {
+        fc_free(tabs);
         return FC_ENOMEM;
     }
     memset(wpk, 0, sizeof(FC_T) * (size_t)(NP * wps + Cp));
@@ -359,28 +358,23 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
                 for (int64_t c = 0; c < C; c++) d[c] = w[(c * KH + kh) * KW + kw];
             }
     }
-    /* rows per item: SW == 1 bands (even, for the kernel's row pairs), about
-       4 items per thread; SW > 1 one row (through the row buffer) */
-    int64_t B = 1;
-    if (SW == 1) {
-        B = fc_max64(2, fc_cdiv(nihmax, fc_cdiv(4 * (int64_t)nthreads, N * SH)));
-        B = fc_min64((B + 1) & ~(int64_t)1, fc_max64(nihmax, 1));
-    }
+    /* rows per item: bands (even, for the kernel's row pairs), about 4 items
+       per thread */
+    int64_t B = fc_max64(2, fc_cdiv(nihmax, fc_cdiv(4 * (int64_t)nthreads, N * SH)));
+    B = fc_max64(1, fc_min64((B + 1) & ~(int64_t)1, nihmax));
     const int64_t nband = fc_cdiv(nihmax, B);
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
-        FC_T *row = rows + (int64_t)FC_THREAD_ID() * fc_max64(1, niwmax * C);
 #if FC_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
-        /* SW > 1: an item is one input row (all its column phases): the
-           phases interleave their pixels in that row, so one thread fills
-           the row's lines while they are in cache (phase-major rows wrote gx
-           SW times). SW == 1: a band of B rows of one row phase, written in
-           place by one call (a.OW = SH*W pixels strides the phase's rows),
-           which lets the kernel pair rows */
+        /* an item is a band of B rows of one row phase with all its column
+           phases: they interleave their pixels in the same gx lines, which
+           one thread then fills while they are in cache. Each phase is one
+           kernel call writing gx in place: a.OW = SH*W pixels strides the
+           phase's rows, a.YS = SW*C its pixels */
         for (int64_t it = 0; it < N * SH * nband; it++) {
             const int64_t n = it / (SH * nband), rh = (it / nband) % SH, i = it % nband * B;
             const int64_t nr = fc_min64(B, nih[rh] - i);
@@ -388,44 +382,36 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
             for (int64_t rw = 0; rw < SW; rw++) {
                 const int64_t p = rh * SW + rw, nw = niw[rw];
                 if (nw == 0) continue;
-                const int64_t ih = ih0[rh] + i * SH;
-                FC_T *dst = gx + ((n * H + ih) * W + iw0[rw]) * C;
-                FC_T *y = SW == 1 ? dst : row;
+                /* row 0 of the phase; the call writes its rows [i, i + nr) */
+                FC_T *y = gx + ((n * H + ih0[rh]) * W + iw0[rw]) * C;
                 if (nth[rh] == 0 || ntw[rw] == 0) {
-                    for (int64_t r = 0; r < nr; r++)
+                    for (int64_t r = i; r < i + nr; r++)
                         for (int64_t j = 0; j < nw; j++)
-                            for (int64_t c = 0; c < C; c++) y[(r * SH * W + j) * C + c] = bp[c];
-                } else {
-                    const int64_t *oh = ohoff + rh * KH, *ow = owoff + rw * KW;
-                    /* the kernel's first output row: i in place, 0 in the row buffer */
-                    const int64_t o0 = y == row ? 0 : i;
-                    fc_dwconv_nhwc_args a;
-                    a.x = gy + n * OH * OW * C;
-                    a.w = wpk + p * wps;
-                    a.bias = bp;
-                    a.y = y - o0 * SH * W * C; /* row o0 at y */
-                    a.C = C; a.Cp = Cp; a.H = OH; a.W = OW;
-                    /* OW only strides the output rows: SH*W pixels, the
-                       phase's nw pixels from ow0 = 0 */
-                    a.OW = SH * W; a.SH = 1; a.oh0 = o0; a.oh1 = o0 + nr;
-                    a.KH = nth[rh]; a.KW = ntw[rw]; a.SW = 1;
-                    a.DH = nth[rh] > 1 ? oh[nth[rh] - 2] - oh[nth[rh] - 1] : 1;
-                    a.DW = ntw[rw] > 1 ? ow[ntw[rw] - 2] - ow[ntw[rw] - 1] : 1;
-                    a.PL = -ow[ntw[rw] - 1];
-                    /* kernel row 0 of output row o0 at gy row i + oh[last] */
-                    a.PT = o0 - i - oh[nth[rh] - 1];
-                    a.ow0 = 0; a.ow1 = nw;
-                    a.c0 = 0; a.c1 = C;
-                    a.flags = 0;
-                    kern(&a);
+                            for (int64_t c = 0; c < C; c++)
+                                y[(r * SH * W + j * SW) * C + c] = bp[c];
+                    continue;
                 }
-                if (y == row)
-                    for (int64_t j = 0; j < nw; j++)
-                        memcpy(dst + j * SW * C, row + j * C, sizeof(FC_T) * (size_t)C);
+                const int64_t *oh = ohoff + rh * KH, *ow = owoff + rw * KW;
+                fc_dwconv_nhwc_args a;
+                a.x = gy + n * OH * OW * C;
+                a.w = wpk + p * wps;
+                a.bias = bp;
+                a.y = y;
+                a.C = C; a.Cp = Cp; a.H = OH; a.W = OW;
+                a.OW = SH * W; a.YS = SW * C; a.SH = 1; a.oh0 = i; a.oh1 = i + nr;
+                a.KH = nth[rh]; a.KW = ntw[rw]; a.SW = 1;
+                a.DH = nth[rh] > 1 ? oh[nth[rh] - 2] - oh[nth[rh] - 1] : 1;
+                a.DW = ntw[rw] > 1 ? ow[ntw[rw] - 2] - ow[ntw[rw] - 1] : 1;
+                a.PL = -ow[ntw[rw] - 1];
+                a.PT = -oh[nth[rh] - 1]; /* phase row r: kernel row 0 at gy row r + oh[last] */
+                a.ow0 = 0; a.ow1 = nw;
+                a.c0 = 0; a.c1 = C;
+                a.flags = 0;
+                kern(&a);
             }
         }
     }
-    fc_free(wpk); fc_free(rows); fc_free(tabs);
+    fc_free(wpk); fc_free(tabs);
     return FC_OK;
 }
 
