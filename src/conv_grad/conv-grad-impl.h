@@ -825,11 +825,12 @@ static int FC_FN(fc_gw_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
     return FC_OK;
 }
 
-/* Depthwise grad weight (C/G == K/G == 1), NCHW (NHWC goes to fc_gw_dw_nhwc):
- * channels in the vector lanes and the taps in the accumulator rows (the
- * GEMM formulation has a 1 x KW tile per group); the input and grad_output
- * bands are transposed into channel blocks. Items are (pixel part, channel block); with fewer channel
- * blocks than threads the pixels are split into one part per thread and the
+/* Depthwise grad weight (C/G == K/G == 1), NCHW planes too large for
+ * fc_gw_planes (NHWC goes to fc_gw_dw_nhwc): channels in the vector lanes and
+ * the taps in the accumulator rows (the GEMM formulation has a 1 x KW tile
+ * per group); the input and grad_output bands are transposed into channel
+ * blocks. Items are (pixel part, channel block); with fewer channel blocks
+ * than threads the pixels are split into one part per thread and the
  * partials summed in part order, so the result depends only on the thread
  * count. */
 static int FC_FN(fc_gw_depthwise)(const fc_conv_geom *g, const FC_T *gy, const FC_T *x,
