@@ -825,111 +825,13 @@ static int FC_FN(fc_gw_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
     return FC_OK;
 }
 
-/* Depthwise grad weight (C/G == K/G == 1), NCHW planes too large for
- * fc_gw_planes (NHWC goes to fc_gw_dw_nhwc): channels in the vector lanes and
- * the taps in the accumulator rows (the GEMM formulation has a 1 x KW tile
- * per group); the input and grad_output bands are transposed into channel
- * blocks. Items are (pixel part, channel block); with fewer channel blocks
- * than threads the pixels are split into one part per thread and the
- * partials summed in part order, so the result depends only on the thread
- * count. */
+/* Depthwise grad weight (C/G == K/G == 1) not taken by fc_gw_planes: NHWC
+ * (fc_gw_dw_nhwc). NCHW planes too large for fc_gw_planes' scratch go to the
+ * general path (FC_EINVAL). */
 static int FC_FN(fc_gw_depthwise)(const fc_conv_geom *g, const FC_T *gy, const FC_T *x,
                                   FC_T *gw, FC_T *gb, int isa, int nthreads) {
-    if (g->layout == FC_NHWC) return FC_FN(fc_gw_dw_nhwc)(g, gy, x, gw, gb, isa, nthreads);
-    const fc_kernel_info *ki = fc_kernel_select("dwgradw", FC_DT, isa);
-    if (ki == NULL) return FC_EINVAL;
-    const FC_DWGRADW_FN kern = (FC_DWGRADW_FN)ki->fn;
-    const int64_t MT = ki->mr, NR = ki->nr;
-    const int64_t N = g->N, C = g->C, H = g->H, W = g->W, OH = g->OH, OW = g->OW;
-    const int64_t KH = g->KH, KW = g->KW, SH = g->SH, SW = g->SW, DH = g->DH, DW = g->DW;
-    const int64_t PT = g->PT, PL = g->PL, T = KH * KW;
-    const int64_t CBn = fc_cdiv(C, NR), Cp = CBn * NR;
-    const int64_t parts = CBn >= nthreads ? 1 : nthreads;
-    const int64_t Wp = (OW - 1) * SW + (KW - 1) * DW + 1;
-    int64_t BR = fc_max64(1, fc_min64(OH, fc_cdiv(FC_GW_BAND_PIXELS, OW)));
-    while (BR > 1 && (((BR - 1) * SH + (KH - 1) * DH + 1) * Wp + BR * OW) * NR *
-                         (int64_t)sizeof(FC_T) > FC_GX_PLANES_BYTES)
-        BR--;
-    const int64_t XR = (BR - 1) * SH + (KH - 1) * DH + 1;
-    const int64_t scratch = (XR * Wp + BR * OW) * NR;
-    FC_T *acc = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(parts * (T * Cp + Cp)));
-    FC_T *tsc = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * scratch));
-    int64_t *off = (int64_t *)fc_alloc(sizeof(int64_t) * (size_t)T);
-    if (acc == NULL || tsc == NULL || off == NULL) {
-        fc_free(acc); fc_free(tsc); fc_free(off);
-        return FC_ENOMEM;
-    }
-    for (int64_t kh = 0; kh < KH; kh++)
-        for (int64_t kw = 0; kw < KW; kw++) off[kh * KW + kw] = (kh * DH * Wp + kw * DW) * NR;
-    FC_T *gbacc = acc + parts * T * Cp; /* [part][Cp] */
-
-#if FC_HAVE_OPENMP
-#pragma omp parallel num_threads(nthreads)
-#endif
-    {
-        const int tid = FC_THREAD_ID(), nt = FC_NUM_THREADS();
-        FC_T *xb = tsc + (int64_t)tid * scratch, *gyb = xb + XR * Wp * NR;
-        int64_t b, e;
-#if FC_HAVE_OPENMP
-#pragma omp for schedule(dynamic, 1)
-#endif
-        for (int64_t it = 0; it < parts * CBn; it++) {
-            const int64_t part = it / CBn, cb = it % CBn, c0 = cb * NR, nc = fc_min64(NR, C - c0);
-            FC_T *a = acc + part * T * Cp + c0, *ga = gbacc + part * Cp + c0;
-            for (int64_t t = 0; t < T; t++) memset(a + t * Cp, 0, sizeof(FC_T) * (size_t)NR);
-            memset(ga, 0, sizeof(FC_T) * (size_t)NR);
-            int64_t r0, r1;
-            fc_split(N * OH, (int)parts, (int)part, &r0, &r1);
-            for (int64_t r = r0; r < r1;) {
-                const int64_t n = r / OH, oh0 = r % OH;
-                const int64_t rows = fc_min64(fc_min64(BR, OH - oh0), r1 - r);
-                const int64_t xrows = (rows - 1) * SH + (KH - 1) * DH + 1;
-                r += rows;
-                /* input band [xrows][Wp][NR], zeros in the padding and past C */
-                for (int64_t xr = 0; xr < xrows; xr++) {
-                    const int64_t ih = oh0 * SH - PT + xr;
-                    FC_T *d = xb + xr * Wp * NR;
-                    memset(d, 0, sizeof(FC_T) * (size_t)(Wp * NR));
-                    if (ih < 0 || ih >= H) continue;
-                    const int64_t lo = fc_min64(Wp, fc_max64(0, PL));
-                    const int64_t hi = fc_max64(lo, fc_min64(Wp, W + PL));
-                    for (int64_t c = 0; c < nc; c++) {
-                        const FC_T *src = x + ((n * C + c0 + c) * H + ih) * W - PL;
-                        for (int64_t xc = lo; xc < hi; xc++) d[xc * NR + c] = src[xc];
-                    }
-                }
-                /* grad_output band [rows][OW][NR], grad bias on the way */
-                for (int64_t q = 0; q < rows * OW; q++)
-                    for (int64_t c = nc; c < NR; c++) gyb[q * NR + c] = 0;
-                for (int64_t c = 0; c < nc; c++) {
-                    const FC_T *src = gy + ((n * C + c0 + c) * OH + oh0) * OW;
-                    for (int64_t q = 0; q < rows * OW; q++) gyb[q * NR + c] = src[q];
-                    if (gb != NULL) ga[c] += FC_FN(fc_sum4)(src, rows * OW);
-                }
-                for (int64_t t0 = 0; t0 < T; t0 += MT)
-                    kern((size_t)rows, (size_t)OW, (size_t)fc_min64(MT, T - t0), (size_t)NR, gyb,
-                         (size_t)NR, (size_t)(NR * OW), xb, (size_t)(SW * NR),
-                         (size_t)(SH * Wp * NR), off + t0, a + t0 * Cp, (size_t)Cp);
-            }
-        }
-        /* the omp for's barrier: every part is complete */
-        fc_split(C, nt, tid, &b, &e);
-        for (int64_t c = b; c < e; c++) {
-            if (gw != NULL)
-                for (int64_t t = 0; t < T; t++) {
-                    FC_T sm = acc[t * Cp + c];
-                    for (int64_t u = 1; u < parts; u++) sm += acc[(u * T + t) * Cp + c];
-                    gw[c * T + t] = sm;
-                }
-            if (gb != NULL) {
-                FC_T sm = gbacc[c];
-                for (int64_t u = 1; u < parts; u++) sm += gbacc[u * Cp + c];
-                gb[c] = sm;
-            }
-        }
-    }
-    fc_free(acc); fc_free(tsc); fc_free(off);
-    return FC_OK;
+    if (g->layout != FC_NHWC) return FC_EINVAL;
+    return FC_FN(fc_gw_dw_nhwc)(g, gy, x, gw, gb, isa, nthreads);
 }
 
 /* d[j] = s[j * st] for j < n. The strides up to 8 are spelled out as
