@@ -320,6 +320,7 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
  * strided rows and pixels, channels in the vector lanes, taps past
  * grad_output's edges skipped by the kernel. Each row is written by one item
  * in a fixed order, so the result does not depend on the threads. */
+#define FC_GI_DW_ROWS 1
 static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_T *w,
                                 const FC_T *bias, FC_T *gx, int isa, int nthreads) {
     const fc_kernel_info *ki = fc_kernel_select("dwconv_nhwc", FC_DT, isa);
@@ -358,11 +359,9 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
                 for (int64_t c = 0; c < C; c++) d[c] = w[(c * KH + kh) * KW + kw];
             }
     }
-    /* rows per item: bands (even, for the kernel's row pairs), about 4 items
-       per thread */
-    int64_t B = fc_max64(2, fc_cdiv(nihmax, fc_cdiv(4 * (int64_t)nthreads, N * SH)));
-    B = fc_max64(1, fc_min64((B + 1) & ~(int64_t)1, nihmax));
-    const int64_t nband = fc_cdiv(nihmax, B);
+    /* rows per item: FC_GI_DW_ROWS (the kernel's row pairs measured slower
+       than single rows on 144 channels @56: 1.06 vs 0.85 of torch) */
+    const int64_t B = FC_GI_DW_ROWS, nband = fc_cdiv(nihmax, B);
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
