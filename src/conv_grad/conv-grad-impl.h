@@ -836,7 +836,7 @@ static int FC_FN(fc_gw_depthwise)(const fc_conv_geom *g, const FC_T *gy, const F
 /* d[j] = s[j * st] for j < n. The strides up to 8 are spelled out as
  * constants so the compiler vectorises them (plane gathers of NHWC arrays
  * with a few channels, even/odd splits of stride-2 rows); 1 is a copy. */
-static void FC_FN(fc_copy_strided)(FC_T *d, const FC_T *s, int64_t n, int64_t st) {
+static inline void FC_FN(fc_copy_strided)(FC_T *d, const FC_T *s, int64_t n, int64_t st) {
 #define FC_COPY_ST(S)                                          \
     case S:                                                    \
         for (int64_t j = 0; j < n; j++) d[j] = s[j * (S)];     \
@@ -855,8 +855,8 @@ static void FC_FN(fc_copy_strided)(FC_T *d, const FC_T *s, int64_t n, int64_t st
 
 /* One padded phase row of n elements: d[j] = s[j * st] for j in [j0, j1),
  * zeros elsewhere. */
-static void FC_FN(fc_gw_phase_row)(FC_T *d, const FC_T *s, int64_t st, int64_t j0, int64_t j1,
-                                   int64_t n) {
+static inline void FC_FN(fc_gw_phase_row)(FC_T *d, const FC_T *s, int64_t st, int64_t j0,
+                                          int64_t j1, int64_t n) {
     /* a few padding columns: loops, not memset calls */
     for (int64_t j = 0; j < j0; j++) d[j] = 0;
     for (int64_t j = j1; j < n; j++) d[j] = 0;
