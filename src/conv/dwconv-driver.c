@@ -60,7 +60,7 @@ static int fc_dwconv2d(const fc_conv_geom *g, const void *x, const void *w, cons
             a.C = C; a.Cp = Cp; a.H = H; a.W = W; a.OW = OW;
             a.KH = KH; a.KW = KW; a.SH = g->SH; a.SW = g->SW; a.DH = g->DH; a.DW = g->DW;
             a.PT = g->PT; a.PL = g->PL;
-            a.ow0 = 0; a.ow1 = OW; a.flags = flags;
+            a.ow0 = 0; a.ow1 = OW; a.YS = C; a.flags = flags;
             for (int64_t t = t0; t < t1; t++) {
                 int64_t r = t % nruns, cb = (t / nruns) % ncb, n = t / (nruns * ncb);
                 a.x = (const char *)x + (size_t)(n * H * W * C) * es;

@@ -376,9 +376,11 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
 /* Depthwise (C/G == K/G == 1) NHWC grad input. The input pixels of one
  * stride phase (rh, rw) are a stride-1 depthwise correlation of grad_output
  * with that phase's taps, whose offsets are evenly spaced (by D / gcd(S, D)):
- * a forward dwconv_nhwc call per phase row, channels in the vector lanes, taps
- * past grad_output's edges skipped by the kernel. Each row is written by one
- * item in a fixed order, so the result does not depend on the threads. */
+ * a forward dwconv_nhwc call per band of phase rows, writing gx in place with
+ * strided rows and pixels, channels in the vector lanes, taps past
+ * grad_output's edges skipped by the kernel. Each row is written by one item
+ * in a fixed order, so the result does not depend on the threads. */
+#define FC_GI_DW_ROWS 1
 static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_T *w,
                                 const FC_T *bias, FC_T *gx, int isa, int nthreads) {
     const fc_kernel_info *ki = fc_kernel_select("dwconv_nhwc", FC_DT, isa);
@@ -395,16 +397,14 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
     int64_t *iw0 = ntw + SW, *niw = iw0 + SW;
     fc_phase_taps(H, KH, SH, DH, PT, tph, nth, ih0, nih, ohoff);
     fc_phase_taps(W, KW, SW, DW, PL, tpw, ntw, iw0, niw, owoff);
-    int64_t nihmax = 0, niwmax = 0;
+    int64_t nihmax = 0;
     for (int64_t r = 0; r < SH; r++) nihmax = fc_max64(nihmax, nih[r]);
-    for (int64_t r = 0; r < SW; r++) niwmax = fc_max64(niwmax, niw[r]);
     /* weights [phase][kh'][kw'][Cp], kernel row kh' = the phase's tap nth-1-kh'
        (offsets ascending), and the bias [Cp]; zeros past C */
     const int64_t wps = KH * KW * Cp;
     FC_T *wpk = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(NP * wps + Cp));
-    FC_T *rows = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * fc_max64(1, niwmax * C)));
-    if (wpk == NULL || rows == NULL) {
-        fc_free(wpk); fc_free(rows); fc_free(tabs);
+    if (wpk == NULL) {
+        fc_free(tabs);
         return FC_ENOMEM;
     }
     memset(wpk, 0, sizeof(FC_T) * (size_t)(NP * wps + Cp));
@@ -419,56 +419,58 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
                 for (int64_t c = 0; c < C; c++) d[c] = w[(c * KH + kh) * KW + kw];
             }
     }
+    /* rows per item: FC_GI_DW_ROWS (the kernel's row pairs measured slower
+       than single rows on 144 channels @56: 1.06 vs 0.85 of torch) */
+    const int64_t B = FC_GI_DW_ROWS, nband = fc_cdiv(nihmax, B);
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
-        FC_T *row = rows + (int64_t)FC_THREAD_ID() * fc_max64(1, niwmax * C);
 #if FC_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
-        /* an item is one input row (all its column phases): the phases
-           interleave their pixels in that row, so one thread fills the row's
-           lines while they are in cache (phase-major rows wrote gx SW times) */
-        for (int64_t it = 0; it < N * SH * nihmax; it++) {
-            const int64_t n = it / (SH * nihmax), rh = (it / nihmax) % SH, i = it % nihmax;
-            if (i >= nih[rh]) continue;
+        /* an item is a band of B rows of one row phase with all its column
+           phases: they interleave their pixels in the same gx lines, which
+           one thread then fills while they are in cache. Each phase is one
+           kernel call writing gx in place: a.OW = SH*W pixels strides the
+           phase's rows, a.YS = SW*C its pixels */
+        for (int64_t it = 0; it < N * SH * nband; it++) {
+            const int64_t n = it / (SH * nband), rh = (it / nband) % SH, i = it % nband * B;
+            const int64_t nr = fc_min64(B, nih[rh] - i);
+            if (nr <= 0) continue;
             for (int64_t rw = 0; rw < SW; rw++) {
                 const int64_t p = rh * SW + rw, nw = niw[rw];
                 if (nw == 0) continue;
-                const int64_t ih = ih0[rh] + i * SH;
-                FC_T *dst = gx + ((n * H + ih) * W + iw0[rw]) * C;
-                FC_T *y = SW == 1 ? dst : row;
+                /* row 0 of the phase; the call writes its rows [i, i + nr) */
+                FC_T *y = gx + ((n * H + ih0[rh]) * W + iw0[rw]) * C;
                 if (nth[rh] == 0 || ntw[rw] == 0) {
-                    for (int64_t j = 0; j < nw; j++)
-                        for (int64_t c = 0; c < C; c++) y[j * C + c] = bp[c];
-                } else {
-                    const int64_t *oh = ohoff + rh * KH, *ow = owoff + rw * KW;
-                    fc_dwconv_nhwc_args a;
-                    a.x = gy + n * OH * OW * C;
-                    a.w = wpk + p * wps;
-                    a.bias = bp;
-                    a.y = y;
-                    a.C = C; a.Cp = Cp; a.H = OH; a.W = OW;
-                    /* one output row (oh0 = 0) written at y: OW only strides rows */
-                    a.OW = nw; a.SH = 1; a.oh0 = 0; a.oh1 = 1;
-                    a.KH = nth[rh]; a.KW = ntw[rw]; a.SW = 1;
-                    a.DH = nth[rh] > 1 ? oh[nth[rh] - 2] - oh[nth[rh] - 1] : 1;
-                    a.DW = ntw[rw] > 1 ? ow[ntw[rw] - 2] - ow[ntw[rw] - 1] : 1;
-                    a.PL = -ow[ntw[rw] - 1];
-                    a.PT = -(i + oh[nth[rh] - 1]); /* input row of kernel row 0 */
-                    a.ow0 = 0; a.ow1 = nw;
-                    a.c0 = 0; a.c1 = C;
-                    a.flags = 0;
-                    kern(&a);
+                    for (int64_t r = i; r < i + nr; r++)
+                        for (int64_t j = 0; j < nw; j++)
+                            for (int64_t c = 0; c < C; c++)
+                                y[(r * SH * W + j * SW) * C + c] = bp[c];
+                    continue;
                 }
-                if (y == row)
-                    for (int64_t j = 0; j < nw; j++)
-                        memcpy(dst + j * SW * C, row + j * C, sizeof(FC_T) * (size_t)C);
+                const int64_t *oh = ohoff + rh * KH, *ow = owoff + rw * KW;
+                fc_dwconv_nhwc_args a;
+                a.x = gy + n * OH * OW * C;
+                a.w = wpk + p * wps;
+                a.bias = bp;
+                a.y = y;
+                a.C = C; a.Cp = Cp; a.H = OH; a.W = OW;
+                a.OW = SH * W; a.YS = SW * C; a.SH = 1; a.oh0 = i; a.oh1 = i + nr;
+                a.KH = nth[rh]; a.KW = ntw[rw]; a.SW = 1;
+                a.DH = nth[rh] > 1 ? oh[nth[rh] - 2] - oh[nth[rh] - 1] : 1;
+                a.DW = ntw[rw] > 1 ? ow[ntw[rw] - 2] - ow[ntw[rw] - 1] : 1;
+                a.PL = -ow[ntw[rw] - 1];
+                a.PT = -oh[nth[rh] - 1]; /* phase row r: kernel row 0 at gy row r + oh[last] */
+                a.ow0 = 0; a.ow1 = nw;
+                a.c0 = 0; a.c1 = C;
+                a.flags = 0;
+                kern(&a);
             }
         }
     }
-    fc_free(wpk); fc_free(rows); fc_free(tabs);
+    fc_free(wpk); fc_free(tabs);
     return FC_OK;
 }
 
@@ -917,14 +919,33 @@ static const fc_kernel_info *FC_FN(fc_gradw_pick)(int isa, int64_t Kg, int64_t J
     return best;
 }
 
-/* Depthwise grad weight (C/G == K/G == 1): channels in the vector lanes and
- * the taps in the accumulator rows (the GEMM formulation has a 1 x KW tile
- * per group). Items are (pixel part, channel block); with fewer channel
- * blocks than threads the pixels are split into one part per thread and the
- * partials summed in part order, so the result depends only on the thread
+/* One dwgradw call per chunk of at most MT taps of [t0, t0 + nt): rows x cols
+ * pixels from output pixel gyp / input pixel xp (NHWC, in place), tap t at
+ * xp + off[t] - off[t0] (inside the input for these pixels). */
+static void FC_FN(fc_gw_dw_taps)(FC_DWGRADW_FN kern, int64_t MT, int64_t rows, int64_t cols,
+                                 int64_t t0, int64_t nt, int64_t nc, const FC_T *gyp,
+                                 int64_t gcs, int64_t grs, const FC_T *xp, int64_t xcs,
+                                 int64_t xrs, const int64_t *off, FC_T *a, int64_t Cp) {
+    int64_t loc[32];
+    for (int64_t u = t0; u < t0 + nt; u += 32 < MT ? 32 : MT) {
+        const int64_t m = fc_min64(fc_min64(MT, 32), t0 + nt - u);
+        for (int64_t j = 0; j < m; j++) loc[j] = off[u + j] - off[t0];
+        kern((size_t)rows, (size_t)cols, (size_t)m, (size_t)nc, gyp, (size_t)gcs, (size_t)grs, xp,
+             (size_t)xcs, (size_t)xrs, loc, a + u * Cp, (size_t)Cp);
+    }
+}
+
+/* Depthwise grad weight, NHWC: grad_output and the input read in place,
+ * channels in the vector lanes, one accumulator row per tap. Output pixels
+ * whose every tap lies inside the input go in one call per band of rows and
+ * chunk of taps; the pixels of the border rows and columns with the taps that
+ * are inside (per kernel row: a run of kernel columns). A band's channel
+ * blocks run one after the other while its input rows are in L2. Items are
+ * (part of the rows, group of channel blocks), each part with its own
+ * accumulators, summed in part order: the result depends only on the thread
  * count. */
-static int FC_FN(fc_gw_depthwise)(const fc_conv_geom *g, const FC_T *gy, const FC_T *x,
-                                  FC_T *gw, FC_T *gb, int isa, int nthreads) {
+static int FC_FN(fc_gw_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_T *x, FC_T *gw,
+                                FC_T *gb, int isa, int nthreads) {
     const fc_kernel_info *ki = fc_kernel_select("dwgradw", FC_DT, isa);
     if (ki == NULL) return FC_EINVAL;
     const FC_DWGRADW_FN kern = (FC_DWGRADW_FN)ki->fn;
@@ -932,204 +953,268 @@ static int FC_FN(fc_gw_depthwise)(const fc_conv_geom *g, const FC_T *gy, const F
     const int64_t N = g->N, C = g->C, H = g->H, W = g->W, OH = g->OH, OW = g->OW;
     const int64_t KH = g->KH, KW = g->KW, SH = g->SH, SW = g->SW, DH = g->DH, DW = g->DW;
     const int64_t PT = g->PT, PL = g->PL, T = KH * KW;
-    const int nhwc = g->layout == FC_NHWC;
     const int64_t CBn = fc_cdiv(C, NR), Cp = CBn * NR;
-    const int64_t parts = CBn >= nthreads ? 1 : nthreads;
-    const int64_t Wp = (OW - 1) * SW + (KW - 1) * DW + 1;
-    int64_t BR = fc_max64(1, fc_min64(OH, fc_cdiv(FC_GW_BAND_PIXELS, OW)));
-    while (BR > 1 && (((BR - 1) * SH + (KH - 1) * DH + 1) * Wp + BR * OW) * NR *
-                         (int64_t)sizeof(FC_T) > FC_GX_PLANES_BYTES)
-        BR--;
-    const int64_t XR = (BR - 1) * SH + (KH - 1) * DH + 1;
-    const int64_t scratch = (XR * Wp + BR * OW) * NR;
-    FC_T *acc = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(parts * (T * Cp + Cp)));
-    FC_T *tsc = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * scratch));
+    /* parts of the N*OH rows x groups of channel blocks: about 4 items per thread */
+    const int64_t P = fc_max64(1, fc_min64(N * OH, 4 * (int64_t)nthreads));
+    const int64_t CG = fc_min64(CBn, fc_cdiv(4 * (int64_t)nthreads, P)), CPG = fc_cdiv(CBn, CG);
+    /* rows per band: its input rows (all channels) about FC_GX_PLANES_BYTES */
+    const int64_t xrow = W * C * (int64_t)sizeof(FC_T);
+    const int64_t BR = fc_max64(1, (FC_GX_PLANES_BYTES / xrow - (KH - 1) * DH) / SH);
+    /* output rows / columns whose taps are all inside the input */
+    const int64_t oha = fc_min64(OH, fc_cdiv(PT, SH));
+    const int64_t ohb = fc_max64(oha, fc_min64(OH, fc_fdiv(H - 1 - (KH - 1) * DH + PT, SH) + 1));
+    const int64_t owa = fc_min64(OW, fc_cdiv(PL, SW));
+    const int64_t owb = fc_max64(owa, fc_min64(OW, fc_fdiv(W - 1 - (KW - 1) * DW + PL, SW) + 1));
+    FC_T *acc = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(P * (T + 1) * Cp));
     int64_t *off = (int64_t *)fc_alloc(sizeof(int64_t) * (size_t)T);
-    if (acc == NULL || tsc == NULL || off == NULL) {
-        fc_free(acc); fc_free(tsc); fc_free(off);
+    if (acc == NULL || off == NULL) {
+        fc_free(acc); fc_free(off);
         return FC_ENOMEM;
     }
     for (int64_t kh = 0; kh < KH; kh++)
-        for (int64_t kw = 0; kw < KW; kw++) off[kh * KW + kw] = (kh * DH * Wp + kw * DW) * NR;
-    FC_T *gbacc = acc + parts * T * Cp; /* [part][Cp] */
+        for (int64_t kw = 0; kw < KW; kw++) off[kh * KW + kw] = (kh * DH * W + kw * DW) * C;
 
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
-        const int tid = FC_THREAD_ID(), nt = FC_NUM_THREADS();
-        FC_T *xb = tsc + (int64_t)tid * scratch, *gyb = xb + XR * Wp * NR;
         int64_t b, e;
 #if FC_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
-        for (int64_t it = 0; it < parts * CBn; it++) {
-            const int64_t part = it / CBn, cb = it % CBn, c0 = cb * NR, nc = fc_min64(NR, C - c0);
-            FC_T *a = acc + part * T * Cp + c0, *ga = gbacc + part * Cp + c0;
-            for (int64_t t = 0; t < T; t++) memset(a + t * Cp, 0, sizeof(FC_T) * (size_t)NR);
-            memset(ga, 0, sizeof(FC_T) * (size_t)NR);
+        for (int64_t it = 0; it < P * CG; it++) {
+            const int64_t part = it / CG, cb0 = (it % CG) * CPG, cb1 = fc_min64(CBn, cb0 + CPG);
+            FC_T *a = acc + part * (T + 1) * Cp;
+            for (int64_t t = 0; t <= T; t++)
+                memset(a + t * Cp + cb0 * NR, 0, sizeof(FC_T) * (size_t)((cb1 - cb0) * NR));
             int64_t r0, r1;
-            fc_split(N * OH, (int)parts, (int)part, &r0, &r1);
+            fc_split(N * OH, (int)P, (int)part, &r0, &r1);
             for (int64_t r = r0; r < r1;) {
                 const int64_t n = r / OH, oh0 = r % OH;
-                const int64_t rows = fc_min64(fc_min64(BR, OH - oh0), r1 - r);
-                const int64_t xrows = (rows - 1) * SH + (KH - 1) * DH + 1;
-                r += rows;
-                /* input band [xrows][Wp][NR], zeros in the padding and past C */
-                for (int64_t xr = 0; xr < xrows; xr++) {
-                    const int64_t ih = oh0 * SH - PT + xr;
-                    FC_T *d = xb + xr * Wp * NR;
-                    memset(d, 0, sizeof(FC_T) * (size_t)(Wp * NR));
-                    if (ih < 0 || ih >= H) continue;
-                    const int64_t lo = fc_min64(Wp, fc_max64(0, PL));
-                    const int64_t hi = fc_max64(lo, fc_min64(Wp, W + PL));
-                    if (nhwc) {
-                        for (int64_t xc = lo; xc < hi; xc++)
-                            memcpy(d + xc * NR, x + ((n * H + ih) * W + xc - PL) * C + c0,
-                                   sizeof(FC_T) * (size_t)nc);
-                    } else {
-                        for (int64_t c = 0; c < nc; c++) {
-                            const FC_T *src = x + ((n * C + c0 + c) * H + ih) * W - PL;
-                            for (int64_t xc = lo; xc < hi; xc++) d[xc * NR + c] = src[xc];
+                /* a band stays on one side of each interior row boundary */
+                int64_t oh1 = fc_min64(fc_min64(OH, oh0 + BR), oh0 + r1 - r);
+                if (oh0 < oha) oh1 = fc_min64(oh1, oha);
+                else if (oh0 < ohb) oh1 = fc_min64(oh1, ohb);
+                r += oh1 - oh0;
+                const FC_T *gyn = gy + n * OH * OW * C, *xn = x + n * H * W * C;
+                for (int64_t cb = cb0; cb < cb1; cb++) {
+                    const int64_t c0 = cb * NR, nc = fc_min64(NR, C - c0);
+                    FC_T *ac = a + c0;
+                    if (gb != NULL) {
+                        FC_T *ga = ac + T * Cp;
+                        for (int64_t q = oh0 * OW; q < oh1 * OW; q++)
+                            for (int64_t c = 0; c < nc; c++) ga[c] += gyn[q * C + c0 + c];
+                    }
+                    if (gw == NULL) continue;
+                    if (oh0 >= oha && oh0 < ohb) {
+                        /* interior rows: every kernel row inside */
+                        const int64_t ih = oh0 * SH - PT, rows = oh1 - oh0;
+                        if (owb > owa)
+                            FC_FN(fc_gw_dw_taps)(kern, MT, rows, owb - owa, 0, T, nc,
+                                                 gyn + (oh0 * OW + owa) * C + c0, C, OW * C,
+                                                 xn + (ih * W + owa * SW - PL) * C + c0, SW * C,
+                                                 SH * W * C, off, ac, Cp);
+                        for (int64_t ow = 0; ow < OW; ow++) {
+                            if (ow == owa) ow = owb;
+                            if (ow >= OW) break;
+                            const int64_t iw = ow * SW - PL;
+                            const int64_t kw0 = iw < 0 ? fc_cdiv(-iw, DW) : 0;
+                            const int64_t kw1 = fc_min64(KW, fc_fdiv(W - 1 - iw, DW) + 1);
+                            if (kw1 <= kw0) continue;
+                            for (int64_t kh = 0; kh < KH; kh++)
+                                FC_FN(fc_gw_dw_taps)(kern, MT, rows, 1, kh * KW + kw0, kw1 - kw0,
+                                                     nc, gyn + (oh0 * OW + ow) * C + c0, C, OW * C,
+                                                     xn + ((ih + kh * DH) * W + iw + kw0 * DW) * C +
+                                                         c0,
+                                                     C, SH * W * C, off, ac, Cp);
+                        }
+                        continue;
+                    }
+                    for (int64_t oh = oh0; oh < oh1; oh++) {
+                        const int64_t ih = oh * SH - PT;
+                        const int64_t kh0 = ih < 0 ? fc_cdiv(-ih, DH) : 0;
+                        const int64_t kh1 = fc_min64(KH, fc_fdiv(H - 1 - ih, DH) + 1);
+                        if (kh1 <= kh0) continue;
+                        const FC_T *xr = xn + (ih + kh0 * DH) * W * C + c0;
+                        if (owb > owa)
+                            FC_FN(fc_gw_dw_taps)(kern, MT, 1, owb - owa, kh0 * KW,
+                                                 (kh1 - kh0) * KW, nc,
+                                                 gyn + (oh * OW + owa) * C + c0, C, 0,
+                                                 xr + (owa * SW - PL) * C, SW * C, 0, off, ac, Cp);
+                        for (int64_t ow = 0; ow < OW; ow++) {
+                            if (ow == owa) ow = owb;
+                            if (ow >= OW) break;
+                            const int64_t iw = ow * SW - PL;
+                            const int64_t kw0 = iw < 0 ? fc_cdiv(-iw, DW) : 0;
+                            const int64_t kw1 = fc_min64(KW, fc_fdiv(W - 1 - iw, DW) + 1);
+                            if (kw1 <= kw0) continue;
+                            for (int64_t kh = kh0; kh < kh1; kh++)
+                                FC_FN(fc_gw_dw_taps)(kern, MT, 1, 1, kh * KW + kw0, kw1 - kw0, nc,
+                                                     gyn + (oh * OW + ow) * C + c0, C, 0,
+                                                     xr + ((kh - kh0) * DH * W + iw + kw0 * DW) * C,
+                                                     C, 0, off, ac, Cp);
                         }
                     }
                 }
-                /* grad_output band [rows][OW][NR], grad bias on the way;
-                   NHWC whole channel blocks are read in place */
-                const FC_T *gyk = gyb;
-                size_t gcs = (size_t)NR;
-                if (nhwc && nc == NR) {
-                    gyk = gy + ((n * OH + oh0) * OW) * C + c0;
-                    gcs = (size_t)C;
-                    if (gb != NULL)
-                        for (int64_t q = 0; q < rows * OW; q++)
-                            for (int64_t c = 0; c < NR; c++) ga[c] += gyk[q * C + c];
-                } else if (nhwc) {
-                    for (int64_t q = 0; q < rows * OW; q++)
-                        for (int64_t c = nc; c < NR; c++) gyb[q * NR + c] = 0;
-                    for (int64_t q = 0; q < rows * OW; q++) {
-                        const FC_T *src = gy + ((n * OH + oh0) * OW + q) * C + c0;
-                        for (int64_t c = 0; c < nc; c++) {
-                            gyb[q * NR + c] = src[c];
-                            ga[c] += src[c];
-                        }
-                    }
-                } else {
-                    for (int64_t q = 0; q < rows * OW; q++)
-                        for (int64_t c = nc; c < NR; c++) gyb[q * NR + c] = 0;
-                    for (int64_t c = 0; c < nc; c++) {
-                        const FC_T *src = gy + ((n * C + c0 + c) * OH + oh0) * OW;
-                        for (int64_t q = 0; q < rows * OW; q++) gyb[q * NR + c] = src[q];
-                        if (gb != NULL) ga[c] += FC_FN(fc_sum4)(src, rows * OW);
-                    }
-                }
-                for (int64_t t0 = 0; t0 < T; t0 += MT)
-                    kern((size_t)rows, (size_t)OW, (size_t)fc_min64(MT, T - t0), gyk, gcs,
-                         gcs * (size_t)OW, xb, (size_t)(SW * NR), (size_t)(SH * Wp * NR), off + t0,
-                         a + t0 * Cp, (size_t)Cp);
             }
         }
         /* the omp for's barrier: every part is complete */
-        fc_split(C, nt, tid, &b, &e);
+        fc_split(C, FC_NUM_THREADS(), FC_THREAD_ID(), &b, &e);
         for (int64_t c = b; c < e; c++) {
             if (gw != NULL)
                 for (int64_t t = 0; t < T; t++) {
                     FC_T sm = acc[t * Cp + c];
-                    for (int64_t u = 1; u < parts; u++) sm += acc[(u * T + t) * Cp + c];
+                    for (int64_t u = 1; u < P; u++) sm += acc[(u * (T + 1) + t) * Cp + c];
                     gw[c * T + t] = sm;
                 }
             if (gb != NULL) {
-                FC_T sm = gbacc[c];
-                for (int64_t u = 1; u < parts; u++) sm += gbacc[u * Cp + c];
+                FC_T sm = acc[T * Cp + c];
+                for (int64_t u = 1; u < P; u++) sm += acc[(u * (T + 1) + T) * Cp + c];
                 gb[c] = sm;
             }
         }
     }
-    fc_free(acc); fc_free(tsc); fc_free(off);
+    fc_free(acc); fc_free(off);
     return FC_OK;
 }
 
-/* Grad weight with one input channel per group (depthwise, LeNet's 1->6),
- * stride 1: per (image, group) the input plane, zero padded to width Wq =
- * OW + (KW-1)*DW, and each grad_output plane at the same width, zeros in its
- * extra columns; tap (kh, kw) is then the plain offset kh*DH*Wq + kw*DW on the
- * flattened planes, and the dwgradw kernel runs with the pixels in its vector
- * lanes (dot products, no transposes). Partials per (image, channel, tap) are
- * summed over the images in order: the result does not depend on the threads.
- * FC_EINVAL (before any work) when it does not apply or the planes are too
- * large; the caller then takes another path. */
+/* Depthwise grad weight (C/G == K/G == 1) not taken by fc_gw_planes: NHWC
+ * (fc_gw_dw_nhwc). NCHW planes too large for fc_gw_planes' scratch go to the
+ * general path (FC_EINVAL). */
+static int FC_FN(fc_gw_depthwise)(const fc_conv_geom *g, const FC_T *gy, const FC_T *x,
+                                  FC_T *gw, FC_T *gb, int isa, int nthreads) {
+    if (g->layout != FC_NHWC) return FC_EINVAL;
+    return FC_FN(fc_gw_dw_nhwc)(g, gy, x, gw, gb, isa, nthreads);
+}
+
+/* d[j] = s[j * st] for j < n. The strides up to 8 are spelled out as
+ * constants so the compiler vectorises them (plane gathers of NHWC arrays
+ * with a few channels, even/odd splits of stride-2 rows); 1 is a copy. */
+static inline void FC_FN(fc_copy_strided)(FC_T *d, const FC_T *s, int64_t n, int64_t st) {
+#define FC_COPY_ST(S)                                          \
+    case S:                                                    \
+        for (int64_t j = 0; j < n; j++) d[j] = s[j * (S)];     \
+        return;
+    switch (st) {
+    case 1:
+        memcpy(d, s, sizeof(FC_T) * (size_t)n);
+        return;
+    FC_COPY_ST(2) FC_COPY_ST(3) FC_COPY_ST(4) FC_COPY_ST(5) FC_COPY_ST(6) FC_COPY_ST(7)
+    FC_COPY_ST(8)
+    default:
+        for (int64_t j = 0; j < n; j++) d[j] = s[j * st];
+    }
+#undef FC_COPY_ST
+}
+
+/* One padded phase row of n elements: d[j] = s[j * st] for j in [j0, j1),
+ * zeros elsewhere. */
+static inline void FC_FN(fc_gw_phase_row)(FC_T *d, const FC_T *s, int64_t st, int64_t j0,
+                                          int64_t j1, int64_t n) {
+    /* a few padding columns: loops, not memset calls */
+    for (int64_t j = 0; j < j0; j++) d[j] = 0;
+    for (int64_t j = j1; j < n; j++) d[j] = 0;
+    FC_FN(fc_copy_strided)(d + j0, s + j0 * st, j1 - j0, st);
+}
+
+/* Grad weight with one input channel per group (depthwise, LeNet's 1->6):
+ * per (image, group) the input plane is split into its stride phases, each
+ * zero padded (phase (rh, rw) row i, column j holds padded input row i*SH+rh,
+ * column j*SW+rw; Wq = OW + the widest tap shift), and each grad_output plane
+ * is laid out at the same width, zeros in its extra columns. Tap (kh, kw) is
+ * then the plain offset of its phase plane plus (kh*DH/SH)*Wq + kw*DW/SW on
+ * the flattened planes, and the dwgradw kernel runs with the pixels in its
+ * vector lanes (dot products, no transposes). Partials per (image, channel,
+ * tap) are summed over the images in order: the result does not depend on
+ * the threads. FC_EINVAL (before any work) when it does not apply or the
+ * planes are too large; the caller then takes another path. */
 static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T *x, FC_T *gw,
                                FC_T *gb, int isa, int nthreads) {
     const int64_t N = g->N, C = g->C, H = g->H, W = g->W, K = g->K, OH = g->OH, OW = g->OW;
     const int64_t KH = g->KH, KW = g->KW, DH = g->DH, DW = g->DW, PT = g->PT, PL = g->PL;
-    const int64_t G = g->G, Kg = K / G, T = KH * KW;
+    const int64_t SH = g->SH, SW = g->SW, G = g->G, Kg = K / G, T = KH * KW, NP = SH * SW;
     const int nhwc = g->layout == FC_NHWC;
-    if (C != G || g->SH != 1 || g->SW != 1 || N == 0) return FC_EINVAL;
+    if (C != G || N == 0) return FC_EINVAL;
     /* NHWC gathers every plane with stride C or K: only for a few channels */
     if (nhwc && C * K > 64) return FC_EINVAL;
     const fc_kernel_info *ki = fc_kernel_select("dwgradw", FC_DT, isa);
     if (ki == NULL) return FC_EINVAL;
     const FC_DWGRADW_FN kern = (FC_DWGRADW_FN)ki->fn;
     const int64_t MT = ki->mr, NR = ki->nr;
-    const int64_t Wq = OW + (KW - 1) * DW, XR = OH + (KH - 1) * DH;
+    const int64_t Wq = OW + (KW - 1) * DW / SW, XRq = OH + (KH - 1) * DH / SH, psz = XRq * Wq;
     const int64_t nq = fc_cdiv(OH * Wq, NR) * NR; /* pixels the kernel walks */
-    const int64_t xsz = fc_max64(XR * Wq, (KH - 1) * DH * Wq + (KW - 1) * DW + nq) + NR;
+    /* the last phase plane, read up to its furthest tap + nq, then a vector */
+    const int64_t xsz = (NP - 1) * psz + fc_max64(psz, (XRq - OH) * Wq + (Wq - OW) + nq) + NR;
     const int64_t scratch = xsz + nq + T * NR;
     if ((size_t)scratch * sizeof(FC_T) > FC_GX_SCRATCH_BYTES) return FC_EINVAL;
     FC_T *tsc = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * scratch));
     FC_T *part = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(N * K * (T + 1)));
-    int64_t *off = (int64_t *)fc_alloc(sizeof(int64_t) * (size_t)T);
+    int64_t *off = (int64_t *)fc_alloc(sizeof(int64_t) * (size_t)(T + NP + 2 * SW));
     if (tsc == NULL || part == NULL || off == NULL) {
         fc_free(tsc); fc_free(part); fc_free(off);
         return FC_ENOMEM;
     }
+    int64_t *used = off + T, *pj0 = used + NP, *pj1 = pj0 + SW; /* phases some tap reads */
+    for (int64_t p = 0; p < NP; p++) used[p] = 0;
+    for (int64_t rw = 0; rw < SW; rw++) {
+        /* columns of phase rw inside the input: 0 <= j*SW + rw - PL < W */
+        pj0[rw] = fc_min64(Wq, PL > rw ? fc_cdiv(PL - rw, SW) : 0);
+        pj1[rw] = fc_max64(pj0[rw], fc_min64(Wq, fc_fdiv(W - 1 + PL - rw, SW) + 1));
+    }
     for (int64_t kh = 0; kh < KH; kh++)
-        for (int64_t kw = 0; kw < KW; kw++) off[kh * KW + kw] = kh * DH * Wq + kw * DW;
-    /* columns of a padded row that hold input: 0 <= xc - PL < W */
-    const int64_t lo = fc_min64(Wq, PL), hi = fc_max64(lo, fc_min64(Wq, W + PL));
+        for (int64_t kw = 0; kw < KW; kw++) {
+            const int64_t p = (kh * DH % SH) * SW + kw * DW % SW;
+            used[p] = 1;
+            off[kh * KW + kw] = p * psz + kh * DH / SH * Wq + kw * DW / SW;
+        }
 
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
         FC_T *xp = tsc + (int64_t)FC_THREAD_ID() * scratch, *gp = xp + xsz, *acc = gp + nq;
+        /* unused phases and the slack past the last plane are read (times
+           zeros of grad_output), never written: zeros, not stale NaNs */
+        memset(xp, 0, sizeof(FC_T) * (size_t)xsz);
 #if FC_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
         for (int64_t it = 0; it < N * G; it++) {
             const int64_t n = it / G, gg = it % G;
-            memset(xp, 0, sizeof(FC_T) * (size_t)xsz);
-            for (int64_t r = 0; r < XR; r++) {
-                const int64_t ih = r - PT;
-                if (ih < 0 || ih >= H) continue;
-                FC_T *d = xp + r * Wq;
-                if (nhwc) {
-                    const FC_T *src = x + ((n * H + ih) * W - PL) * C + gg;
-                    for (int64_t xc = lo; xc < hi; xc++) d[xc] = src[xc * C];
-                } else {
-                    memcpy(d + lo, x + ((n * C + gg) * H + ih) * W + lo - PL,
-                           sizeof(FC_T) * (size_t)(hi - lo));
+            /* one input row for all its column phases while it is in L1 */
+            for (int64_t rh = 0; rh < SH; rh++)
+                for (int64_t i = 0; i < XRq; i++) {
+                    const int64_t ih = i * SH + rh - PT;
+                    for (int64_t rw = 0; rw < SW; rw++) {
+                        const int64_t p = rh * SW + rw;
+                        if (!used[p]) continue;
+                        FC_T *d = xp + p * psz + i * Wq;
+                        if (ih < 0 || ih >= H) {
+                            memset(d, 0, sizeof(FC_T) * (size_t)Wq);
+                            continue;
+                        }
+                        const FC_T *s = nhwc ? x + ((n * H + ih) * W + rw - PL) * C + gg
+                                             : x + ((n * C + gg) * H + ih) * W + rw - PL;
+                        FC_FN(fc_gw_phase_row)(d, s, SW * (nhwc ? C : 1), pj0[rw], pj1[rw], Wq);
+                    }
                 }
-            }
             for (int64_t k = 0; k < Kg; k++) {
                 const int64_t kk = gg * Kg + k;
                 FC_T sm = 0;
                 for (int64_t r = 0; r < OH; r++) {
                     FC_T *d = gp + r * Wq;
-                    if (nhwc) {
-                        const FC_T *src = gy + (n * OH + r) * OW * K + kk;
-                        for (int64_t q = 0; q < OW; q++) d[q] = src[q * K];
-                    } else {
+                    if (nhwc)
+                        FC_FN(fc_copy_strided)(d, gy + (n * OH + r) * OW * K + kk, OW, K);
+                    else
                         memcpy(d, gy + ((n * K + kk) * OH + r) * OW, sizeof(FC_T) * (size_t)OW);
-                    }
                     if (gb != NULL) sm += FC_FN(fc_sum4)(d, OW);
                     for (int64_t q = OW; q < Wq; q++) d[q] = 0;
                 }
                 for (int64_t q = OH * Wq; q < nq; q++) gp[q] = 0;
                 memset(acc, 0, sizeof(FC_T) * (size_t)(T * NR));
                 for (int64_t t0 = 0; t0 < T; t0 += MT)
-                    kern(1, (size_t)(nq / NR), (size_t)fc_min64(MT, T - t0), gp, (size_t)NR, 0, xp,
-                         (size_t)NR, 0, off + t0, acc + t0 * NR, (size_t)NR);
+                    kern(1, (size_t)(nq / NR), (size_t)fc_min64(MT, T - t0), (size_t)NR, gp,
+                         (size_t)NR, 0, xp, (size_t)NR, 0, off + t0, acc + t0 * NR, (size_t)NR);
                 FC_T *pd = part + (n * K + kk) * (T + 1);
                 /* lanes summed in four chains: a serial sum of T*NR values
                    per plane cost more than the kernel on LeNet-sized planes */

@@ -28,6 +28,8 @@ typedef struct {
     int64_t oh0, oh1;     /* output rows to compute */
     int64_t ow0, ow1;     /* output pixels to compute in each */
     int64_t c0, c1;       /* channels to compute; c0 a multiple of 16 */
+    int64_t YS;           /* elements between output pixels: C, or a multiple
+                             of C (grad input writes one stride phase's pixels) */
     uint32_t flags;       /* FC_FLAG_RELU */
 } fc_dwconv_nhwc_args;
 

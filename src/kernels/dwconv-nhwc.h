@@ -3,7 +3,7 @@
  *
  * Register tiles of FC_DWH_P output pixels x 2 channel vectors, every channel
  * block of a tile before the next tile (input read in address order). For the
- * common kernels (3x3 and 5x5 stride 1, 3x3 stride 2, no dilation) the tap
+ * common kernels (widths 1, 2, 3 and 5 stride 1, 3 stride 2, no dilation) the tap
  * geometry is a compile-time constant and each input vector of a kernel row is
  * loaded once into a register that feeds every pixel whose window covers it:
  * (P-1)*S + K loads for P*K FMAs instead of P*K. On AVX-512, 3x3/1 goes two
@@ -88,15 +88,16 @@ FC_INLINE void fc_dwh_tile(int P, int cb, int KWc, int SWc, int DWc,
             }
         }
     }
-    y += ow * C + c;
+    const int64_t YS = a->YS;
+    y += ow * YS + c;
     const int relu = (a->flags & FC_FLAG_RELU) != 0;
 #pragma GCC unroll 16
     for (int p = 0; p < P; p++) {
 #pragma GCC unroll 2
         for (int j = 0; j < cb; j++) {
             fc_vec v = relu ? v_relu(acc[p][j]) : acc[p][j];
-            if (j == cb - 1 && last != FC_V) v_storem(y + p * C + j * FC_V, v, m);
-            else v_store(y + p * C + j * FC_V, v);
+            if (j == cb - 1 && last != FC_V) v_storem(y + p * YS + j * FC_V, v, m);
+            else v_store(y + p * YS + j * FC_V, v);
         }
     }
 }
@@ -158,14 +159,15 @@ FC_INLINE void fc_dwh_pair(int P, const fc_dwconv_nhwc_args *a, FC_T *y, int64_t
             }
         }
     }
-    y += ow * C + c;
+    const int64_t YS = a->YS;
+    y += ow * YS + c;
 #pragma GCC unroll 2
     for (int r = 0; r < 2; r++)
 #pragma GCC unroll 8
         for (int p = 0; p < P; p++) {
             fc_vec v = relu ? v_relu(acc[r][p]) : acc[r][p];
-            if (masked) v_storem(y + r * OWC + p * C, v, m);
-            else v_store(y + r * OWC + p * C, v);
+            if (masked) v_storem(y + r * OWC + p * YS, v, m);
+            else v_store(y + r * OWC + p * YS, v);
         }
 }
 
@@ -272,5 +274,8 @@ void FC_NAME(const void *args) {
     if (DW == 1 && KW == 3 && SW == 1) fc_dwh_rows(3, 1, 1, a);
     else if (DW == 1 && KW == 3 && SW == 2) fc_dwh_rows(3, 2, 1, a);
     else if (DW == 1 && KW == 5 && SW == 1) fc_dwh_rows(5, 1, 1, a);
+    /* the column phases of a 3x3 stride-2 grad input (conv-grad-impl.h) */
+    else if (DW == 1 && KW == 2 && SW == 1) fc_dwh_rows(2, 1, 1, a);
+    else if (KW == 1 && SW == 1) fc_dwh_rows(1, 1, 1, a);
     else fc_dwh_rows(0, 0, 0, a);
 }

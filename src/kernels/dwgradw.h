@@ -5,17 +5,22 @@
  *                       gy[r*gy_rs + q*gy_cs + c] * x[r*x_rs + q*x_cs + off[t] + c]
  *
  * for t < nt <= MR (the kernel's mr) and c < NR (its nr), NR consecutive
- * channels of grad_output and of the (zero-padded) input band.
- * off[t] >= 0: element offset of tap t in the input band. The sum runs in a
- * fixed order, whatever thread calls it. */
+ * channels of grad_output and of the input (a zero-padded band, or the
+ * caller's NHWC arrays in place). Lanes c >= nc (nc <= NR) of gy and x are
+ * never read (taken as zeros): an in-place channel tail may end the arrays.
+ * acc holds NR columns in every row, those lanes included.
+ * off[t]: element offset of tap t from x. The sum runs in a fixed order,
+ * whatever thread calls it. */
 #ifndef FC_DWGRADW_H
 #define FC_DWGRADW_H
 #include "fastconv.h"
 
-typedef void (*fc_f32_dwgradw_fn)(size_t rows, size_t cols, size_t nt, const float *gy,
-                                  size_t gy_cs, size_t gy_rs, const float *x, size_t x_cs,
-                                  size_t x_rs, const int64_t *off, float *acc, size_t ldacc);
-typedef void (*fc_f64_dwgradw_fn)(size_t rows, size_t cols, size_t nt, const double *gy,
-                                  size_t gy_cs, size_t gy_rs, const double *x, size_t x_cs,
-                                  size_t x_rs, const int64_t *off, double *acc, size_t ldacc);
+typedef void (*fc_f32_dwgradw_fn)(size_t rows, size_t cols, size_t nt, size_t nc,
+                                  const float *gy, size_t gy_cs, size_t gy_rs, const float *x,
+                                  size_t x_cs, size_t x_rs, const int64_t *off, float *acc,
+                                  size_t ldacc);
+typedef void (*fc_f64_dwgradw_fn)(size_t rows, size_t cols, size_t nt, size_t nc,
+                                  const double *gy, size_t gy_cs, size_t gy_rs, const double *x,
+                                  size_t x_cs, size_t x_rs, const int64_t *off, double *acc,
+                                  size_t ldacc);
 #endif

@@ -1,11 +1,8 @@
-/* Portable dwgradw, double, 9 taps x 4 channels: the fallback on any CPU. */
+/* dwgradw, f64, 9 taps x 4 channels (4 vectors), scalar. */
 #define FC_T double
+#define FC_T_IS_DOUBLE 1
+#define FC_SIMD 0
 #define FC_MR 9
 #define FC_NV 4
 #define FC_NAME fc_f64_dwgradw_9x4__scalar
-#define FC_VEC double
-#define FC_VL 1
-#define FC_LOAD(p) (*(p))
-#define FC_STORE(p, v) (*(p) = (v))
-#define FC_FMA(a, b, c) ((a) * (b) + (c))
 #include "dwgradw-simd.h"

@@ -1,0 +1,49 @@
+"""Depthwise / one-input-channel conv2d_backward paths against fastconv.reference."""
+import pytest
+
+import fastconv
+import test_conv_grad as base
+
+# (N, C, K, H, W, (kH, kW), stride, padding, dilation, groups)
+CASES = [
+    # NHWC grad weight reads the arrays in place: a channel tail (37 = 32 + 5,
+    # 4*9 + 1) whose last pixel ends the arrays, 25 taps in chunks, stride 2
+    (2, 37, 37, 11, 10, (5, 5), 2, 2, 1, 37),
+    # rows wide enough for one-row bands that stop at the interior boundaries
+    (1, 40, 40, 7, 820, (3, 3), 1, 1, 1, 40),
+    # stride 2 with every column phase and row phase, odd sizes, two images
+    (2, 19, 19, 12, 13, (3, 3), 2, 1, 1, 19),
+    # stride 2 + dilation 3: the taps spread over both phases unevenly
+    (1, 6, 6, 17, 15, (3, 3), 2, 3, 3, 6),
+    # C_in = 1 with 6 outputs, stride 2 (LeNet-like, strided)
+    (3, 1, 6, 16, 15, (5, 5), 2, 2, 1, 1),
+    # stride (3, 2), asymmetric padding, padding past the kernel's reach
+    (1, 9, 9, 10, 11, (3, 3), (3, 2), ((3, 0), (1, 2)), 1, 9),
+]
+IDS = [f"dw{i}" for i in range(len(CASES))]
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_depthwise_backward_matches_reference(case, dtype, layout, isa, rng):
+    x, w, gy, (s, p, d, g) = base.make(case, dtype, layout, rng)
+    got = fastconv.conv2d_backward(gy, x, w, s, p, d, g, layout=layout)
+    want = fastconv.reference.conv2d_backward(gy, x, w, s, p, d, g, layout=layout)
+    base.check_all(got, want, case, dtype)
+
+
+@pytest.mark.parametrize("case", CASES[:3], ids=IDS[:3])
+def test_depthwise_threads_deterministic(case, layout, rng):
+    base.test_threads_deterministic(case, layout, rng)
+
+
+# forward depthwise NHWC with 1- and 2-wide kernels: the compile-time tap
+# geometries the stride-2 grad input's column phases use, every tile size
+@pytest.mark.parametrize("k", [(2, 2), (1, 1), (3, 2), (2, 1)])
+@pytest.mark.parametrize("W", [7, 21])
+def test_depthwise_forward_narrow_kernels(k, W, dtype, isa, rng):
+    x = rng.standard_normal((2, 9, W, 37)).astype(dtype)
+    w = rng.standard_normal((37, 1) + k).astype(dtype)
+    b = rng.standard_normal(37).astype(dtype)
+    got = fastconv.conv2d(x, w, b, 1, 1, 1, 37, layout="NHWC")
+    want = fastconv.reference.conv2d(x, w, b, 1, 1, 1, 37, layout="NHWC")
+    base.assert_close(got, want, "conv2d", reduction=k[0] * k[1])
