@@ -32,11 +32,6 @@
 #ifndef FC_CONV_PIXELS_MAX_NCHW
 #define FC_CONV_PIXELS_MAX_NCHW 256
 #endif
-/* ... where the weights take at least this many bytes, however many pixels
- * the last tile wastes */
-#ifndef FC_CONV_PIXELS_WBYTES
-#define FC_CONV_PIXELS_WBYTES ((int64_t)4 << 20)
-#endif
 /* NHWC band length in tiles of MR pixels (shrunk to keep the threads busy) */
 #ifndef FC_CONV_BAND_NHWC
 #define FC_CONV_BAND_NHWC 16
@@ -351,12 +346,10 @@ static int FC_SFX(conv_pixels_ok)(const fc_conv_geom *g, int64_t NR) {
     if (Cg * KS < 64 || Kg < 64) return 0;
     if (g->N * Pp <= FC_CONV_PIXELS_MAX) return 1;
     /* NCHW up to FC_CONV_PIXELS_MAX_NCHW while the last, partial tile wastes
-     * little, or the weights are so large that packing them costs more than
-     * it does (1 thread: 256->256 3x3 at 14x14, 2.4 MB of weights, 196
-     * pixels in 256: general path 0.88x the time; 512->512, 9.4 MB: 1.07x) */
-    const int64_t wbytes = g->K * Cg * KS * (int64_t)sizeof(FC_T);
-    return g->layout == FC_NCHW && g->N * Pp <= FC_CONV_PIXELS_MAX_NCHW &&
-           (Pp * 8 <= P * 9 || wbytes >= FC_CONV_PIXELS_WBYTES);
+     * little: 196 pixels in 256 waste too much however large the weights
+     * (512->512 3x3 at 14x14, 9.4 MB: the general path with its long bands
+     * and cached workspace takes 0.86-0.97x the time, 1 and 2 threads) */
+    return g->layout == FC_NCHW && g->N * Pp <= FC_CONV_PIXELS_MAX_NCHW && Pp * 8 <= P * 9;
 }
 
 static int FC_SFX(conv_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
