@@ -56,6 +56,10 @@ CASES = [
     (2, 1100, 3, 5, 70, 1, 1, 1, 0, 1, 1),           # channel blocks (accumulate)
     (2, 12, 6, 5, 18, 1, 1, 1, 0, 1, 3),             # groups
     (2, 512, 12, 13, 40, 1, 1, 1, 0, 1, 1),          # NCHW: weight rows 2 KiB apart, copied padded
+    # taps wholly in the padding for a tile are skipped (runs of taps, later ones accumulate)
+    (1, 300, 9, 10, 70, 3, 3, 1, 3, 3, 1),           # dilation 3: border rows, channel blocks
+    (2, 20, 5, 17, 24, 3, 3, 1, 2, 1, 1),            # padding 2: two tap rows padded at the edges
+    (1, 12, 6, 40, 16, 5, 5, 1, 2, 1, 1),            # 5x5: non-contiguous runs in wide rows
 ]
 
 

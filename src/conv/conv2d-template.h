@@ -12,7 +12,10 @@
  *    (tap, pixel) at the input pixel's channels or at a zero vector (padding),
  *    so any padding / stride / dilation is free of branches in the kernel;
  *  - channel blocks beyond the first accumulate into the output
- *    (FC_FLAG_ACCUMULATE); the last one applies relu.
+ *    (FC_FLAG_ACCUMULATE); the last one applies relu;
+ *  - taps wholly in the padding for all pixels of a tile are skipped (the
+ *    kernel runs once per run of the other taps). Tiles start at multiples
+ *    of MR whatever the bands, so this too is independent of the threads.
  * NHWC reads x and writes y in place. NCHW copies the input rows a band needs
  * (of each image it touches) into a per-thread pixel-major scratch and writes
  * the band's outputs into a per-thread buffer transposed into y afterwards.
@@ -686,6 +689,51 @@ static int FC_SFX(conv_pointwise)(const fc_conv_geom *g, const FC_T *x, const FC
     return failed ? FC_ENOMEM : FC_OK;
 }
 
+/* Bit t set where tap t of the tile (pointers ind[t*MR + m]) reads input for
+ * at least one pixel, clear where every pixel's tap is in the padding (all
+ * point at zp); all bits set past 64 taps (no skipping). */
+static uint64_t FC_SFX(conv_tile_taps)(const FC_T *const *ind, int64_t KS, int64_t MR,
+                                       const FC_T *zp) {
+    if (KS > 64) return ~(uint64_t)0;
+    uint64_t msk = 0;
+    for (int64_t t = 0; t < KS; t++)
+        for (int64_t m = 0; m < MR; m++)
+            if (ind[t * MR + m] != zp) {
+                msk |= (uint64_t)1 << t;
+                break;
+            }
+    return msk;
+}
+
+/* One tile: the kernel over its runs of taps that read input, skipping the
+ * taps wholly in the padding (a padded 3x3's first and last rows: 3 of 9;
+ * PyTorch's oneDNN skips them too). Later runs accumulate; relu goes with
+ * the last. Weights are [tap][kc][NR], pointers [tap][MR]. */
+static void FC_SFX(conv_tile_call)(FC_IGEMM_FN kern, uint64_t msk, size_t mr, size_t nr,
+                                   size_t kc, int64_t KS, const FC_T **ind, int64_t MR,
+                                   int64_t NR, const FC_T *w, const FC_T *bias, FC_T *y,
+                                   size_t ys, uint32_t flags) {
+    const uint64_t full = KS >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << KS) - 1;
+    if (msk == full || msk == 0) {
+        kern(mr, nr, kc, (size_t)KS, ind, w, bias, y, ys, flags);
+        return;
+    }
+    uint32_t f = flags & ~(uint32_t)FC_FLAG_RELU;
+    for (int64_t t0 = 0; t0 < KS;) {
+        if (!((msk >> t0) & 1)) {
+            t0++;
+            continue;
+        }
+        int64_t t1 = t0;
+        while (t1 < KS && ((msk >> t1) & 1)) t1++;
+        const int last = t1 >= 64 || (msk >> t1) == 0;
+        kern(mr, nr, kc, (size_t)(t1 - t0), ind + t0 * MR, w + (size_t)t0 * kc * (size_t)NR,
+             bias, y, ys, last ? (f | (flags & FC_FLAG_RELU)) : f);
+        f |= FC_FLAG_ACCUMULATE;
+        t0 = t1;
+    }
+}
+
 static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
                              const FC_T *bias, FC_T *y, int relu, int isa, int nthreads) {
     if (g == NULL || !fc_conv_geom_ok(g) || nthreads < 1 || x == NULL || w == NULL ||
@@ -737,6 +785,9 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
     {
         /* the indirection of every tile of a band: [tile][tap][MR] */
         const FC_T **ind = fc_alloc((size_t)(p->band * KS) * sizeof(FC_T *));
+        /* per tile of the band: bit t set where tap t reads input for some
+         * pixel (see FC_SFX(conv_tile_taps)) */
+        uint64_t *tmask = fc_alloc((size_t)fc_cdiv(p->band, MR) * sizeof(uint64_t));
         FC_T *xs = NULL, *obuf = NULL;
         /* NCHW: per image of the band, its first input row, row count and
          * offset in xs (in pixels) */
@@ -746,7 +797,8 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
             obuf = fc_alloc((size_t)(p->band * kgw) * sizeof(FC_T));
             seg = fc_alloc((size_t)(3 * p->imgs_max) * sizeof(int64_t));
         }
-        if (ind == NULL || (nchw && (xs == NULL || obuf == NULL || seg == NULL))) {
+        if (ind == NULL || tmask == NULL ||
+            (nchw && (xs == NULL || obuf == NULL || seg == NULL))) {
 #if FC_HAVE_OPENMP
 #pragma omp atomic write
 #endif
@@ -831,6 +883,8 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
                             }
                         }
                     }
+                    tmask[(pt - p0) / MR] =
+                        FC_SFX(conv_tile_taps)(it_ind, KS, MR, zero + (nchw ? 0 : c0));
                 }
                 /* kb outer, tiles inner: one weight panel stays in cache while the
                  * band's tiles sweep it, so a band may cover every output channel
@@ -848,9 +902,10 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
                             yp = y + pt * K + gi * Kg + kb * NR;
                             ys = (size_t)K;
                         }
-                        kern((size_t)mr, (size_t)nr, (size_t)kc, (size_t)KS,
-                             ind + (pt - p0) * KS, wcb + kb * KS * kc * NR, biasp + gi * p->Kgp + kb * NR, yp, ys,
-                             flags);
+                        FC_SFX(conv_tile_call)(kern, tmask[(pt - p0) / MR], (size_t)mr,
+                                               (size_t)nr, (size_t)kc, KS,
+                                               ind + (pt - p0) * KS, MR, NR, wcb + kb * KS * kc * NR,
+                                               biasp + gi * p->Kgp + kb * NR, yp, ys, flags);
                     }
                 }
             }
@@ -866,6 +921,7 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
             }
         }
         fc_free(ind);
+        fc_free(tmask);
         fc_free(xs);
         fc_free(obuf);
         fc_free(seg);
