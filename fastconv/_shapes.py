@@ -9,6 +9,7 @@ from __future__ import annotations
 import numbers
 import operator
 from dataclasses import dataclass
+from functools import cached_property
 
 __all__ = [
     "pair", "positive_pair", "conv_padding", "pool_padding", "output_size",
@@ -254,11 +255,12 @@ class ConvGeometry:
     _FIELDS = ("N", "C", "H", "W", "K", "OH", "OW", "KH", "KW", "SH", "SW", "DH", "DW", "PT",
                "PB", "PL", "PR", "G", "layout")
 
-    @property
+    # cached on the (frozen, memoised) geometry: every call asks for it
+    @cached_property
     def input_shape(self):
         return physical_shape(self.N, self.C, self.H, self.W, self.layout)
 
-    @property
+    @cached_property
     def output_shape(self):
         return physical_shape(self.N, self.K, self.OH, self.OW, self.layout)
 
@@ -386,11 +388,11 @@ class PoolGeometry:
     _FIELDS = ("N", "C", "H", "W", "OH", "OW", "KH", "KW", "SH", "SW", "DH", "DW", "PT", "PB",
                "PL", "PR", "layout")
 
-    @property
+    @cached_property
     def input_shape(self):
         return physical_shape(self.N, self.C, self.H, self.W, self.layout)
 
-    @property
+    @cached_property
     def output_shape(self):
         return physical_shape(self.N, self.C, self.OH, self.OW, self.layout)
 

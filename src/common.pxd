@@ -1,6 +1,8 @@
 # Declarations shared by every Cython module: fastconv.h, and the conversion
 # of a Python ConvGeometry (fastconv/_shapes.py) into the C struct.
 from libc.stdint cimport int64_t, uint32_t
+from libc.string cimport memcpy
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 
 cdef extern from "fastconv.h" nogil:
     enum:
@@ -29,8 +31,16 @@ cdef inline int layout_code(str layout) except -1:
 
 
 cdef inline fc_conv_geom conv_geom(object g) except *:
-    """The C struct of a fastconv._shapes.ConvGeometry (sizes checked in C too)."""
+    """The C struct of a fastconv._shapes.ConvGeometry (sizes checked in C too).
+
+    Geometries are memoised and frozen, so the struct is kept on the object:
+    reading its 19 attributes again cost ~1 us a call."""
     cdef fc_conv_geom c
+    d = getattr(g, "__dict__", None)
+    blob = d.get("_cgeom") if type(d) is dict else None
+    if type(blob) is bytes and PyBytes_GET_SIZE(blob) == sizeof(fc_conv_geom):
+        memcpy(&c, PyBytes_AS_STRING(blob), sizeof(fc_conv_geom))
+        return c
     c.N, c.C, c.H, c.W = g.N, g.C, g.H, g.W
     c.K, c.OH, c.OW = g.K, g.OH, g.OW
     c.KH, c.KW, c.SH, c.SW, c.DH, c.DW = g.KH, g.KW, g.SH, g.SW, g.DH, g.DW
@@ -39,6 +49,8 @@ cdef inline fc_conv_geom conv_geom(object g) except *:
     c.layout = layout_code(g.layout)
     if not fc_conv_geom_ok(&c):
         raise ValueError(f"inconsistent convolution geometry {g!r}")
+    if type(d) is dict:
+        d["_cgeom"] = PyBytes_FromStringAndSize(<const char *>&c, sizeof(fc_conv_geom))
     return c
 
 

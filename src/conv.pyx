@@ -70,10 +70,16 @@ F32[3] = fc_smallc_wvec_conv2d_f32; F32[4] = fc_smallc_kvec_conv2d_f32
 F64[3] = fc_smallc_wvec_conv2d_f64; F64[4] = fc_smallc_kvec_conv2d_f64
 
 
+F32_DTYPE = np.dtype(np.float32)
+F64_DTYPE = np.dtype(np.float64)
+
+
 cdef int check_array(cnp.ndarray a, str name, object dtype, Py_ssize_t size) except -1:
-    if a.dtype != dtype or not a.flags.c_contiguous or not a.flags.aligned:
+    # the C-level flag tests: a.flags builds a Python object per call
+    if (not cnp.PyArray_IS_C_CONTIGUOUS(a) or not cnp.PyArray_ISALIGNED(a)
+            or (<object>cnp.PyArray_DESCR(a) is not dtype and a.dtype != dtype)):
         raise TypeError(f"{name} must be a C-contiguous aligned {dtype} array")
-    if a.size != size:
+    if cnp.PyArray_SIZE(a) != size:
         raise ValueError(f"{name} has {a.size} elements, the geometry needs {size}")
     return 0
 
@@ -94,9 +100,11 @@ cdef int run(str path, object geom, cnp.ndarray x, cnp.ndarray w, object bias, c
     cdef int which = PATHS[path]
     if which != 0 and not windows_touch_input(&g):
         return FC_EINVAL
-    dtype = x.dtype
-    if dtype != np.float32 and dtype != np.float64:
-        raise TypeError(f"input must be float32 or float64, got {dtype}")
+    cdef int tn = cnp.PyArray_TYPE(x)
+    if tn != cnp.NPY_FLOAT32 and tn != cnp.NPY_FLOAT64:
+        raise TypeError(f"input must be float32 or float64, got {x.dtype}")
+    # the native dtype: check_array rejects a byte-swapped x (same type number)
+    dtype = F32_DTYPE if tn == cnp.NPY_FLOAT32 else F64_DTYPE
     cdef Py_ssize_t cg = g.C // g.G
     check_array(x, "input", dtype, g.N * g.C * g.H * g.W)
     check_array(w, "weight", dtype, g.K * cg * g.KH * g.KW)
@@ -113,7 +121,7 @@ cdef int run(str path, object geom, cnp.ndarray x, cnp.ndarray w, object bias, c
     cdef const void *wp = cnp.PyArray_DATA(w)
     cdef void *yp = cnp.PyArray_DATA(y)
     cdef int status
-    if dtype == np.float32:
+    if tn == cnp.NPY_FLOAT32:
         with nogil:
             status = F32[which](&g, <const float *>xp, <const float *>wp, <const float *>bp,
                                 <float *>yp, relu, isa, nthreads)

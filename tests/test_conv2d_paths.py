@@ -179,3 +179,35 @@ def test_applicability_rules():
     assert _conv.smallc_applicable(geom(1, 6, 5, 1))                 # LeNet conv1
     assert _conv.smallc_applicable(geom(3, 64, 7, 1))                # RGB stem
     assert not _conv.smallc_applicable(geom(64, 64, 3, 1))           # a GEMM-sized layer
+
+
+def test_paths_check_their_arrays():
+    """The Cython layer's own checks (it reads dtype and contiguity at C level)."""
+    x = np.ones((1, 4, 5, 5), np.float32)
+    w = np.ones((8, 4, 3, 3), np.float32)
+    g = conv2d_geometry(x.shape, w.shape, 1, 1, 1, 1, "NCHW")
+    y = np.empty((1, 8, 5, 5), np.float32)
+    isa = _config.isa_level()
+    with pytest.raises(TypeError, match="input"):       # same type number, swapped bytes
+        _conv.conv2d_path("igemm", g, x.astype(">f4"), w, None, y, False, isa, 1)
+    with pytest.raises(TypeError, match="weight"):
+        _conv.conv2d_path("igemm", g, x, w.astype(np.float64), None, y, False, isa, 1)
+    with pytest.raises(TypeError, match="output"):
+        _conv.conv2d_path("igemm", g, x, w, None, np.empty((1, 8, 5, 10), np.float32)[..., ::2],
+                          False, isa, 1)
+    with pytest.raises(ValueError, match="output"):
+        _conv.conv2d_path("igemm", g, x, w, None, y[:, :4], False, isa, 1)
+    with pytest.raises(TypeError, match="int32"):
+        _conv.conv2d_path("igemm", g, x.astype(np.int32), w, None, y, False, isa, 1)
+
+
+def test_geometry_struct_is_kept_per_geometry():
+    """The C struct cached on a geometry is that geometry's (two look-alike
+    geometries of different layouts must not share it)."""
+    x = np.random.default_rng(1).standard_normal((1, 3, 6, 5)).astype(np.float32)
+    w = np.random.default_rng(2).standard_normal((4, 3, 3, 3)).astype(np.float32)
+    want = reference.conv2d(x, w, padding=1)
+    for _ in range(2):   # the second pass reads the cached structs
+        assert_close(fastconv.conv2d(x, w, padding=1), want, "conv2d", reduction=27)
+        y = fastconv.conv2d(to_layout(x, "NHWC"), w, padding=1, layout="NHWC")
+        assert_close(y.transpose(0, 3, 1, 2), want, "conv2d", reduction=27)
