@@ -124,6 +124,20 @@ def test_conv2d_1x1_nchw_many_channel_blocks(isa):
                  reference.conv2d(x, w, b, activation="relu"), "conv2d", reduction=4100)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv2d_1x1_nchw_l1_channel_blocks(isa, dtype):
+    # many pixel tiles (23x23): the 1x1 GEMM takes 128-row b tiles, here 3
+    # blocks of 100 channels accumulating, a short last pixel tile and a
+    # short last output-channel tile
+    rng = np.random.default_rng(18)
+    x = rng.standard_normal((2, 300, 23, 23)).astype(dtype)
+    w = rng.standard_normal((13, 300, 1, 1)).astype(dtype)
+    b = rng.standard_normal(13).astype(dtype)
+    assert_close(fastconv.conv2d(x, w, b, activation="relu"),
+                 reference.conv2d(x, w, b, activation="relu"), "conv2d", dtype=dtype,
+                 reduction=300)
+
+
 @pytest.mark.parametrize("groups", [1, 4])
 def test_padding_wider_than_the_kernel(groups, layout, dtype):
     # whole output rows/columns come from the padding only (PyTorch allows it)

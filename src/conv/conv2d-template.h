@@ -533,7 +533,11 @@ static int FC_SFX(conv_pointwise)(const fc_conv_geom *g, const FC_T *x, const FC
         const fc_kernel_info *k = &fc_kernels[i];
         if (strcmp(k->op, "gemm") != 0 || strcmp(k->dtype, FC_DT) != 0 || k->isa != top->isa)
             continue;
-        const int64_t cost = fc_cdiv(M, k->mr) * k->mr * (fc_cdiv(NC, k->nr) * k->nr);
+        int64_t cost = fc_cdiv(M, k->mr) * k->mr * (fc_cdiv(NC, k->nr) * k->nr);
+        /* a tall tile (24x16) loads one vector per 24 broadcasts: 1 thread,
+         * NCHW 1x1 1024->256 @14 took 1.25-1.3x 12x32's time for 7% less
+         * padding */
+        if (k->mr > 12) cost += cost / 3;
         if (ki == NULL || cost < best) {
             ki = k;
             best = cost;
@@ -542,7 +546,11 @@ static int FC_SFX(conv_pointwise)(const fc_conv_geom *g, const FC_T *x, const FC
     const FC_GEMM_FN kern = (FC_GEMM_FN)ki->fn;
     const int64_t MR = ki->mr, NR = ki->nr, sz = (int64_t)sizeof(FC_T);
     /* channel blocks: the b rows one tile sweeps stay within the panel budget */
-    const int64_t kcb0 = fc_min64(Cg, fc_max64(64, FC_CONV_PANEL_BYTES / (NR * sz)));
+    int64_t kcb0 = fc_min64(Cg, fc_max64(64, FC_CONV_PANEL_BYTES / (NR * sz)));
+    /* NCHW with many pixel tiles: a b tile of 128 input rows (32 KiB) stays
+     * in L1 while the output-channel tiles sweep it (1 thread, 256->64 @28:
+     * 0.91x the time; at 7x7 the extra passes over y cost more) */
+    if (!nhwc && NR * sz >= 256 && fc_cdiv(NC, NR) >= 8) kcb0 = fc_min64(kcb0, 128);
     const int64_t ncb = fc_cdiv(Cg, kcb0), kcb = fc_cdiv(Cg, ncb);
     /* NCHW: the bias along rows padded to Mp (MR readable values per tile);
      * the MR weight rows a tile broadcasts from are Cg apart: where that is a
