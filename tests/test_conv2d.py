@@ -138,6 +138,22 @@ def test_conv2d_1x1_nchw_l1_channel_blocks(isa, dtype):
                  reduction=300)
 
 
+@pytest.mark.parametrize("N,C,K,H,W,stride,groups", [
+    (2, 24, 13, 33, 35, 2, 1),          # odd sizes: the last row/column unread
+    (1, 40, 16, 40, 70, (3, 2), 2),     # unequal strides, groups
+    (3, 512, 8, 64, 64, 2, 1),          # 2 (4) MiB per image: chunks of 2 (1) images
+])
+def test_conv2d_1x1_strided_nchw(isa, dtype, N, C, K, H, W, stride, groups):
+    # the 1x1 GEMM reads strided NCHW input through unit-stride copies
+    rng = np.random.default_rng(19)
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    w = rng.standard_normal((K, C // groups, 1, 1)).astype(dtype)
+    b = rng.standard_normal(K).astype(dtype)
+    kw_args = dict(stride=stride, groups=groups, activation="relu")
+    assert_close(fastconv.conv2d(x, w, b, **kw_args), reference.conv2d(x, w, b, **kw_args),
+                 "conv2d", dtype=dtype, reduction=C // groups)
+
+
 @pytest.mark.parametrize("groups", [1, 4])
 def test_padding_wider_than_the_kernel(groups, layout, dtype):
     # whole output rows/columns come from the padding only (PyTorch allows it)

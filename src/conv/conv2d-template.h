@@ -48,6 +48,10 @@
 #ifndef FC_CONV_NCHW_SCRATCH
 #define FC_CONV_NCHW_SCRATCH ((int64_t)2 << 20)
 #endif
+/* strided 1x1 NCHW: bytes of unit-stride input planes per chunk of images */
+#ifndef FC_CONV_RTUS_BYTES
+#define FC_CONV_RTUS_BYTES ((int64_t)4 << 20)
+#endif
 #ifndef FC_CONV_BAND_HEAVY
 #define FC_CONV_BAND_HEAVY 64
 #endif
@@ -504,7 +508,7 @@ static void FC_SFX(conv_pad_rows)(const FC_T *s, int64_t ld, int64_t mr, int64_t
     }
 }
 
-/* 1x1, stride 1, no padding: a GEMM whose operands are both read in place
+/* 1x1, no padding: a GEMM whose operands are both read in place
  * (gemm.h). NCHW: per image and group, y[k][p] = sum_c w[k][c] x[c][p]
  * (rows: output channels, columns: pixels, the input planes read with their
  * own row stride: no panel copy). NHWC: over every pixel of the batch,
@@ -513,12 +517,16 @@ static void FC_SFX(conv_pad_rows)(const FC_T *s, int64_t ld, int64_t mr, int64_t
  * (MR x NR) is the one of the best ISA level padding the GEMM least, so few
  * output channels (16, 24) do not waste most of a 64-wide tile. Returns
  * FC_EINVAL where it does not apply (the caller goes on to the general path).
+ * NCHW strides above 1 first copy the pixels the 1x1 reads into unit-stride
+ * planes, a chunk of images at a time (oneDNN's "rtus"): the general path
+ * would gather whole input rows, 4x the pixels at stride 2.
  * Reduction order: the channel blocks in order, fixed by the geometry. */
 static int FC_SFX(conv_pointwise)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
                                   const FC_T *bias, FC_T *y, int relu, int isa,
                                   int nthreads) {
-    if (g->KH != 1 || g->KW != 1 || g->SH != 1 || g->SW != 1 || g->PT != 0 || g->PL != 0 ||
-        g->PB != 0 || g->PR != 0)
+    const int strided = g->SH != 1 || g->SW != 1;
+    if (g->KH != 1 || g->KW != 1 || g->PT != 0 || g->PL != 0 || g->PB != 0 || g->PR != 0 ||
+        (strided && g->layout == FC_NHWC))
         return FC_EINVAL;
     const fc_kernel_info *top = fc_kernel_select("gemm", FC_DT, isa);
     if (top == NULL) return FC_EINVAL;
@@ -545,6 +553,9 @@ static int FC_SFX(conv_pointwise)(const fc_conv_geom *g, const FC_T *x, const FC
     }
     const FC_GEMM_FN kern = (FC_GEMM_FN)ki->fn;
     const int64_t MR = ki->mr, NR = ki->nr, sz = (int64_t)sizeof(FC_T);
+    /* strided with few pixels (7x7 out of 14x14): the padded pixel tiles cost
+     * more than the general path's row gather (1024->2048 @14 s2: 1.1x) */
+    if (strided && fc_cdiv(NC, NR) < 4) return FC_EINVAL;
     /* channel blocks: the b rows one tile sweeps stay within the panel budget */
     int64_t kcb0 = fc_min64(Cg, fc_max64(64, FC_CONV_PANEL_BYTES / (NR * sz)));
     /* NCHW with many pixel tiles: a b tile of 128 input rows (32 KiB) stays
@@ -579,7 +590,19 @@ static int FC_SFX(conv_pointwise)(const fc_conv_geom *g, const FC_T *x, const FC
     }
     /* work items: (image for NCHW, group, band of row or column tiles, chunk of
      * the other dimension), enough of them to balance the threads */
-    const int64_t outer = (nhwc ? 1 : g->N) * G;
+    /* strided NCHW: images per chunk of unit-stride planes (xs) */
+    const int64_t nimg = strided ? fc_max64(1, fc_min64(g->N, FC_CONV_RTUS_BYTES / (C * P * sz)))
+                                 : g->N;
+    FC_T *xs = NULL;
+    if (strided) {
+        xs = fc_alloc((size_t)(nimg * C * P) * sizeof(FC_T));
+        if (xs == NULL) {
+            fc_ws_give(wp);
+            fc_free(bp);
+            return FC_ENOMEM;
+        }
+    }
+    const int64_t outer = (nhwc ? 1 : nimg) * G;
     const int64_t ntm = fc_cdiv(M, MR), ntn = fc_cdiv(NC, NR);
     /* the tiles swept by one item along its long dimension (pixels) */
     const int64_t ntl = nhwc ? ntm : ntn, nto = nhwc ? ntn : ntm;
@@ -589,7 +612,7 @@ static int FC_SFX(conv_pointwise)(const fc_conv_geom *g, const FC_T *x, const FC
     nob = fc_min64(nob, nto);
     const int64_t ochunk = fc_cdiv(nto, nob);
     nob = fc_cdiv(nto, ochunk);
-    const int64_t nband = fc_cdiv(ntl, band), items = outer * nband * nob;
+    const int64_t nband = fc_cdiv(ntl, band);
     int failed = 0;
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
@@ -629,71 +652,94 @@ static int FC_SFX(conv_pointwise)(const fc_conv_geom *g, const FC_T *x, const FC
         }
         /* implicit barrier: weights ready, every thread's allocation known */
         const int ok = fc_conv_none_failed(&failed);
+        for (int64_t n0 = 0; n0 < (nhwc ? 1 : g->N); n0 += nimg) {
+            const int64_t items = (nhwc ? 1 : fc_min64(nimg, g->N - n0)) * G * nband * nob;
+            if (strided) {
+                /* xs[n - n0][c][oh][ow] = x[n][c][oh*SH][ow*SW] */
+                const int64_t H = g->H, W = g->W, OW = g->OW, SH = g->SH, SW = g->SW;
+#if FC_HAVE_OPENMP
+#pragma omp for schedule(static)
+#endif
+                for (int64_t q = 0; q < items / (G * nband * nob) * C; q++) {
+                    const FC_T *src = x + (n0 * C + q) * H * W;
+                    FC_T *dst = xs + q * P;
+                    for (int64_t oh = 0; oh < g->OH; oh++)
+                        for (int64_t ow = 0; ow < OW; ow++)
+                            dst[oh * OW + ow] = src[oh * SH * W + ow * SW];
+                }
+                /* implicit barrier: the chunk's planes are ready */
+            }
 #if FC_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
-        for (int64_t it = 0; it < items; it++) {
-            if (!ok) continue;
-            int64_t r = it;
-            const int64_t ob = r % nob; r /= nob;
-            const int64_t bi = r % nband; r /= nband;
-            const int64_t gi = r % G;
-            const int64_t n = r / G;
-            const int64_t l0 = bi * band, l1 = fc_min64(ntl, l0 + band);
-            const int64_t o0 = ob * ochunk, o1 = fc_min64(nto, o0 + ochunk);
-            for (int64_t cb = 0; cb < ncb; cb++) {
-                const int64_t c0 = cb * kcb, kc = fc_min64(kcb, Cg - c0);
-                uint32_t flags = cb > 0 ? FC_FLAG_ACCUMULATE : 0u;
-                if (relu && cb == ncb - 1) flags |= FC_FLAG_RELU;
-                if (!nhwc) flags |= FC_GEMM_BIAS_ROWS;
-                const FC_T *bz = cb == 0 && bp != NULL ? bp : NULL;
-/* the a rows of a tile: in place, or the mr valid ones copied into MR
- * readable rows (a short last tile) */
+            for (int64_t it = 0; it < items; it++) {
+                if (!ok) continue;
+                int64_t r = it;
+                const int64_t ob = r % nob; r /= nob;
+                const int64_t bi = r % nband; r /= nband;
+                const int64_t gi = r % G;
+                const int64_t n = n0 + r / G;
+                const int64_t l0 = bi * band, l1 = fc_min64(ntl, l0 + band);
+                const int64_t o0 = ob * ochunk, o1 = fc_min64(nto, o0 + ochunk);
+                for (int64_t cb = 0; cb < ncb; cb++) {
+                    const int64_t c0 = cb * kcb, kc = fc_min64(kcb, Cg - c0);
+                    uint32_t flags = cb > 0 ? FC_FLAG_ACCUMULATE : 0u;
+                    if (relu && cb == ncb - 1) flags |= FC_FLAG_RELU;
+                    if (!nhwc) flags |= FC_GEMM_BIAS_ROWS;
+                    const FC_T *bz = cb == 0 && bp != NULL ? bp : NULL;
+    /* the a rows of a tile: in place, or the mr valid ones copied into MR
+     * readable rows (a short last tile) */
 #define FC_PW_AROWS(src_, mr_, lda_)                                                        \
-    ((mr_) == MR ? (src_) : (FC_SFX(conv_pad_rows)((src_), (lda_), (mr_), MR, kc, arows), \
-                             (lda_) = kc, (const FC_T *)arows))
-                if (nhwc) {
-                    /* column tiles outer: one b panel stays cached while the
-                     * band's row tiles (pixels) sweep it */
-                    for (int64_t to = o0; to < o1; to++)
+        ((mr_) == MR ? (src_) : (FC_SFX(conv_pad_rows)((src_), (lda_), (mr_), MR, kc, arows), \
+                                 (lda_) = kc, (const FC_T *)arows))
+                    if (nhwc) {
+                        /* column tiles outer: one b panel stays cached while the
+                         * band's row tiles (pixels) sweep it */
+                        for (int64_t to = o0; to < o1; to++)
+                            for (int64_t tl = l0; tl < l1; tl++) {
+                                const int64_t m0 = tl * MR, mr = fc_min64(MR, M - m0);
+                                const int64_t k0 = to * NR, nr = fc_min64(NR, Kg - k0);
+                                int64_t lda = C;
+                                const FC_T *a = FC_PW_AROWS(x + m0 * C + gi * Cg + c0, mr, lda);
+                                kern((size_t)mr, (size_t)nr, (size_t)kc, a, (size_t)lda,
+                                     wp + (gi * Cg + c0) * NCp + k0, (size_t)NCp,
+                                     wp + (gi * Cg + c0) * NCp + k0,
+                                     bz ? bz + gi * NCp + k0 : NULL, y + m0 * K + gi * Kg + k0,
+                                     (size_t)K, flags);
+                            }
+                    } else {
+                        /* pixel tiles outer: one b tile (kc input rows x NR
+                         * pixels) stays in L1 while every output-channel tile
+                         * uses it */
                         for (int64_t tl = l0; tl < l1; tl++) {
-                            const int64_t m0 = tl * MR, mr = fc_min64(MR, M - m0);
-                            const int64_t k0 = to * NR, nr = fc_min64(NR, Kg - k0);
-                            int64_t lda = C;
-                            const FC_T *a = FC_PW_AROWS(x + m0 * C + gi * Cg + c0, mr, lda);
-                            kern((size_t)mr, (size_t)nr, (size_t)kc, a, (size_t)lda,
-                                 wp + (gi * Cg + c0) * NCp + k0, (size_t)NCp,
-                                 wp + (gi * Cg + c0) * NCp + k0,
-                                 bz ? bz + gi * NCp + k0 : NULL, y + m0 * K + gi * Kg + k0,
-                                 (size_t)K, flags);
-                        }
-                } else {
-                    /* pixel tiles outer: one b tile (kc input rows x NR pixels)
-                     * stays in L1 while every output-channel tile uses it */
-                    for (int64_t tl = l0; tl < l1; tl++) {
-                        const FC_T *xb = x + (n * C + gi * Cg + c0) * P + tl * NR;
-                        /* the first output-channel tile prefetches the next
-                         * pixel tile's rows (see gemm-simd.h) */
-                        const FC_T *pf = tl + 1 < ntn && (tl + 2) * NR <= P ? xb + NR : xb;
-                        for (int64_t to = o0; to < o1; to++) {
-                            const int64_t k0 = to * MR, mr = fc_min64(MR, Kg - k0);
-                            const int64_t p0 = tl * NR, nr = fc_min64(NR, P - p0);
-                            int64_t lda = ldw;
-                            const FC_T *a = FC_PW_AROWS((wcopy ? wp : w) + (gi * Kg + k0) * ldw + c0,
-                                                        mr, lda);
-                            kern((size_t)mr, (size_t)nr, (size_t)kc, a, (size_t)lda,
-                                 xb, (size_t)P, to == o0 ? pf : xb, bz ? bz + gi * Mp + k0 : NULL,
-                                 y + (n * K + gi * Kg + k0) * P + p0, (size_t)P, flags);
+                            const FC_T *xb = (strided ? xs + (n - n0) * C * P : x + n * C * P) +
+                                             (gi * Cg + c0) * P + tl * NR;
+                            /* the first output-channel tile prefetches the next
+                             * pixel tile's rows (see gemm-simd.h) */
+                            const FC_T *pf = tl + 1 < ntn && (tl + 2) * NR <= P ? xb + NR : xb;
+                            for (int64_t to = o0; to < o1; to++) {
+                                const int64_t k0 = to * MR, mr = fc_min64(MR, Kg - k0);
+                                const int64_t p0 = tl * NR, nr = fc_min64(NR, P - p0);
+                                int64_t lda = ldw;
+                                const FC_T *wk = (wcopy ? wp : w) + (gi * Kg + k0) * ldw + c0;
+                                const FC_T *a = FC_PW_AROWS(wk, mr, lda);
+                                kern((size_t)mr, (size_t)nr, (size_t)kc, a, (size_t)lda, xb,
+                                     (size_t)P, to == o0 ? pf : xb,
+                                     bz ? bz + gi * Mp + k0 : NULL,
+                                     y + (n * K + gi * Kg + k0) * P + p0, (size_t)P, flags);
+                            }
                         }
                     }
                 }
             }
+            /* implicit barrier (omp for): xs may take the next chunk */
         }
 #undef FC_PW_AROWS
         fc_free(arows);
     }
     fc_ws_give(wp);
     fc_free(bp);
+    fc_free(xs);
     return failed ? FC_ENOMEM : FC_OK;
 }
 
