@@ -52,25 +52,39 @@ void FC_NAME(size_t rows, size_t nd, size_t sw, const size_t *nt, size_t ts,
         FC_T *d = dst + r * d_rs;
         if (sw == 1) {
             const size_t n = nt[0];
-            size_t j = 0;
-            /* FC_NU independent chains: one broadcast per FC_NU loads */
-            for (; j + FC_NU * FC_V <= nd; j += FC_NU * FC_V) {
+            /* FC_NU independent chains: one broadcast per FC_NU loads; the
+               last step masked (a 56-pixel row is one step, not 4 single
+               vectors of a broadcast and a load per FMA each) */
+            for (size_t j = 0; j < nd; j += FC_NU * FC_V) {
                 fc_vec a[FC_NU];
+                fc_mask m[FC_NU];
+                const int full = j + FC_NU * FC_V <= nd;
 #pragma GCC unroll 8
-                for (int u = 0; u < FC_NU; u++) a[u] = b;
-                for (size_t t = 0; t < n; t++) {
-                    const fc_vec w = v_set1(wt[t]);
-                    const FC_T *s = src[t] + o + j;
-#pragma GCC unroll 8
-                    for (int u = 0; u < FC_NU; u++) a[u] = v_fma(w, v_load(s + u * FC_V), a[u]);
+                for (int u = 0; u < FC_NU; u++) {
+                    const size_t ju = j + (size_t)u * FC_V;
+                    a[u] = b;
+                    m[u] = m_first(ju < nd ? (int64_t)(nd - ju) : 0);
                 }
+                if (full) {
+                    for (size_t t = 0; t < n; t++) {
+                        const fc_vec w = v_set1(wt[t]);
+                        const FC_T *s = src[t] + o + j;
 #pragma GCC unroll 8
-                for (int u = 0; u < FC_NU; u++) v_store(d + j + u * FC_V, a[u]);
-            }
-            for (; j < nd; j += FC_V) {
-                const fc_vec a = fc_dwgx_vec(n, src, wt, o, j, nd, b);
-                if (j + FC_V <= nd) v_store(d + j, a);
-                else v_storem(d + j, a, m_first((int64_t)(nd - j)));
+                        for (int u = 0; u < FC_NU; u++) a[u] = v_fma(w, v_load(s + u * FC_V), a[u]);
+                    }
+#pragma GCC unroll 8
+                    for (int u = 0; u < FC_NU; u++) v_store(d + j + u * FC_V, a[u]);
+                } else {
+                    for (size_t t = 0; t < n; t++) {
+                        const fc_vec w = v_set1(wt[t]);
+                        const FC_T *s = src[t] + o + j;
+#pragma GCC unroll 8
+                        for (int u = 0; u < FC_NU; u++)
+                            a[u] = v_fma(w, v_loadm(s + u * FC_V, m[u]), a[u]);
+                    }
+#pragma GCC unroll 8
+                    for (int u = 0; u < FC_NU; u++) v_storem(d + j + u * FC_V, a[u], m[u]);
+                }
             }
         } else if (sw == 2) {
             /* phase 0 holds pixels 0, 2, ..; phase 1 pixels 1, 3, .. */
