@@ -1228,8 +1228,9 @@ static inline void FC_FN(fc_gw_phase_row)(FC_T *d, const FC_T *s, int64_t st, in
 /* Grad weight with one input channel per group (depthwise, LeNet's 1->6):
  * per (image, group) the input plane is split into its stride phases, each
  * zero padded (phase (rh, rw) row i, column j holds padded input row i*SH+rh,
- * column j*SW+rw; Wq = OW + the widest tap shift), and each grad_output plane
- * is laid out at the same width, zeros in its extra columns. Tap (kh, kw) is
+ * column j*SW+rw; Wq = OW + the widest tap shift), and each NHWC grad_output
+ * plane is gathered at the same width, zeros in its extra columns (NCHW ones
+ * are read in place, row pitch OW). Tap (kh, kw) is
  * then the plain offset of its phase plane plus (kh*DH/SH)*Wq + kw*DW/SW on
  * the flattened planes, and the dwgradw kernel runs with the pixels in its
  * vector lanes (dot products, no transposes). Partials per (image, channel,
@@ -1309,20 +1310,38 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
             for (int64_t k = 0; k < Kg; k++) {
                 const int64_t kk = gg * Kg + k;
                 FC_T sm = 0;
-                for (int64_t r = 0; r < OH; r++) {
-                    FC_T *d = gp + r * Wq;
-                    if (nhwc)
-                        FC_FN(fc_copy_strided)(d, gy + (n * OH + r) * OW * K + kk, OW, K);
-                    else
-                        memcpy(d, gy + ((n * K + kk) * OH + r) * OW, sizeof(FC_T) * (size_t)OW);
-                    if (gb != NULL) sm += FC_FN(fc_sum4)(d, OW);
-                    for (int64_t q = OW; q < Wq; q++) d[q] = 0;
-                }
-                for (int64_t q = OH * Wq; q < nq; q++) gp[q] = 0;
                 memset(acc, 0, sizeof(FC_T) * (size_t)(T * NR));
-                for (int64_t t0 = 0; t0 < T; t0 += MT)
-                    kern(1, (size_t)(nq / NR), (size_t)fc_min64(MT, T - t0), (size_t)NR, gp,
-                         (size_t)NR, 0, xp, (size_t)NR, 0, off + t0, acc + t0 * NR, (size_t)NR);
+                if (!nhwc) {
+                    /* NCHW grad_output read in place, row pitch OW against the
+                       planes' Wq: blocks of NR pixels and a masked block per
+                       row (its copy cost as much as the kernel's walk) */
+                    const FC_T *gk = gy + (n * K + kk) * OH * OW;
+                    if (gb != NULL) sm = FC_FN(fc_sum4)(gk, OH * OW);
+                    const int64_t nb = OW / NR, rem = OW % NR;
+                    for (int64_t t0 = 0; t0 < T; t0 += MT) {
+                        const int64_t m = fc_min64(MT, T - t0);
+                        if (nb > 0)
+                            kern((size_t)OH, (size_t)nb, (size_t)m, (size_t)NR, gk, (size_t)NR,
+                                 (size_t)OW, xp, (size_t)NR, (size_t)Wq, off + t0, acc + t0 * NR,
+                                 (size_t)NR);
+                        if (rem > 0)
+                            kern((size_t)OH, 1, (size_t)m, (size_t)rem, gk + nb * NR, (size_t)NR,
+                                 (size_t)OW, xp + nb * NR, (size_t)NR, (size_t)Wq, off + t0,
+                                 acc + t0 * NR, (size_t)NR);
+                    }
+                } else {
+                    for (int64_t r = 0; r < OH; r++) {
+                        FC_T *d = gp + r * Wq;
+                        FC_FN(fc_copy_strided)(d, gy + (n * OH + r) * OW * K + kk, OW, K);
+                        if (gb != NULL) sm += FC_FN(fc_sum4)(d, OW);
+                        for (int64_t q = OW; q < Wq; q++) d[q] = 0;
+                    }
+                    for (int64_t q = OH * Wq; q < nq; q++) gp[q] = 0;
+                    for (int64_t t0 = 0; t0 < T; t0 += MT)
+                        kern(1, (size_t)(nq / NR), (size_t)fc_min64(MT, T - t0), (size_t)NR, gp,
+                             (size_t)NR, 0, xp, (size_t)NR, 0, off + t0, acc + t0 * NR,
+                             (size_t)NR);
+                }
                 FC_T *pd = part + (n * K + kk) * (T + 1);
                 /* lanes summed in four chains: a serial sum of T*NR values
                    per plane cost more than the kernel on LeNet-sized planes */
