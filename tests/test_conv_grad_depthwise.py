@@ -19,6 +19,24 @@ CASES = [
     (3, 1, 6, 16, 15, (5, 5), 2, 2, 1, 1),
     # stride (3, 2), asymmetric padding, padding past the kernel's reach
     (1, 9, 9, 10, 11, (3, 3), (3, 2), ((3, 0), (1, 2)), 1, 9),
+    # NCHW grad input (dwgradx rows): stride 1, odd width past two full steps
+    # of every ISA's stride-1 loop plus a masked tail
+    (2, 5, 5, 9, 77, (3, 3), 1, 1, 1, 5),
+    # stride 1 dilation 2; 7x7 (49 taps in one phase); no padding
+    (1, 3, 3, 8, 69, (3, 3), 1, 2, 2, 3),
+    (1, 4, 4, 13, 50, (7, 7), 1, 3, 1, 4),
+    # stride 3 (the generic column-phase loop), stride (1, 2) on an even width
+    # with no padding, a 2x2 kernel at stride 2 (one tap per phase)
+    (2, 3, 3, 11, 35, (3, 3), 3, 1, 1, 3),
+    (1, 5, 5, 6, 66, (3, 3), (1, 2), 0, 1, 5),
+    (1, 4, 4, 7, 33, (2, 2), 2, 0, 1, 4),
+    # one input column, fewer than the stride: phase 1 is empty
+    (1, 2, 2, 5, 1, (3, 3), 2, 1, 1, 2),
+    # stride 2 dilation 2: the odd column phase has no taps (gets zeros)
+    (1, 3, 3, 9, 41, (3, 3), 2, 2, 2, 3),
+    # grad weight NCHW reads grad_output in place by blocks of the kernel's
+    # lanes: a width every ISA's block divides (no masked block)
+    (1, 3, 3, 5, 64, (3, 3), 1, 1, 1, 3),
 ]
 IDS = [f"dw{i}" for i in range(len(CASES))]
 
@@ -31,7 +49,11 @@ def test_depthwise_backward_matches_reference(case, dtype, layout, isa, rng):
     base.check_all(got, want, case, dtype)
 
 
-@pytest.mark.parametrize("case", CASES[:3], ids=IDS[:3])
+# the first three, then NCHW grad input's stride-1 rows and stride 3
+DET = [0, 1, 2, 6, 9]
+
+
+@pytest.mark.parametrize("case", [CASES[i] for i in DET], ids=[IDS[i] for i in DET])
 def test_depthwise_threads_deterministic(case, layout, rng):
     base.test_threads_deterministic(case, layout, rng)
 

@@ -475,6 +475,110 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
 }
 
 /* ------------------------------------------------------------------------ */
+/* grad input, depthwise NCHW: whole gx rows from padded grad_output rows   */
+
+#define FC_GI_DWN_SCRATCH_BYTES ((int64_t)2 << 20) /* padded gy plane per thread */
+typedef void (*FC_FN(fc_dwgx_fn))(size_t rows, size_t nd, size_t sw, const size_t *nt, size_t ts,
+                                  const FC_T *const *src, size_t s_rs, const FC_T *wt, FC_T bias,
+                                  FC_T *dst, size_t d_rs);
+
+/* Depthwise (C/G == K/G == 1) NCHW grad input. An item is one (image,
+ * channel): its grad_output plane is copied once into a zero-margined
+ * per-thread plane (so no tap needs a bound check), then one dwgradx call per
+ * row phase writes that phase's gx rows whole, its column phases interleaved
+ * in registers (planar's per-phase planes and strided scatter of gx cost more
+ * than the arithmetic: stride 2 ran at 6 GF/s). Each gx row is written by one
+ * item in a fixed order: the result does not depend on the threads.
+ * FC_EINVAL (before any work) when the plane exceeds the scratch budget. */
+static int FC_FN(fc_gi_dw_nchw)(const fc_conv_geom *g, const FC_T *gy, const FC_T *w,
+                                const FC_T *bias, FC_T *gx, int isa, int nthreads) {
+    const fc_kernel_info *ki = fc_kernel_select("dwgradx", FC_DT, isa);
+    if (ki == NULL) return FC_EINVAL;
+    const FC_FN(fc_dwgx_fn) kern = (FC_FN(fc_dwgx_fn))ki->fn;
+    const int64_t N = g->N, C = g->C, H = g->H, W = g->W, OH = g->OH, OW = g->OW;
+    const int64_t KH = g->KH, KW = g->KW, SH = g->SH, SW = g->SW, DH = g->DH, DW = g->DW;
+    const int64_t PT = g->PT, PL = g->PL, KS = KH * KW;
+    int64_t *tabs = (int64_t *)fc_alloc(sizeof(int64_t) *
+                                        (size_t)(SH * (2 * KH + 3) + SW * (2 * KW + 4)));
+    if (tabs == NULL) return FC_ENOMEM;
+    int64_t *tph = tabs, *ohoff = tph + SH * KH, *nth = ohoff + SH * KH, *ih0 = nth + SH;
+    int64_t *nih = ih0 + SH, *tpw = nih + SH, *owoff = tpw + SW * KW, *ntw = owoff + SW * KW;
+    int64_t *iw0 = ntw + SW, *niw = iw0 + SW, *rwq = niw + SW;
+    fc_phase_taps(H, KH, SH, DH, PT, tph, nth, ih0, nih, ohoff);
+    fc_phase_taps(W, KW, SW, DW, PL, tpw, ntw, iw0, niw, owoff);
+    /* margins: every (phase pixel, tap) pair reads inside the padded plane */
+    int64_t mt = 0, mb = 0, ml = 0, mr = 0;
+    for (int64_t r = 0; r < SH; r++)
+        for (int64_t t = 0; t < nth[r] && nih[r] > 0; t++) {
+            mt = fc_max64(mt, -ohoff[r * KH + t]);
+            mb = fc_max64(mb, nih[r] - 1 + ohoff[r * KH + t] - (OH - 1));
+        }
+    for (int64_t r = 0; r < SW; r++) {
+        rwq[r] = -1;
+        for (int64_t t = 0; t < ntw[r] && niw[r] > 0; t++) {
+            ml = fc_max64(ml, -owoff[r * KW + t]);
+            mr = fc_max64(mr, niw[r] - 1 + owoff[r * KW + t] - (OW - 1));
+        }
+    }
+    /* column phase q holds gx columns q, q + SW, ..: i0 is a permutation */
+    for (int64_t r = 0; r < SW; r++)
+        if (iw0[r] < SW) rwq[iw0[r]] = r;
+    const int64_t Wg = ml + OW + mr, Hg = mt + OH + mb, psz = Hg * Wg;
+    if (psz * (int64_t)sizeof(FC_T) > FC_GI_DWN_SCRATCH_BYTES) {
+        fc_free(tabs);
+        return FC_EINVAL;
+    }
+    /* per thread: the plane, then [SW][KS] tap pointers, weights and counts */
+    const int64_t tsz = psz + SW * KS;
+    FC_T *tsc = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * tsz));
+    const FC_T **tsrc = (const FC_T **)fc_alloc(sizeof(FC_T *) * (size_t)(nthreads * SW * KS));
+    size_t *tnt = (size_t *)fc_alloc(sizeof(size_t) * (size_t)(nthreads * SW));
+    if (tsc == NULL || tsrc == NULL || tnt == NULL) {
+        fc_free(tsc); fc_free((void *)tsrc); fc_free(tnt); fc_free(tabs);
+        return FC_ENOMEM;
+    }
+
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        const int tid = FC_THREAD_ID();
+        FC_T *pl = tsc + (int64_t)tid * tsz, *wt = pl + psz;
+        const FC_T **src = tsrc + (int64_t)tid * SW * KS;
+        size_t *nt = tnt + (int64_t)tid * SW;
+        memset(pl, 0, sizeof(FC_T) * (size_t)psz); /* margins stay zero */
+#if FC_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int64_t it = 0; it < N * C; it++) {
+            const int64_t n = it / C, c = it % C;
+            const FC_T *gp = gy + it * OH * OW, *wc = w + c * KS;
+            const FC_T b = bias != NULL ? bias[c] : (FC_T)0;
+            for (int64_t r = 0; r < OH; r++)
+                memcpy(pl + (mt + r) * Wg + ml, gp + r * OW, sizeof(FC_T) * (size_t)OW);
+            for (int64_t rh = 0; rh < SH; rh++) {
+                if (nih[rh] == 0) continue;
+                for (int64_t q = 0; q < SW; q++) {
+                    const int64_t rw = rwq[q];
+                    nt[q] = 0;
+                    if (rw < 0) continue;
+                    for (int64_t th = 0; th < nth[rh]; th++)
+                        for (int64_t tw = 0; tw < ntw[rw]; tw++) {
+                            src[q * KS + nt[q]] = pl + (mt + ohoff[rh * KH + th]) * Wg + ml +
+                                                  owoff[rw * KW + tw];
+                            wt[q * KS + nt[q]++] = wc[tph[rh * KH + th] * KW + tpw[rw * KW + tw]];
+                        }
+                }
+                kern((size_t)nih[rh], (size_t)W, (size_t)SW, nt, (size_t)KS, src, (size_t)Wg, wt,
+                     b, gx + ((n * C + c) * H + ih0[rh]) * W, (size_t)(SH * W));
+            }
+        }
+    }
+    fc_free(tsc); fc_free((void *)tsrc); fc_free(tnt); fc_free(tabs);
+    return FC_OK;
+}
+
+/* ------------------------------------------------------------------------ */
 /* grad input, stride 1, weight-heavy and pixel-poor: pixel-major igemm     */
 
 #define FC_GI_PIX_SHARED_BYTES ((int64_t)6 << 20) /* all tiles' panels, shared */
@@ -652,6 +756,10 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
     if (!fc_conv_geom_ok(g) || nthreads < 1) return FC_EINVAL;
     if (g->N > 0 && g->layout == FC_NHWC && g->G == g->C && g->G == g->K) {
         const int st = FC_FN(fc_gi_dw_nhwc)(g, gy, w, bias, gx, isa, nthreads);
+        if (st != FC_EINVAL) return st;
+    }
+    if (g->N > 0 && g->layout == FC_NCHW && g->G == g->C && g->G == g->K) {
+        const int st = FC_FN(fc_gi_dw_nchw)(g, gy, w, bias, gx, isa, nthreads);
         if (st != FC_EINVAL) return st;
     }
     if (g->N > 0) {
@@ -1120,8 +1228,9 @@ static inline void FC_FN(fc_gw_phase_row)(FC_T *d, const FC_T *s, int64_t st, in
 /* Grad weight with one input channel per group (depthwise, LeNet's 1->6):
  * per (image, group) the input plane is split into its stride phases, each
  * zero padded (phase (rh, rw) row i, column j holds padded input row i*SH+rh,
- * column j*SW+rw; Wq = OW + the widest tap shift), and each grad_output plane
- * is laid out at the same width, zeros in its extra columns. Tap (kh, kw) is
+ * column j*SW+rw; Wq = OW + the widest tap shift), and each NHWC grad_output
+ * plane is gathered at the same width, zeros in its extra columns (NCHW ones
+ * are read in place, row pitch OW). Tap (kh, kw) is
  * then the plain offset of its phase plane plus (kh*DH/SH)*Wq + kw*DW/SW on
  * the flattened planes, and the dwgradw kernel runs with the pixels in its
  * vector lanes (dot products, no transposes). Partials per (image, channel,
@@ -1201,20 +1310,38 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
             for (int64_t k = 0; k < Kg; k++) {
                 const int64_t kk = gg * Kg + k;
                 FC_T sm = 0;
-                for (int64_t r = 0; r < OH; r++) {
-                    FC_T *d = gp + r * Wq;
-                    if (nhwc)
-                        FC_FN(fc_copy_strided)(d, gy + (n * OH + r) * OW * K + kk, OW, K);
-                    else
-                        memcpy(d, gy + ((n * K + kk) * OH + r) * OW, sizeof(FC_T) * (size_t)OW);
-                    if (gb != NULL) sm += FC_FN(fc_sum4)(d, OW);
-                    for (int64_t q = OW; q < Wq; q++) d[q] = 0;
-                }
-                for (int64_t q = OH * Wq; q < nq; q++) gp[q] = 0;
                 memset(acc, 0, sizeof(FC_T) * (size_t)(T * NR));
-                for (int64_t t0 = 0; t0 < T; t0 += MT)
-                    kern(1, (size_t)(nq / NR), (size_t)fc_min64(MT, T - t0), (size_t)NR, gp,
-                         (size_t)NR, 0, xp, (size_t)NR, 0, off + t0, acc + t0 * NR, (size_t)NR);
+                if (!nhwc) {
+                    /* NCHW grad_output read in place, row pitch OW against the
+                       planes' Wq: blocks of NR pixels and a masked block per
+                       row (its copy cost as much as the kernel's walk) */
+                    const FC_T *gk = gy + (n * K + kk) * OH * OW;
+                    if (gb != NULL) sm = FC_FN(fc_sum4)(gk, OH * OW);
+                    const int64_t nb = OW / NR, rem = OW % NR;
+                    for (int64_t t0 = 0; t0 < T; t0 += MT) {
+                        const int64_t m = fc_min64(MT, T - t0);
+                        if (nb > 0)
+                            kern((size_t)OH, (size_t)nb, (size_t)m, (size_t)NR, gk, (size_t)NR,
+                                 (size_t)OW, xp, (size_t)NR, (size_t)Wq, off + t0, acc + t0 * NR,
+                                 (size_t)NR);
+                        if (rem > 0)
+                            kern((size_t)OH, 1, (size_t)m, (size_t)rem, gk + nb * NR, (size_t)NR,
+                                 (size_t)OW, xp + nb * NR, (size_t)NR, (size_t)Wq, off + t0,
+                                 acc + t0 * NR, (size_t)NR);
+                    }
+                } else {
+                    for (int64_t r = 0; r < OH; r++) {
+                        FC_T *d = gp + r * Wq;
+                        FC_FN(fc_copy_strided)(d, gy + (n * OH + r) * OW * K + kk, OW, K);
+                        if (gb != NULL) sm += FC_FN(fc_sum4)(d, OW);
+                        for (int64_t q = OW; q < Wq; q++) d[q] = 0;
+                    }
+                    for (int64_t q = OH * Wq; q < nq; q++) gp[q] = 0;
+                    for (int64_t t0 = 0; t0 < T; t0 += MT)
+                        kern(1, (size_t)(nq / NR), (size_t)fc_min64(MT, T - t0), (size_t)NR, gp,
+                             (size_t)NR, 0, xp, (size_t)NR, 0, off + t0, acc + t0 * NR,
+                             (size_t)NR);
+                }
                 FC_T *pd = part + (n * K + kk) * (T + 1);
                 /* lanes summed in four chains: a serial sum of T*NR values
                    per plane cost more than the kernel on LeNet-sized planes */

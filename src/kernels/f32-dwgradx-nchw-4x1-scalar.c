@@ -1,0 +1,6 @@
+/* dwgradx, f32, 4 vectors per stride-1 step, scalar. */
+#define FC_T float
+#define FC_SIMD 0
+#define FC_NU 4
+#define FC_NAME fc_f32_dwgradx_nchw_4x1__scalar
+#include "dwgradx-simd.h"

@@ -1,0 +1,7 @@
+/* dwgradx, f64, 4 vectors per stride-1 step, avx512. */
+#define FC_T double
+#define FC_T_IS_DOUBLE 1
+#define FC_SIMD 3
+#define FC_NU 4
+#define FC_NAME fc_f64_dwgradx_nchw_4x8__avx512
+#include "dwgradx-simd.h"
