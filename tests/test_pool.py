@@ -326,6 +326,30 @@ def test_max_pool2d_backward_3x3s2_wide(isa, geom, shape, dtype, layout, rng):
     _check_max_backward(x2, k, kw, rng, gy)
 
 
+@pytest.mark.parametrize("pad,ceil", [(1, False), (0, True), (0, False), (1, True)])
+@pytest.mark.parametrize("W", [5, 6, 16, 17, 31, 32, 33, 34, 35, 63, 64, 66, 113, -1, -2])
+def test_max_pool2d_3x3s2_nchw_rows(isa, W, pad, ceil, dtype, rng):
+    W = W if W > 0 else -W + 2 * (1 - pad)  # -1, -2: the narrowest rows of the padding
+    # the fused NCHW row pass (no indices): vector steps of 16 / 8 outputs at every
+    # offset from the row's ends, the first / last window half in the padding, NaN and
+    # infinities at the edge columns and inside; -0 / +0 ties
+    kw = dict(stride=2, padding=pad, ceil_mode=ceil)
+    x = np.round(rng.standard_normal((2, 3, 5, W)) * 2)
+    flat = x.reshape(-1)
+    flat[rng.choice(flat.size, max(1, flat.size // 11), replace=False)] = np.nan
+    flat[rng.choice(flat.size, max(1, flat.size // 13), replace=False)] = -np.inf
+    flat[rng.choice(flat.size, max(1, flat.size // 17), replace=False)] = np.inf
+    x[0, 0, :, 0] = np.nan
+    x[0, 1, :, -1] = np.nan
+    x[1, 0] = -0.0
+    x[1, 0, 2, ::2] = 0.0
+    x = x.astype(dtype)
+    y = fastconv.max_pool2d(x, 3, **kw)
+    ry = ref.max_pool2d(x, 3, **kw)
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(ry))
+    np.testing.assert_array_equal(y, ry)
+
+
 @pytest.mark.parametrize("shape", [(2, 3, 7, 7), (1, 33, 1, 1), (3, 20, 5, 40), (2, 17, 4, 4)])
 def test_global_avg_pool2d_backward(isa, shape, dtype, layout, rng):
     # a window covering the whole plane: NCHW fills each plane (vector stores, masked tail)

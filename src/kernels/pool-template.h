@@ -428,6 +428,49 @@ static inline uint64_t fc_colbits(int64_t c, int64_t w, int64_t n) {
         const int64_t done = fc_max64(0, fc_min64(h, 2 * (int64_t)OH - (int64_t)PT + 1));      \
         if (done < h) memset(gx + done * w, 0, (size_t)((h - done) * w) * sizeof(T));          \
     }
+/* 3x3/2 NCHW max of one output row, no indices (contract in pool-ukernels.h), L outputs
+ * a step: the window rows' vertical max of input columns [c0, c0 + 2L + 1), then the
+ * even, odd and even + 2 columns by two-source permutes. maxps drops a NaN operand, so
+ * the loads are also summed: a row with a NaN (or an inf - inf) returns 0 and takes the
+ * separable passes, which keep PyTorch's rule; columns outside the input load as -inf. */
+#define FC_MAXF3S2(NAME, T, V, M, L, SFX, IX, SETI)                                            \
+    static int NAME(size_t W, size_t OW, size_t PL, const T *const *rows, T *y) {              \
+        const int64_t w = (int64_t)W, pl = (int64_t)PL;                                        \
+        const __m512i ev = SETI, od = _mm512_add_##IX(ev, _mm512_set1_##IX(1));                \
+        const V ninf = _mm512_set1_##SFX(-(T)INFINITY);                                        \
+        V u = _mm512_setzero_##SFX();                                                          \
+        for (int64_t o = 0; o < (int64_t)OW; o += L) {                                         \
+            const int64_t nv = fc_min64(L, (int64_t)OW - o), c0 = 2 * o - pl;                  \
+            const uint64_t cv = fc_colbits(c0, w, 2 * L + 2);                                  \
+            const M mA = (M)cv, mB = (M)(cv >> L), mC = (M)(cv >> 2);                          \
+            const M mD = (M)((cv >> (L + 2)) & (((uint64_t)1 << (L - 1)) - 1));                \
+            V A = ninf, B = ninf, C = ninf, D = ninf;                                          \
+            for (int r = 0; r < 3; r++) {                                                      \
+                if (rows[r] == NULL) continue;                                                 \
+                const T *p = rows[r] + c0;                                                     \
+                const V a = _mm512_maskz_loadu_##SFX(mA, p);                                   \
+                const V b = _mm512_maskz_loadu_##SFX(mB, p + L);                               \
+                const V c = _mm512_maskz_loadu_##SFX(mC, p + 2);                               \
+                const V d = _mm512_maskz_loadu_##SFX(mD, p + 2 + L);                           \
+                u = _mm512_add_##SFX(u, _mm512_add_##SFX(_mm512_add_##SFX(a, b),              \
+                                                         _mm512_add_##SFX(c, d)));             \
+                A = _mm512_mask_max_##SFX(A, mA, a, A);                                        \
+                B = _mm512_mask_max_##SFX(B, mB, b, B);                                        \
+                C = _mm512_mask_max_##SFX(C, mC, c, C);                                        \
+                D = _mm512_mask_max_##SFX(D, mD, d, D);                                        \
+            }                                                                                  \
+            V m = _mm512_max_##SFX(_mm512_permutex2var_##SFX(A, ev, B),                        \
+                                   _mm512_permutex2var_##SFX(A, od, B));                       \
+            m = _mm512_max_##SFX(m, _mm512_permutex2var_##SFX(C, ev, D));                      \
+            _mm512_mask_storeu_##SFX(y + o, (M)(((uint64_t)1 << nv) - 1), m);                  \
+        }                                                                                      \
+        return _mm512_cmp_##SFX##_mask(u, u, _CMP_UNORD_Q) == 0;                               \
+    }
+FC_MAXF3S2(maxfwd_3x3s2_f32, float, __m512, __mmask16, 16, ps, epi32,
+           _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30))
+FC_MAXF3S2(maxfwd_3x3s2_f64, double, __m512d, __mmask8, 8, pd, epi64,
+           _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14))
+#undef FC_MAXF3S2
 #define FC_CPS(v) _mm512_castps_si512(v)
 #define FC_UCPS(v) _mm512_castsi512_ps(v)
 #define FC_CPD(v) _mm512_castpd_si512(v)
@@ -821,6 +864,16 @@ static void maxbwd_3x3s2(size_t H, size_t W, size_t OH, size_t OW, size_t PT, si
         }
 }
 
+static int maxfwd_3x3s2(size_t W, size_t OW, size_t PL, const FC_T *const *rows, FC_T *y) {
+#if defined(__AVX512F__)
+    if (sizeof(FC_T) == 4)
+        return maxfwd_3x3s2_f32(W, OW, PL, (const float *const *)rows, (float *)y);
+    return maxfwd_3x3s2_f64(W, OW, PL, (const double *const *)rows, (double *)y);
+#endif
+    (void)W; (void)OW; (void)PL; (void)rows; (void)y;
+    return 0; /* the separable passes are as fast without 512-bit permutes */
+}
+
 static void maxbwd_3x3s2_nhwc(size_t H, size_t W, size_t OH, size_t OW, size_t PT, size_t PL,
                               size_t cn, size_t ld, const FC_T *x, const FC_T *g, FC_T *gx) {
 #if defined(__AVX512F__)
@@ -1046,7 +1099,7 @@ static void gmax(size_t planes, size_t hw, const FC_T *restrict x, FC_T *restric
 
 static const FC_TABLE_TYPE fc_pool_table = {
     vmax_any, vmaxarg_any, vmaxarg_ranked, vsum_any, vscale, vaxpy, vscatter_arg,
-    maxbwd_tiled, maxbwd_3x3s2, maxbwd_3x3s2_nhwc, maxbwd_taps,
+    maxbwd_tiled, maxfwd_3x3s2, maxbwd_3x3s2, maxbwd_3x3s2_nhwc, maxbwd_taps,
     deinterleave, deinterleave_i32, interleave, gsum, gfill, gmax,
 };
 

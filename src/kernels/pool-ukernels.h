@@ -48,6 +48,12 @@
          * [o*s + kw, (o+1)*s) of o < n - 1. */                                               \
         void (*maxbwd_tiled)(size_t n, size_t c, size_t ld, size_t s, size_t kw, size_t kh,  \
                              const T *const *x, const T *g, T *const *gx);                   \
+        /* Max pooling of one NCHW output row, 3x3 windows, stride 2, no dilation, no    \
+         * indices: rows[kh] is the input row of window row kh (W values), NULL where it   \
+         * lies in the padding; window o covers columns [2o - PL, 2o - PL + 3); every       \
+         * window has a tap inside the input. Returns 0 (y undefined) where this ISA has   \
+         * no such kernel or the row has a NaN (the caller takes the separable passes). */ \
+        int (*maxfwd_3x3s2)(size_t W, size_t OW, size_t PL, const T *const *rows, T *y);    \
         /* Max-pool gradient of one NCHW plane for 3x3 windows, stride 2, no dilation:   \
          * x and gx are H x W, g is OH x OW, padding PT (top) and PL (left); every value    \
          * of gx is written (0 where no window selects it); each selected input gets the   \

@@ -324,6 +324,9 @@ int FC_FN(fc_max_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int64_t 
     const int64_t rows = g->N * (nchw ? g->C : 1) * g->OH;
     FC_FN(inner) in;
     FC_FN(inner_init)(&in, g);
+    /* NCHW 3x3/2 without indices: one fused pass per output row (ResNet's pool) */
+    const int s3 = nchw && !idx && g->KH == 3 && g->KW == 3 && g->SH == 2 && g->SW == 2 &&
+                   g->DH == 1 && g->DW == 1;
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
@@ -334,6 +337,18 @@ int FC_FN(fc_max_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int64_t 
         fc_split(rows, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
         for (int64_t i = i0; i < i1; i++) {
             const int64_t oh = i % g->OH, nc = i / g->OH; /* nc: plane (NCHW) or image */
+            if (s3) {
+                const FC_T *rr[3];
+                int any = 0;
+                for (int64_t kh = 0; kh < 3; kh++) {
+                    const int64_t ih = oh * 2 - g->PT + kh;
+                    rr[kh] = ih >= 0 && ih < g->H ? x + (nc * g->H + ih) * g->W : NULL;
+                    any |= rr[kh] != NULL;
+                }
+                if (any && k->maxfwd_3x3s2((size_t)g->W, (size_t)g->OW, (size_t)g->PL, rr,
+                                           y + i * g->OW))
+                    continue;
+            }
             if (nchw) {
                 FC_T *yr = y + i * g->OW;
                 FC_FN(nchw_max_row)(k, g, x + nc * g->H * g->W, oh, yr, idx != NULL, &w);
