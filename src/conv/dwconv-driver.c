@@ -11,17 +11,17 @@
 /* Scratch per NCHW task is kept near this many bytes (L2-resident). */
 #define FC_DW_SCRATCH_BYTES (192 * 1024)
 
-/* dst[t * ld + c] = src[c * T + t] for c < C, t < T (es-byte elements): the
- * (C, T) filters stored tap-major. Blocks of 16 filters go through a local
- * copy, so that the strided reads stay in registers/L1 and each tap's 16 values
- * are written as one run: 2.5x faster than the scalar transpose (2.6 vs 6.6 us
- * for 960 3x3 filters), which was 15% of the 960-channel 7x7 call. */
-static void fc_dw_pack(char *dst, const void *src, int64_t C, int64_t T, int64_t ld,
-                       size_t es) {
+/* dst[t * ld + c] = src[c * T + t] for c in [c0, c1), t < T (es-byte
+ * elements): the (C, T) filters stored tap-major. Blocks of 16 filters go
+ * through a local copy, so that the strided reads stay in L1 and each tap's 16
+ * values are written as one run: 2.5x faster than the scalar transpose (2.6 vs
+ * 6.6 us for 960 3x3 filters), which was 15% of the 960-channel 7x7 call. */
+static void fc_dw_pack(char *dst, const void *src, int64_t c0, int64_t c1, int64_t T,
+                       int64_t ld, size_t es) {
     enum { B = 16, TMAX = 64 };
-    int64_t c = 0;
+    int64_t c = c0;
     if (T <= TMAX) {
-        for (; c + B <= C; c += B) {
+        for (; c + B <= c1; c += B) {
             if (es == sizeof(double)) {
                 double blk[B * TMAX];
                 memcpy(blk, (const double *)src + c * T, sizeof(double) * (size_t)(B * T));
@@ -35,7 +35,7 @@ static void fc_dw_pack(char *dst, const void *src, int64_t C, int64_t T, int64_t
             }
         }
     }
-    for (; c < C; c++)
+    for (; c < c1; c++)
         for (int64_t t = 0; t < T; t++) memcpy(dst + (size_t)(t * ld + c) * es,
                                                (const char *)src + (size_t)(c * T + t) * es, es);
 }
@@ -61,9 +61,11 @@ static int fc_dwconv2d(const fc_conv_geom *g, const void *x, const void *w, cons
         char *wp = fc_alloc((size_t)((KH * KW + 1) * Cp) * es);
         if (!wp) return FC_ENOMEM;
         char *bp = wp + (size_t)(KH * KW * Cp) * es;
-        memset(wp, 0, (size_t)((KH * KW + 1) * Cp) * es);
-        fc_dw_pack(wp, w, C, KH * KW, Cp, es);
+        /* zeros past C in every row (the channel tail's lanes) and the bias */
+        for (int64_t t = 0; t <= KH * KW; t++)
+            memset(wp + (size_t)(t * Cp + C) * es, 0, (size_t)(Cp - C) * es);
         if (bias) memcpy(bp, bias, (size_t)C * es);
+        else memset(bp, 0, (size_t)C * es);
         /* tasks: (image, channel chunk, run of output rows): whole images and
            every channel unless that leaves threads idle, then runs of rows,
            then channel chunks (down to 64 channels, small late layers). */
@@ -83,7 +85,14 @@ static int fc_dwconv2d(const fc_conv_geom *g, const void *x, const void *w, cons
 #endif
         {
             int64_t t0, t1;
-            fc_split(total, FC_NUM_THREADS(), FC_THREAD_ID(), &t0, &t1);
+            const int nt = FC_NUM_THREADS(), tid = FC_THREAD_ID();
+            /* the threads pack the weights in parallel, 16-filter blocks each */
+            fc_split(fc_cdiv(C, 16), nt, tid, &t0, &t1);
+            fc_dw_pack(wp, w, t0 * 16, fc_min64(C, t1 * 16), KH * KW, Cp, es);
+#if FC_HAVE_OPENMP
+#pragma omp barrier
+#endif
+            fc_split(total, nt, tid, &t0, &t1);
             fc_dwconv_nhwc_args a;
             a.w = wp; a.bias = bp;
             a.C = C; a.Cp = Cp; a.H = H; a.W = W; a.OW = OW;
