@@ -16,6 +16,7 @@ import zlib
 import numpy as np
 import pytest
 
+import fastconv
 from fastconv import _config, reference
 from fastconv._shapes import conv2d_geometry
 from tolerances import assert_close
@@ -70,3 +71,17 @@ def test_misc(isa, dtype, case):
     N, C, H, W, k, stride, padding, dilation = case
     for relu, bias in ((False, True), (True, False)):
         _check(dtype, N, C, H, W, k, stride, padding, dilation, relu, bias)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 5])
+def test_thread_splits(isa, dtype, threads):
+    """Row runs and channel chunks per thread (a thread's consecutive runs go as one
+    kernel call): every split gives the reference result."""
+    old = fastconv.get_num_threads()
+    fastconv.set_num_threads(threads)
+    try:
+        for N, C, H, W, stride in ((1, 200, 13, 9, 1), (1, 96, 23, 6, 2), (2, 40, 17, 5, 1),
+                                   (1, 960, 7, 7, 1), (3, 24, 9, 4, 2)):
+            _check(dtype, N, C, H, W, 3, stride, 1, 1, relu=False, bias=True)
+    finally:
+        fastconv.set_num_threads(old)

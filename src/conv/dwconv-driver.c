@@ -99,12 +99,17 @@ static int fc_dwconv2d(const fc_conv_geom *g, const void *x, const void *w, cons
             a.KH = KH; a.KW = KW; a.SH = g->SH; a.SW = g->SW; a.DH = g->DH; a.DW = g->DW;
             a.PT = g->PT; a.PL = g->PL;
             a.ow0 = 0; a.ow1 = OW; a.YS = C; a.flags = flags;
-            for (int64_t t = t0; t < t1; t++) {
+            /* a thread's consecutive runs of one image and channel chunk go as
+               one call: the kernel's groups of 4 rows then do not break at each
+               run's end (192 channels @28, 1 thread: 0.54 -> 0.46 of torch) */
+            for (int64_t t = t0, u; t < t1; t = u) {
                 int64_t r = t % nruns, cb = (t / nruns) % ncb, n = t / (nruns * ncb);
+                u = t + 1;
+                while (u < t1 && u % nruns != 0) u++;
                 a.x = (const char *)x + (size_t)(n * H * W * C) * es;
                 a.y = (char *)y + (size_t)(n * OH * OW * C) * es;
                 a.oh0 = r * run;
-                a.oh1 = fc_min64(OH, a.oh0 + run);
+                a.oh1 = fc_min64(OH, (r + u - t) * run);
                 a.c0 = cb * cblk;
                 a.c1 = fc_min64(C, a.c0 + cblk);
                 kern(&a);
