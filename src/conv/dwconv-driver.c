@@ -11,6 +11,35 @@
 /* Scratch per NCHW task is kept near this many bytes (L2-resident). */
 #define FC_DW_SCRATCH_BYTES (192 * 1024)
 
+/* dst[t * ld + c] = src[c * T + t] for c in [c0, c1), t < T (es-byte
+ * elements): the (C, T) filters stored tap-major. Blocks of 16 filters go
+ * through a local copy, so that the strided reads stay in L1 and each tap's 16
+ * values are written as one run: 2.5x faster than the scalar transpose (2.6 vs
+ * 6.6 us for 960 3x3 filters), which was 15% of the 960-channel 7x7 call. */
+static void fc_dw_pack(char *dst, const void *src, int64_t c0, int64_t c1, int64_t T,
+                       int64_t ld, size_t es) {
+    enum { B = 16, TMAX = 64 };
+    int64_t c = c0;
+    if (T <= TMAX) {
+        for (; c + B <= c1; c += B) {
+            if (es == sizeof(double)) {
+                double blk[B * TMAX];
+                memcpy(blk, (const double *)src + c * T, sizeof(double) * (size_t)(B * T));
+                for (int64_t t = 0; t < T; t++)
+                    for (int i = 0; i < B; i++) ((double *)dst)[t * ld + c + i] = blk[i * T + t];
+            } else {
+                float blk[B * TMAX];
+                memcpy(blk, (const float *)src + c * T, sizeof(float) * (size_t)(B * T));
+                for (int64_t t = 0; t < T; t++)
+                    for (int i = 0; i < B; i++) ((float *)dst)[t * ld + c + i] = blk[i * T + t];
+            }
+        }
+    }
+    for (; c < c1; c++)
+        for (int64_t t = 0; t < T; t++) memcpy(dst + (size_t)(t * ld + c) * es,
+                                               (const char *)src + (size_t)(c * T + t) * es, es);
+}
+
 static int fc_dwconv2d(const fc_conv_geom *g, const void *x, const void *w, const void *bias,
                        void *y, int relu, int isa, int nthreads, int dbl) {
     if (!g || !x || !w || !y || !fc_conv_geom_ok(g) || !fc_dwconv2d_applicable(g) ||
@@ -32,9 +61,11 @@ static int fc_dwconv2d(const fc_conv_geom *g, const void *x, const void *w, cons
         char *wp = fc_alloc((size_t)((KH * KW + 1) * Cp) * es);
         if (!wp) return FC_ENOMEM;
         char *bp = wp + (size_t)(KH * KW * Cp) * es;
-        memset(wp, 0, (size_t)((KH * KW + 1) * Cp) * es);
-        fc_pack_transposed(wp, w, C, KH * KW, Cp, dbl);
+        /* zeros past C in every row (the channel tail's lanes) and the bias */
+        for (int64_t t = 0; t <= KH * KW; t++)
+            memset(wp + (size_t)(t * Cp + C) * es, 0, (size_t)(Cp - C) * es);
         if (bias) memcpy(bp, bias, (size_t)C * es);
+        else memset(bp, 0, (size_t)C * es);
         /* tasks: (image, channel chunk, run of output rows): whole images and
            every channel unless that leaves threads idle, then runs of rows,
            then channel chunks (down to 64 channels, small late layers). */
@@ -54,19 +85,31 @@ static int fc_dwconv2d(const fc_conv_geom *g, const void *x, const void *w, cons
 #endif
         {
             int64_t t0, t1;
-            fc_split(total, FC_NUM_THREADS(), FC_THREAD_ID(), &t0, &t1);
+            const int nt = FC_NUM_THREADS(), tid = FC_THREAD_ID();
+            /* the threads pack the weights in parallel, 16-filter blocks each */
+            fc_split(fc_cdiv(C, 16), nt, tid, &t0, &t1);
+            fc_dw_pack(wp, w, t0 * 16, fc_min64(C, t1 * 16), KH * KW, Cp, es);
+#if FC_HAVE_OPENMP
+#pragma omp barrier
+#endif
+            fc_split(total, nt, tid, &t0, &t1);
             fc_dwconv_nhwc_args a;
             a.w = wp; a.bias = bp;
             a.C = C; a.Cp = Cp; a.H = H; a.W = W; a.OW = OW;
             a.KH = KH; a.KW = KW; a.SH = g->SH; a.SW = g->SW; a.DH = g->DH; a.DW = g->DW;
             a.PT = g->PT; a.PL = g->PL;
             a.ow0 = 0; a.ow1 = OW; a.YS = C; a.flags = flags;
-            for (int64_t t = t0; t < t1; t++) {
+            /* a thread's consecutive runs of one image and channel chunk go as
+               one call: the kernel's groups of 4 rows then do not break at each
+               run's end (192 channels @28, 1 thread: 0.54 -> 0.46 of torch) */
+            for (int64_t t = t0, u; t < t1; t = u) {
                 int64_t r = t % nruns, cb = (t / nruns) % ncb, n = t / (nruns * ncb);
+                u = t + 1;
+                while (u < t1 && u % nruns != 0) u++;
                 a.x = (const char *)x + (size_t)(n * H * W * C) * es;
                 a.y = (char *)y + (size_t)(n * OH * OW * C) * es;
                 a.oh0 = r * run;
-                a.oh1 = fc_min64(OH, a.oh0 + run);
+                a.oh1 = fc_min64(OH, (r + u - t) * run);
                 a.c0 = cb * cblk;
                 a.c1 = fc_min64(C, a.c0 + cblk);
                 kern(&a);
