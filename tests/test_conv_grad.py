@@ -58,6 +58,10 @@ CASES = [
     # stride-1 grad input through the igemm path (weights > 64K: not flipped)
     (2, 96, 80, 9, 10, (3, 3), 1, 1, 1, 1),                # partial channel block and tile
     (1, 72, 104, 11, 12, (3, 3), 1, 1, 1, 1),              # two pixel blocks
+    # 1x1 strided NHWC grad input: strided GEMM into the hit pixels, gaps zeroed
+    (2, 60, 300, 21, 22, (1, 1), 2, 0, 1, 1),              # partial tiles, 2 filter chunks
+    (1, 120, 40, 14, 34, (1, 1), 3, 0, 1, 2),              # groups, stride 3, unhit last rows
+    (1, 64, 32, 9, 12, (1, 1), (2, 1), 0, 1, 1),           # stride 2x1: whole rows hit
 ]
 IDS = [f"case{i}" for i in range(len(CASES))]
 
@@ -148,9 +152,9 @@ def test_empty_batch(layout):
 
 @pytest.mark.parametrize("case", [CASES[4], CASES[8], CASES[13], CASES[15], CASES[18],
                                   CASES[19], CASES[20], CASES[21], CASES[34], CASES[37],
-                                  CASES[38]],
+                                  CASES[38], CASES[44]],
                          ids=["dil", "dw", "stem", "mixed", "bands", "dwblocks", "dw5x5", "dwflip",
-                              "swap", "swapgroups", "pixels"])
+                              "swap", "swapgroups", "pixels", "pointwise"])
 def test_threads_deterministic(case, layout, rng):
     x, w, gy, (s, p, d, g) = make(case, np.float32, layout, rng)
     before = fastconv.get_num_threads()
@@ -180,6 +184,7 @@ TCASES = [
     (2, 8, 8, 5, 6, (3, 3), 1, 1, 0, 8, 2),               # depthwise stride 1 (flipped conv2d) + bias
     (1, 100, 80, 9, 10, (3, 3), 1, 1, 0, 1, 1),           # stride 1, igemm grad input + bias
     (1, 100, 80, 4, 5, (3, 3), 1, 1, 0, 1, 1),            # stride 1, pixel-major + bias
+    (2, 40, 64, 5, 12, (1, 1), 2, 0, 1, 1, 1),            # 1x1 stride 2 strided GEMM + bias
 ]
 
 

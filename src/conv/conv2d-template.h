@@ -528,29 +528,13 @@ static int FC_SFX(conv_pointwise)(const fc_conv_geom *g, const FC_T *x, const FC
     if (g->KH != 1 || g->KW != 1 || g->PT != 0 || g->PL != 0 || g->PB != 0 || g->PR != 0 ||
         (strided && g->layout == FC_NHWC))
         return FC_EINVAL;
-    const fc_kernel_info *top = fc_kernel_select("gemm", FC_DT, isa);
-    if (top == NULL) return FC_EINVAL;
     const int nhwc = g->layout == FC_NHWC;
     const int64_t G = g->G, Cg = g->C / G, Kg = g->K / G, C = g->C, K = g->K;
     const int64_t P = g->OH * g->OW;
     /* rows x columns of the GEMM(s) */
     const int64_t M = nhwc ? g->N * P : Kg, NC = nhwc ? Kg : P;
-    const fc_kernel_info *ki = NULL;
-    int64_t best = 0;
-    for (size_t i = 0; i < fc_num_kernels; i++) {
-        const fc_kernel_info *k = &fc_kernels[i];
-        if (strcmp(k->op, "gemm") != 0 || strcmp(k->dtype, FC_DT) != 0 || k->isa != top->isa)
-            continue;
-        int64_t cost = fc_cdiv(M, k->mr) * k->mr * (fc_cdiv(NC, k->nr) * k->nr);
-        /* a tall tile (24x16) loads one vector per 24 broadcasts: 1 thread,
-         * NCHW 1x1 1024->256 @14 took 1.25-1.3x 12x32's time for 7% less
-         * padding */
-        if (k->mr > 12) cost += cost / 3;
-        if (ki == NULL || cost < best) {
-            ki = k;
-            best = cost;
-        }
-    }
+    const fc_kernel_info *ki = fc_gemm_pick(FC_DT, isa, M, NC, NULL);
+    if (ki == NULL) return FC_EINVAL;
     const FC_GEMM_FN kern = (FC_GEMM_FN)ki->fn;
     const int64_t MR = ki->mr, NR = ki->nr, sz = (int64_t)sizeof(FC_T);
     /* strided with few pixels (7x7 out of 14x14): the padded pixel tiles cost

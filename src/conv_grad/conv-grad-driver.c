@@ -1,7 +1,9 @@
 /* conv2d gradient drivers: one template (conv-grad-impl.h) instantiated per dtype. */
 #include "conv-grad.h"
 #include "kernels/registry.h"
+#include "workspace.h"
 #include "kernels/igemm.h"
+#include "kernels/gemm.h"
 #include "kernels/gradw.h"
 #include "kernels/gradx.h"
 #include "kernels/dwgradw.h"
@@ -11,6 +13,7 @@
 #define FC_DT "f32"
 #define FC_SFX _f32
 #define FC_IGEMM_FN fc_f32_igemm_fn
+#define FC_GEMM_FN fc_f32_gemm_fn
 #define FC_GRADW_FN fc_f32_gradw_fn
 #define FC_GRADX_FN fc_f32_gradx_fn
 #define FC_DWGRADW_FN fc_f32_dwgradw_fn
@@ -19,6 +22,7 @@
 #undef FC_DT
 #undef FC_SFX
 #undef FC_IGEMM_FN
+#undef FC_GEMM_FN
 #undef FC_GRADW_FN
 #undef FC_GRADX_FN
 #undef FC_DWGRADW_FN
@@ -27,6 +31,7 @@
 #define FC_DT "f64"
 #define FC_SFX _f64
 #define FC_IGEMM_FN fc_f64_igemm_fn
+#define FC_GEMM_FN fc_f64_gemm_fn
 #define FC_GRADW_FN fc_f64_gradw_fn
 #define FC_GRADX_FN fc_f64_gradx_fn
 #define FC_DWGRADW_FN fc_f64_dwgradw_fn

@@ -579,6 +579,102 @@ static int FC_FN(fc_gi_dw_nchw)(const fc_conv_geom *g, const FC_T *gy, const FC_
 }
 
 /* ------------------------------------------------------------------------ */
+/* grad input, 1x1 strided NHWC: a GEMM into the hit pixels, zeros elsewhere */
+
+#define FC_GI_PW_KC 256 /* filters per accumulate pass: an a row of 1 KiB */
+
+/* 1x1, unpadded, stride above 1, NHWC: input pixel (oh*SH, ow*SW) is
+ * sum_k gy[oh][ow][k] w[k][c] and every other pixel is the bias (zero). One
+ * strided-GEMM call (gemm.h) per tile of MR pixels along one grad_output row:
+ * a = grad_output rows read in place (lda K), b = the weights read in place
+ * ([Kg][Cg] is already k-major: no packing, no flip), y = gx with row
+ * stride SW*C, so nothing goes through a buffer (the igemm path wrote the
+ * hit pixels to a tile buffer then copied them, and filled the other 3/4 of
+ * gx 256 B at a time: 29% of peak for 1x1 256->128 s2 @56). Items are
+ * (image, grad_output row): the SH input rows it owns are filled (the
+ * unhit ones with whole-row stores), then each channel block's b panel
+ * sweeps the row's tiles from L1. FC_EINVAL where it does not apply or the
+ * row tiles would pad more than a fifth of the work. Reduction order: filter
+ * chunks in order, fixed by the geometry. */
+static int FC_FN(fc_gi_pointwise)(const fc_conv_geom *g, const FC_T *gy, const FC_T *w,
+                                  const FC_T *bias, FC_T *gx, int isa, int nthreads) {
+    if (g->layout != FC_NHWC || g->KH != 1 || g->KW != 1 || (g->SH == 1 && g->SW == 1) ||
+        g->PT != 0 || g->PL != 0 || g->PB != 0 || g->PR != 0 || g->N < 1)
+        return FC_EINVAL;
+    const int64_t N = g->N, C = g->C, H = g->H, W = g->W, K = g->K, OH = g->OH, OW = g->OW;
+    const int64_t SH = g->SH, SW = g->SW, G = g->G, Cg = C / G, Kg = K / G;
+    /* the tile padding the (OW x Cg) row GEMMs least */
+    int64_t best = 0;
+    const fc_kernel_info *ki = fc_gemm_pick(FC_DT, isa, OW, Cg, &best);
+    if (ki == NULL || 5 * best > 6 * OW * Cg) return FC_EINVAL;
+    const FC_GEMM_FN kern = (FC_GEMM_FN)ki->fn;
+    const int64_t MR = ki->mr, NR = ki->nr, CB = fc_cdiv(Cg, NR);
+    const int64_t nkc = fc_cdiv(Kg, FC_GI_PW_KC), kcb = fc_cdiv(Kg, nkc);
+    /* bias per group padded to CB*NR columns (every kernel column readable) */
+    FC_T *bp = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(G * CB * NR + MR * kcb * nthreads));
+    if (bp == NULL) return FC_ENOMEM;
+    for (int64_t gg = 0; gg < G; gg++)
+        for (int64_t c = 0; c < CB * NR; c++)
+            bp[gg * CB * NR + c] = (bias != NULL && c < Cg) ? bias[gg * Cg + c] : (FC_T)0;
+    FC_T *arows_all = bp + G * CB * NR;
+    const int64_t rows = N * OH;
+#if FC_HAVE_OPENMP
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
+#endif
+    for (int64_t r = 0; r < rows; r++) {
+        const int64_t n = r / OH, oh = r % OH;
+        /* the last tile of the batch reads a rows past grad_output: copied */
+        FC_T *arows = arows_all + (int64_t)FC_THREAD_ID() * MR * kcb;
+        const int64_t ih0 = oh * SH, ih1 = oh == OH - 1 ? H : ih0 + SH;
+        /* unhit pixels: the rest of row ih0, then the rows after it */
+        for (int64_t ih = ih0; ih < ih1; ih++) {
+            FC_T *row = gx + (n * H + ih) * W * C;
+            for (int64_t iw = 0; iw < W; iw++) {
+                if (ih == ih0 && iw % SW == 0) continue;
+                if (bias == NULL) {
+                    if (ih > ih0) {
+                        memset(row, 0, sizeof(FC_T) * (size_t)(W * C));
+                        break;
+                    }
+                    memset(row + iw * C, 0, sizeof(FC_T) * (size_t)C);
+                } else {
+                    memcpy(row + iw * C, bias, sizeof(FC_T) * (size_t)C);
+                }
+            }
+        }
+        const FC_T *gyr = gy + r * OW * K;
+        const FC_T *gyend = gy + N * OH * OW * K;
+        FC_T *gxr = gx + (n * H + ih0) * W * C;
+        for (int64_t gg = 0; gg < G; gg++)
+            for (int64_t cb = 0; cb < CB; cb++) {
+                const int64_t c0 = cb * NR, nr = fc_min64(NR, Cg - c0);
+                for (int64_t k0 = 0; k0 < Kg; k0 += kcb) {
+                    const int64_t kc = fc_min64(kcb, Kg - k0);
+                    const FC_T *b = w + (gg * Kg + k0) * Cg + c0;
+                    for (int64_t ow = 0; ow < OW; ow += MR) {
+                        const int64_t mr = fc_min64(MR, OW - ow);
+                        const FC_T *a = gyr + ow * K + gg * Kg + k0;
+                        size_t lda = (size_t)K;
+                        if (a + (MR - 1) * K + kc > gyend) {
+                            for (int64_t m = 0; m < MR; m++) {
+                                if (m < mr) memcpy(arows + m * kc, a + m * K, sizeof(FC_T) * (size_t)kc);
+                                else memset(arows + m * kc, 0, sizeof(FC_T) * (size_t)kc);
+                            }
+                            a = arows;
+                            lda = (size_t)kc;
+                        }
+                        kern((size_t)mr, (size_t)nr, (size_t)kc, a, lda, b, (size_t)Cg, b,
+                             bp + (gg * CB + cb) * NR, gxr + ow * SW * C + gg * Cg + c0,
+                             (size_t)(SW * C), k0 == 0 ? 0u : FC_FLAG_ACCUMULATE);
+                    }
+                }
+            }
+    }
+    fc_free(bp);
+    return FC_OK;
+}
+
+/* ------------------------------------------------------------------------ */
 /* grad input, stride 1, weight-heavy and pixel-poor: pixel-major igemm     */
 
 #define FC_GI_PIX_SHARED_BYTES ((int64_t)6 << 20) /* all tiles' panels, shared */
@@ -624,13 +720,13 @@ static int FC_FN(fc_gi_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki, 
     while (ncc * MR < Cg && npan * ncc < FC_GI_PIX_ITEMS * (int64_t)nthreads) ncc *= 2;
     const int64_t cch = fc_cdiv(fc_cdiv(Cg, ncc), MR) * MR;
     ncc = fc_cdiv(Cg, cch);
-    FC_T *pan = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(npan * tpanel));
+    FC_T *pan = (FC_T *)fc_ws_take(sizeof(FC_T) * (size_t)(npan * tpanel)); /* up to 6 MB */
     FC_T *zeros = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)NR);
     FC_T *tob = nhwc ? (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * cch * NR)) : NULL;
     const FC_T **tind = (const FC_T **)fc_alloc(sizeof(FC_T *) * (size_t)(nthreads * MR * kcb));
     int64_t *toff = (int64_t *)fc_alloc(sizeof(int64_t) * (size_t)(nthreads * KS * 3 * (NR + 1)));
     if (pan == NULL || zeros == NULL || (nhwc && tob == NULL) || tind == NULL || toff == NULL) {
-        fc_free(pan); fc_free(zeros); fc_free(tob); fc_free((void *)tind); fc_free(toff);
+        fc_ws_give(pan); fc_free(zeros); fc_free(tob); fc_free((void *)tind); fc_free(toff);
         return FC_ENOMEM;
     }
     memset(zeros, 0, sizeof(FC_T) * (size_t)NR);
@@ -747,7 +843,7 @@ static int FC_FN(fc_gi_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki, 
                 }
         }
     }
-    fc_free(pan); fc_free(zeros); fc_free(tob); fc_free((void *)tind); fc_free(toff);
+    fc_ws_give(pan); fc_free(zeros); fc_free(tob); fc_free((void *)tind); fc_free(toff);
     return FC_OK;
 }
 
@@ -760,6 +856,10 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
     }
     if (g->N > 0 && g->layout == FC_NCHW && g->G == g->C && g->G == g->K) {
         const int st = FC_FN(fc_gi_dw_nchw)(g, gy, w, bias, gx, isa, nthreads);
+        if (st != FC_EINVAL) return st;
+    }
+    {
+        const int st = FC_FN(fc_gi_pointwise)(g, gy, w, bias, gx, isa, nthreads);
         if (st != FC_EINVAL) return st;
     }
     if (g->N > 0) {
@@ -818,7 +918,8 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
     const int64_t img = OH * OW * K;
     int64_t nb = nhwc ? N : fc_max64(1, fc_min64(N, ((int64_t)8 << 20) / (int64_t)sizeof(FC_T) / img));
 
-    FC_T *wp = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)fc_max64(woff[NP], 1));
+    /* kept between calls (workspace.h): 2.4-9.4 MB for 256/512-channel 3x3 */
+    FC_T *wp = (FC_T *)fc_ws_take(sizeof(FC_T) * (size_t)fc_max64(woff[NP], 1));
     FC_T *zero = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)Kg);
     FC_T *gyb = nhwc ? NULL : (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nb * img));
     FC_T *tbuf = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * (PBLK + 1) * NR));
@@ -826,7 +927,7 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
     int64_t *tpoff = (int64_t *)fc_alloc(sizeof(int64_t) * (size_t)(nthreads * PBLK));
     if (wp == NULL || zero == NULL || (!nhwc && gyb == NULL) || tbuf == NULL || tind == NULL ||
         tpoff == NULL) {
-        fc_free(wp); fc_free(zero); fc_free(gyb); fc_free(tbuf); fc_free((void *)tind);
+        fc_ws_give(wp); fc_free(zero); fc_free(gyb); fc_free(tbuf); fc_free((void *)tind);
         fc_free(tpoff);
         fc_free(tabs);
         return FC_ENOMEM;
@@ -982,7 +1083,7 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
             }
         }
     }
-    fc_free(wp); fc_free(zero); fc_free(gyb); fc_free(tbuf); fc_free((void *)tind);
+    fc_ws_give(wp); fc_free(zero); fc_free(gyb); fc_free(tbuf); fc_free((void *)tind);
     fc_free(tpoff); fc_free(tabs);
     return FC_OK;
 }
