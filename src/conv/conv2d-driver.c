@@ -5,6 +5,7 @@
 #include "kernels/igemm.h"
 #include "kernels/registry.h"
 #include "workspace.h"
+#include "steal.h"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #include <xmmintrin.h>

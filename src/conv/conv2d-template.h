@@ -815,6 +815,13 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
 
     const int64_t kgw = p->nkbg * NR;  /* NCHW output buffer row length */
     const int64_t items = G * p->nkg * p->nband;
+    /* items in kb-group order, so a thread's static share covers the output
+     * channel blocks whose panels it packs (see common/steal.h) */
+    fc_steal_slot *slots = fc_steal_new(items, nthreads);
+    if (slots == NULL) {
+        fc_ws_give(packed); fc_free(biasp); fc_free(zero);
+        return FC_ENOMEM;
+    }
     int failed = 0;
 
 #if FC_HAVE_OPENMP
@@ -849,13 +856,8 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
             FC_SFX(conv_pack_block)(g, p, w, packed, gk / p->nkb, gk % p->nkb);
         /* implicit barrier: packing done, every thread's allocation known */
         const int ok = fc_conv_none_failed(&failed);
-        /* dynamic: a thread the OS deschedules (a shared box) does not hold up
-         * the others; each item is computed the same way whoever takes it */
-#if FC_HAVE_OPENMP
-#pragma omp for schedule(dynamic, 1)
-#endif
-        for (int64_t it = 0; it < items; it++) {
-            if (!ok) continue;
+        /* each item is computed the same way whoever takes it */
+        for (int64_t it; ok && (it = fc_steal_next(slots, nthreads, FC_THREAD_ID())) >= 0;) {
             int64_t r = it;
             const int64_t bi = r % p->nband; r /= p->nband;
             const int64_t kg = r % p->nkg; r /= p->nkg;
@@ -967,5 +969,6 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
     fc_ws_give(packed);
     fc_free(biasp);
     fc_free(zero);
+    fc_free(slots);
     return failed ? FC_ENOMEM : FC_OK;
 }

@@ -1,0 +1,51 @@
+/* Work items split as schedule(static) splits them, each thread taking its
+ * own share from the front and then, when that is done, the others' from the
+ * back. A thread works where its static share lies (the weight panels it
+ * packed are in its own L2: a weight-heavy layer's items read 0.6-2.4 MB of
+ * them), while a thread the OS deschedules on a shared box still does not
+ * hold the others up, as with schedule(dynamic). Each item must be computed
+ * the same whoever takes it (the drivers' results do not depend on it). */
+#ifndef FC_STEAL_H
+#define FC_STEAL_H
+#include "fastconv.h"
+
+/* The items [lo, hi) thread t has not started; one cache line per thread. */
+typedef struct {
+    int64_t lo, hi;
+    int lock;
+    char pad[64 - 2 * sizeof(int64_t) - sizeof(int)];
+} fc_steal_slot;
+
+/* Slots for `nslots` threads over `total` items (fc_split shares); NULL when
+ * out of memory. Free with fc_free after the parallel region. */
+static inline fc_steal_slot *fc_steal_new(int64_t total, int nslots) {
+    fc_steal_slot *s = (fc_steal_slot *)fc_alloc((size_t)nslots * sizeof(fc_steal_slot));
+    if (s == NULL) return NULL;
+    for (int t = 0; t < nslots; t++) {
+        fc_split(total, nslots, t, &s[t].lo, &s[t].hi);
+        s[t].lock = 0;
+    }
+    return s;
+}
+
+/* The next item of slot s (front or back), -1 when it has none left. The
+ * lock is held for a few instructions only. */
+static inline int64_t fc_steal_pop(fc_steal_slot *s, int back) {
+    while (__atomic_exchange_n(&s->lock, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&s->lock, __ATOMIC_RELAXED)) {
+        }
+    int64_t it = -1;
+    if (s->lo < s->hi) it = back ? --s->hi : s->lo++;
+    __atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE);
+    return it;
+}
+
+/* Thread tid's next item: its own first, then the others' (a team smaller
+ * than nslots leaves slots that only stealing empties); -1 when all are done. */
+static inline int64_t fc_steal_next(fc_steal_slot *slots, int nslots, int tid) {
+    int64_t it = tid < nslots ? fc_steal_pop(&slots[tid], 0) : -1;
+    for (int k = 1; it < 0 && k <= nslots; k++)
+        it = fc_steal_pop(&slots[(tid + k) % nslots], 1);
+    return it;
+}
+#endif
