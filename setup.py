@@ -8,8 +8,9 @@ architectures those files are skipped and the portable C kernels are used.
 
 OpenMP is probed; without it the extension builds serial, with a warning.
 
-Developer knob: ``FASTCONV_EXTENSIONS=_pool,_cpu`` builds only those modules
-(handy while one part of the tree does not compile).
+Developer knobs: ``FASTCONV_EXTENSIONS=_pool,_cpu`` builds only those modules
+(handy while one part of the tree does not compile); ``FASTCONV_BUILD_JOBS=N``
+caps the parallel compiles (default: one per CPU).
 """
 import glob
 import os
@@ -20,6 +21,7 @@ import sys
 import sysconfig
 import tempfile
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from Cython.Build import cythonize
@@ -90,22 +92,59 @@ def openmp_flags():
     return None
 
 
+def build_jobs():
+    """Parallel compile jobs: FASTCONV_BUILD_JOBS, else one per CPU this process may use."""
+    env = os.environ.get("FASTCONV_BUILD_JOBS")
+    if env:
+        return max(1, int(env))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 class BuildExt(build_ext):
-    """build_ext that adds per-file ISA flags (the runtime dispatch needs them)."""
+    """build_ext that adds per-file ISA flags (the runtime dispatch needs them),
+    compiles an extension's sources in parallel, and compiles a source shared by
+    several extensions (the kernels) once: every module links the same objects,
+    built with the same flags into the same build_temp path."""
 
     def build_extensions(self):
         compiler = self.compiler
+        if compiler.compiler_type != "unix":
+            return super().build_extensions()
         original_compile = compiler._compile
+        built = {}  # object path -> the command it was compiled with, this run
 
         def compile_one(obj, src, ext, cc_args, extra_postargs, pp_opts):
             extra = list(extra_postargs)
             for suffix, flags in ISA_FLAGS.items():
                 if src.endswith(suffix):
                     extra += flags
-            return original_compile(obj, src, ext, cc_args, extra, pp_opts)
+            signature = (src, tuple(cc_args), tuple(extra), tuple(pp_opts))
+            if built.get(obj) == signature:
+                return
+            original_compile(obj, src, ext, cc_args, extra, pp_opts)
+            built[obj] = signature
 
-        if compiler.compiler_type == "unix":
-            compiler._compile = compile_one
+        def parallel_compile(sources, output_dir=None, macros=None, include_dirs=None,
+                             debug=False, extra_preargs=None, extra_postargs=None,
+                             depends=None):
+            macros, objects, extra_postargs, pp_opts, build = compiler._setup_compile(
+                output_dir, macros, include_dirs, sources, depends, extra_postargs)
+            cc_args = compiler._get_cc_args(pp_opts, debug, extra_preargs)
+            todo = [(obj, *build[obj]) for obj in objects if obj in build]
+            # slowest first (the big drivers), so no long compile starts last
+            todo.sort(key=lambda job: -os.path.getsize(job[1]))
+            with ThreadPoolExecutor(build_jobs()) as pool:
+                futures = [pool.submit(compile_one, obj, src, ext, cc_args, extra_postargs,
+                                       pp_opts) for obj, src, ext in todo]
+                for future in futures:
+                    future.result()  # re-raises a CompileError
+            return objects
+
+        compiler._compile = compile_one
+        compiler.compile = parallel_compile
         super().build_extensions()
 
 
