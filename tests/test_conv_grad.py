@@ -150,6 +150,24 @@ def test_empty_batch(layout):
     np.testing.assert_array_equal(gb, np.zeros(4, np.float32))
 
 
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_more_threads_than_work(case, layout, isa, rng):
+    """16 threads on these small shapes: more threads than rows or channel blocks.
+
+    Work splits that round item counts up must not hand a thread a range past
+    the end (a 16-core machine crashed in the depthwise NHWC grad weight).
+    """
+    x, w, gy, (s, p, d, g) = make(case, np.float32, layout, rng)
+    before = fastconv.get_num_threads()
+    try:
+        fastconv.set_num_threads(16)
+        got = fastconv.conv2d_backward(gy, x, w, s, p, d, g, layout=layout)
+    finally:
+        fastconv.set_num_threads(before)
+    want = reference.conv2d_backward(gy, x, w, s, p, d, g, layout=layout)
+    check_all(got, want, case, np.float32)
+
+
 @pytest.mark.parametrize("case", [CASES[4], CASES[8], CASES[13], CASES[15], CASES[18],
                                   CASES[19], CASES[20], CASES[21], CASES[34], CASES[37],
                                   CASES[38], CASES[44]],

@@ -75,7 +75,7 @@ OP_NAMES = sorted(_op_calls(np.float32, "NCHW"))
 
 @pytest.mark.parametrize("op", OP_NAMES)
 def test_thread_count_does_not_change_results(op, dtype, layout, isa, restore_threads):
-    """Identical results with 1, 2 and 3 threads: work is split over outputs.
+    """Identical results with 1, 2, 3 and 16 threads: work is split over outputs.
 
     The exception is conv2d_backward's weight and bias gradients, a reduction
     over the batch and pixels that may be split between threads (private
@@ -83,7 +83,7 @@ def test_thread_count_does_not_change_results(op, dtype, layout, isa, restore_th
     """
     call = _op_calls(dtype, layout)[op]
     results = []
-    for n in (1, 2, 3):
+    for n in (1, 2, 3, 16):  # 16: more threads than items
         fastconv.set_num_threads(n)
         out = call()
         results.append(out if isinstance(out, tuple) else (out,))

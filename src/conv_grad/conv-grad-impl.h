@@ -1165,7 +1165,9 @@ static int FC_FN(fc_gw_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
     const int64_t CBn = fc_cdiv(C, NR), Cp = CBn * NR;
     /* parts of the N*OH rows x groups of channel blocks: about 4 items per thread */
     const int64_t P = fc_max64(1, fc_min64(N * OH, 4 * (int64_t)nthreads));
-    const int64_t CG = fc_min64(CBn, fc_cdiv(4 * (int64_t)nthreads, P)), CPG = fc_cdiv(CBn, CG);
+    /* CG recomputed from CPG: cdiv rounding could leave groups past the last block */
+    const int64_t CPG = fc_cdiv(CBn, fc_min64(CBn, fc_cdiv(4 * (int64_t)nthreads, P)));
+    const int64_t CG = fc_cdiv(CBn, CPG);
     /* rows per band: its input rows (all channels) about FC_GX_PLANES_BYTES */
     const int64_t xrow = W * C * (int64_t)sizeof(FC_T);
     const int64_t BR = fc_max64(1, (FC_GX_PLANES_BYTES / xrow - (KH - 1) * DH) / SH);
