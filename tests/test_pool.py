@@ -407,3 +407,14 @@ def test_backward_streamed_stores(isa, threads, dtype, layout, rng):
                          "pool_backward", reduction=k * k)
     finally:
         fastconv.set_num_threads(old)
+
+
+def test_global_avg_pool2d_backward_streamed(isa, dtype, layout, rng):
+    # over 8 MiB of 7x7 planes: NCHW fills blocks of planes in scratch and streams them
+    xs = to_layout(np.empty((24, 1800, 7, 7)), layout).shape
+    gy = rng.standard_normal(ref.global_avg_pool2d(np.zeros(xs, dtype), layout=layout).shape)
+    gy = gy.astype(dtype)
+    kw = dict(kernel_size=(7, 7), layout=layout)
+    gx = fastconv.avg_pool2d_backward(gy, xs, **kw)
+    assert gx.nbytes > 8 * 1048576
+    assert_close(gx, ref.avg_pool2d_backward(gy, xs, **kw), "pool_backward", reduction=49)

@@ -171,6 +171,19 @@ FC_INLINE void fc_put_pd(double *p, __mmask8 mk, __m512d v, int nt) {
     if (nt && mk == (__mmask8)0xFF && ((uintptr_t)p & 63) == 0) _mm512_stream_pd(p, v);
     else _mm512_mask_storeu_pd(p, mk, v);
 }
+/* d[0, n) = s[0, n), streamed from d's first 64-byte boundary, the ends masked */
+#define FC_STREAM(SFX, T, M, L)                                                                \
+    FC_INLINE void fc_stream_##SFX(T *d, const T *s, int64_t n) {                              \
+        int64_t i = fc_min64(n, (int64_t)(((64 - ((uintptr_t)d & 63)) & 63) / sizeof(T)));     \
+        if (i > 0) _mm512_mask_storeu_##SFX(d, (M)((1u << i) - 1), _mm512_loadu_##SFX(s));     \
+        for (; i + L <= n; i += L) _mm512_stream_##SFX(d + i, _mm512_loadu_##SFX(s + i));      \
+        if (i < n)                                                                             \
+            _mm512_mask_storeu_##SFX(d + i, (M)((1u << (n - i)) - 1),                          \
+                                     _mm512_loadu_##SFX(s + i));                               \
+    }
+FC_STREAM(ps, float, __mmask16, 16)
+FC_STREAM(pd, double, __mmask8, 8)
+#undef FC_STREAM
 /* 2x2/2 NCHW gradient, 16 (float) or 8 (double) outputs a step, the last one masked:
  * the auto-vectoriser gives up on the chained selects of interleaved columns (and
  * its scalar fallback branches on random data). Returns outputs done (n). */
@@ -319,37 +332,35 @@ static inline uint64_t fc_colbits(int64_t c, int64_t w, int64_t n) {
  * mask each tap to the lanes whose column lies inside the input. The helpers are
  * forced inline so that full windows (rows 0..2) unroll with every vector in a register. */
 #define FC_3X3S2(NAME, T, V, M, L, SFX, IV, IX, ALIGN, SETI, ILV, CAST, UNCAST)                 \
-    /* d[0, n) = s[0, n): streamed from d's first 64-byte boundary, the ends masked */      \
-    FC_INLINE void NAME##_stream(T *d, const T *s, int64_t n) {                                \
-        int64_t i = fc_min64(n, (int64_t)(((64 - ((uintptr_t)d & 63)) & 63) / sizeof(T)));     \
-        if (i > 0) _mm512_mask_storeu_##SFX(d, (M)((1u << i) - 1), _mm512_loadu_##SFX(s));     \
-        for (; i + L <= n; i += L) _mm512_stream_##SFX(d + i, _mm512_loadu_##SFX(s + i));      \
-        if (i < n)                                                                             \
-            _mm512_mask_storeu_##SFX(d + i, (M)((1u << (n - i)) - 1),                          \
-                                     _mm512_loadu_##SFX(s + i));                               \
-    }                                                                                          \
     /* tap (3kh + kw) of the argmax of the L windows at input column c0 of rows [a, b) of   \
-     * p (row stride w); -1 in lanes past nv outputs or with no tap inside the input */    \
+     * p (row stride w); lanes past nv outputs are undefined (their g is 0) */             \
     FC_INLINE IV NAME##_arg(const T *p, int64_t w, int64_t a, int64_t b, int64_t c0,         \
                             int64_t nv) {                                                      \
         const IV ev = SETI, od = _mm512_add_##IX(ev, _mm512_set1_##IX(1));                      \
         const uint64_t cv = fc_colbits(c0, w, 2 * L + 2);                                      \
         const M mA = (M)cv, mB = (M)(cv >> L), mC = (M)(cv >> 2);                              \
         const M mD = (M)((cv >> (L + 2)) & (((uint64_t)1 << (L - 1)) - 1));                    \
+        const V ninf = _mm512_set1_##SFX(-(T)INFINITY);                                        \
         V v[9], s = _mm512_setzero_##SFX();                                                    \
         for (int64_t kh = a; kh < b; kh++) {                                                   \
             const T *r = p + kh * w + c0;                                                      \
             V A = _mm512_maskz_loadu_##SFX(mA, r), B = _mm512_maskz_loadu_##SFX(mB, r + L);    \
-            V C = _mm512_maskz_loadu_##SFX(mC, r + 2);                                         \
+            V C = _mm512_mask_loadu_##SFX(ninf, mC, r + 2);                                    \
             V D = _mm512_maskz_loadu_##SFX(mD, r + 2 + L);                                     \
             s = _mm512_add_##SFX(s, _mm512_add_##SFX(_mm512_add_##SFX(A, B), D));              \
+            A = _mm512_mask_blend_##SFX(mA, ninf, A);                                          \
+            B = _mm512_mask_blend_##SFX(mB, ninf, B);                                          \
+            D = _mm512_mask_blend_##SFX(mD, ninf, D);                                          \
             v[3 * kh] = _mm512_permutex2var_##SFX(A, ev, B);                                   \
             v[3 * kh + 1] = _mm512_permutex2var_##SFX(A, od, B);                               \
             v[3 * kh + 2] = _mm512_permutex2var_##SFX(C, ev, D);                               \
         }                                                                                      \
         const int nan = _mm512_cmp_##SFX##_mask(s, s, _CMP_UNORD_Q) != 0;                      \
+        /* every value finite (s - s is NaN only for an inf or NaN s): the columns outside  \
+         * the input, -inf, lose to any value inside, which every window has */           \
+        const V z = _mm512_sub_##SFX(s, s);                                                    \
         IV t;                                                                                  \
-        if (c0 >= 0 && c0 + 2 * L < w && nv == L && !nan) {                                   \
+        if (_mm512_cmp_##SFX##_mask(z, z, _CMP_UNORD_Q) == 0) {                                \
             V m = v[3 * a];                                                                    \
             t = _mm512_set1_##IX(3 * a);                                                       \
             for (int64_t q = 3 * a + 1; q < 3 * b; q++) {                                      \
@@ -447,7 +458,7 @@ static inline uint64_t fc_colbits(int64_t c, int64_t w, int64_t n) {
                     NAME##_emit(2, t, gv, &c[2], d + 2 * dw + c0, sv, be + o, bo + o, 0, keep); \
             }                                                                                  \
             for (int64_t kh = a; nt && kh < b && kh < (keep ? 2 : 3); kh++)                    \
-                NAME##_stream(gx + (r0 + kh) * w, d + kh * dw, w);                             \
+                fc_stream_##SFX(gx + (r0 + kh) * w, d + kh * dw, w);                            \
         }                                                                                      \
         /* rows below the last window get nothing */                                           \
         const int64_t done = fc_max64(0, fc_min64(h, 2 * (int64_t)OH - (int64_t)PT + 1));      \
@@ -738,13 +749,28 @@ FC_BOTH(FC_GRED, gmax, 1)
 #undef FC_GRED
 /* gfill: full vectors, the plane's tail masked */
 #define FC_GFILL(NAME, T, V, M, L, SFX, UNUSED)                                                 \
-    static void NAME(size_t planes, size_t hw, const T *g, T s, T *y) {                         \
+    FC_INLINE void NAME##_planes(size_t planes, size_t hw, const T *g, T s, T *y) {             \
         for (size_t p = 0; p < planes; p++) {                                                   \
             const V v = _mm512_set1_##SFX(g[p] * s);                                            \
             T *yp = y + p * hw;                                                                 \
             size_t i = 0;                                                                       \
             for (; i + L <= hw; i += L) _mm512_storeu_##SFX(yp + i, v);                         \
             if (i < hw) _mm512_mask_storeu_##SFX(yp + i, (M)((1u << (hw - i)) - 1), v);         \
+        }                                                                                       \
+    }                                                                                           \
+    /* nt: planes a block at a time into scratch, then streamed (planes are rarely whole    \
+     * lines: 7x7 is 196 bytes) */                                                          \
+    static void NAME(size_t planes, size_t hw, const T *g, T s, T *y, int nt) {                 \
+        T buf[2048 + L];                                                                        \
+        const size_t bp = nt && hw <= 1024 ? 2048 / hw : 0;                                     \
+        if (bp == 0) {                                                                          \
+            NAME##_planes(planes, hw, g, s, y);                                                 \
+            return;                                                                             \
+        }                                                                                       \
+        for (size_t p = 0; p < planes; p += bp) {                                               \
+            const size_t n = planes - p < bp ? planes - p : bp;                                 \
+            NAME##_planes(n, hw, g + p, s, buf);                                                \
+            fc_stream_##SFX(y + p * hw, buf, (int64_t)(n * hw));                                \
         }                                                                                       \
     }
 FC_BOTH(FC_GFILL, gfill, 0)
@@ -1110,12 +1136,13 @@ static void interleave(size_t n, size_t s, const FC_T *restrict y, FC_T *restric
 }
 
 static void gfill(size_t planes, size_t hw, const FC_T *restrict g, FC_T s,
-                  FC_T *restrict y) {
+                  FC_T *restrict y, int nt) {
 #if defined(__AVX512F__)
-    if (sizeof(FC_T) == 4) gfill_f32(planes, hw, (const float *)g, (float)s, (float *)y);
-    else gfill_f64(planes, hw, (const double *)g, (double)s, (double *)y);
+    if (sizeof(FC_T) == 4) gfill_f32(planes, hw, (const float *)g, (float)s, (float *)y, nt);
+    else gfill_f64(planes, hw, (const double *)g, (double)s, (double *)y, nt);
     return;
 #endif
+    (void)nt;
     for (size_t p = 0; p < planes; p++) {
         const FC_T v = g[p] * s;
         FC_T *restrict yp = y + p * hw;
