@@ -410,7 +410,7 @@ def test_backward_streamed_stores(isa, threads, dtype, layout, rng):
 
 
 def test_global_avg_pool2d_backward_streamed(isa, dtype, layout, rng):
-    # over 8 MiB of 7x7 planes: NCHW fills blocks of planes in scratch and streams them
+    # over 8 MiB of 7x7 planes (NHWC: the disjoint path, streamed)
     xs = to_layout(np.empty((24, 1800, 7, 7)), layout).shape
     gy = rng.standard_normal(ref.global_avg_pool2d(np.zeros(xs, dtype), layout=layout).shape)
     gy = gy.astype(dtype)

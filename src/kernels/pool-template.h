@@ -749,28 +749,13 @@ FC_BOTH(FC_GRED, gmax, 1)
 #undef FC_GRED
 /* gfill: full vectors, the plane's tail masked */
 #define FC_GFILL(NAME, T, V, M, L, SFX, UNUSED)                                                 \
-    FC_INLINE void NAME##_planes(size_t planes, size_t hw, const T *g, T s, T *y) {             \
+    static void NAME(size_t planes, size_t hw, const T *g, T s, T *y) {                         \
         for (size_t p = 0; p < planes; p++) {                                                   \
             const V v = _mm512_set1_##SFX(g[p] * s);                                            \
             T *yp = y + p * hw;                                                                 \
             size_t i = 0;                                                                       \
             for (; i + L <= hw; i += L) _mm512_storeu_##SFX(yp + i, v);                         \
             if (i < hw) _mm512_mask_storeu_##SFX(yp + i, (M)((1u << (hw - i)) - 1), v);         \
-        }                                                                                       \
-    }                                                                                           \
-    /* nt: planes a block at a time into scratch, then streamed (planes are rarely whole    \
-     * lines: 7x7 is 196 bytes) */                                                          \
-    static void NAME(size_t planes, size_t hw, const T *g, T s, T *y, int nt) {                 \
-        T buf[2048 + L];                                                                        \
-        const size_t bp = nt && hw <= 1024 ? 2048 / hw : 0;                                     \
-        if (bp == 0) {                                                                          \
-            NAME##_planes(planes, hw, g, s, y);                                                 \
-            return;                                                                             \
-        }                                                                                       \
-        for (size_t p = 0; p < planes; p += bp) {                                               \
-            const size_t n = planes - p < bp ? planes - p : bp;                                 \
-            NAME##_planes(n, hw, g + p, s, buf);                                                \
-            fc_stream_##SFX(y + p * hw, buf, (int64_t)(n * hw));                                \
         }                                                                                       \
     }
 FC_BOTH(FC_GFILL, gfill, 0)
@@ -1136,13 +1121,12 @@ static void interleave(size_t n, size_t s, const FC_T *restrict y, FC_T *restric
 }
 
 static void gfill(size_t planes, size_t hw, const FC_T *restrict g, FC_T s,
-                  FC_T *restrict y, int nt) {
+                  FC_T *restrict y) {
 #if defined(__AVX512F__)
-    if (sizeof(FC_T) == 4) gfill_f32(planes, hw, (const float *)g, (float)s, (float *)y, nt);
-    else gfill_f64(planes, hw, (const double *)g, (double)s, (double *)y, nt);
+    if (sizeof(FC_T) == 4) gfill_f32(planes, hw, (const float *)g, (float)s, (float *)y);
+    else gfill_f64(planes, hw, (const double *)g, (double)s, (double *)y);
     return;
 #endif
-    (void)nt;
     for (size_t p = 0; p < planes; p++) {
         const FC_T v = g[p] * s;
         FC_T *restrict yp = y + p * hw;

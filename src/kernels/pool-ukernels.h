@@ -89,8 +89,8 @@
         void (*interleave)(size_t n, size_t s, const T *y, T *x);                            \
         /* y[p] = s * sum of the hw values of plane p (contiguous planes) */                 \
         void (*gsum)(size_t planes, size_t hw, const T *x, T s, T *y);                       \
-        /* every value of plane p of y (hw contiguous values) = s * g[p]; nt: streamed */   \
-        void (*gfill)(size_t planes, size_t hw, const T *g, T s, T *y, int nt);             \
+        /* every value of plane p of y (hw contiguous values) = s * g[p] */                 \
+        void (*gfill)(size_t planes, size_t hw, const T *g, T s, T *y);                     \
         /* y[p] = max of the hw values of plane p (NaN if any is NaN) */                     \
         void (*gmax)(size_t planes, size_t hw, const T *x, T *y);                            \
     } NAME;

@@ -718,7 +718,7 @@ int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *g
         int64_t i0, i1;
         fc_split(items, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
         if (nchw && global && i1 > i0) /* one window covers each plane: a fill */
-            k->gfill((size_t)(i1 - i0), (size_t)HW, gy + i0, gfac, gx + i0 * HW, nt);
+            k->gfill((size_t)(i1 - i0), (size_t)HW, gy + i0, gfac, gx + i0 * HW);
         if (disjoint && !(nchw && global) && i1 > i0) {
             for (int64_t c = 0; c < g->W; c++) { /* output o, tap q of column c */
                 const int64_t pc = c + g->PL, o = pc / g->SW;
