@@ -765,8 +765,9 @@ FC_BOTH(FC_GFILL, gfill, 0)
  * outputs are at most L consecutive ones from the first column's, so one product of s and
  * g and one permute place them (no gather). NHWC: channel vectors, the last masked. */
 #define FC_AVGBWD(NAME, T, V, M, L, SFX, IX, LOADCOL)                                          \
-    static void NAME(size_t w, size_t cn, size_t ld, const int32_t *col, const T *s,           \
+    static void NAME(size_t w, size_t cn, size_t ld, const int32_t *col, T rf, const T *cf,    \
                      const T *g, size_t ow, size_t nr, T *const *d, int nt) {                  \
+        const V rv = _mm512_set1_##SFX(rf);                                                    \
         if (cn == 1 && ld == 1) {                                                              \
             for (size_t c0 = 0; c0 < w; c0 += L) {                                             \
                 const size_t r = w - c0 < L ? w - c0 : L;                                      \
@@ -778,8 +779,9 @@ FC_BOTH(FC_GFILL, gfill, 0)
                     const M mo = (M)(((uint64_t)1 << nv) - 1);                                 \
                     const __m512i idx = LOADCOL(mk, col + c0);                                 \
                     const M ok = (M)(_mm512_cmpge_##IX##_mask(idx, _mm512_setzero_si512()) & mk); \
-                    const V p = _mm512_mul_##SFX(_mm512_maskz_loadu_##SFX(mo, s + base),       \
-                                                 _mm512_maskz_loadu_##SFX(mo, g + base));      \
+                    const V f = cf ? _mm512_mul_##SFX(rv, _mm512_maskz_loadu_##SFX(mo, cf + base)) \
+                                   : rv;                                                       \
+                    const V p = _mm512_mul_##SFX(f, _mm512_maskz_loadu_##SFX(mo, g + base));   \
                     v = _mm512_maskz_permutexvar_##SFX(                                        \
                         ok, _mm512_sub_##IX(idx, _mm512_set1_##IX(base)), p);                  \
                 }                                                                              \
@@ -788,7 +790,7 @@ FC_BOTH(FC_GFILL, gfill, 0)
         } else {                                                                               \
             for (size_t c = 0; c < w; c++) {                                                   \
                 const int32_t o = col[c];                                                      \
-                const V sv = _mm512_set1_##SFX(o >= 0 ? s[o] : 0);                             \
+                const V sv = _mm512_set1_##SFX(o >= 0 ? rf * (cf ? cf[o] : (T)1) : 0);         \
                 for (size_t c0 = 0; c0 < cn; c0 += L) {                                        \
                     const size_t r = cn - c0 < L ? cn - c0 : L;                                \
                     const M mk = (M)((1u << r) - 1);                                           \
@@ -1182,15 +1184,16 @@ static void gmax(size_t planes, size_t hw, const FC_T *restrict x, FC_T *restric
     }
 }
 
-static void avgbwd_rows(size_t w, size_t cn, size_t ld, const int32_t *col, const FC_T *s,
-                        const FC_T *g, size_t ow, size_t nr, FC_T *const *d, int nt) {
+static void avgbwd_rows(size_t w, size_t cn, size_t ld, const int32_t *col, FC_T rf,
+                        const FC_T *cf, const FC_T *g, size_t ow, size_t nr, FC_T *const *d,
+                        int nt) {
 #if defined(__AVX512F__)
     if (sizeof(FC_T) == 4)
-        avgbwd_rows_f32(w, cn, ld, col, (const float *)s, (const float *)g, ow, nr,
+        avgbwd_rows_f32(w, cn, ld, col, (float)rf, (const float *)cf, (const float *)g, ow, nr,
                         (float *const *)d, nt);
     else
-        avgbwd_rows_f64(w, cn, ld, col, (const double *)s, (const double *)g, ow, nr,
-                        (double *const *)d, nt);
+        avgbwd_rows_f64(w, cn, ld, col, (double)rf, (const double *)cf, (const double *)g, ow,
+                        nr, (double *const *)d, nt);
     return;
 #endif
     (void)ow; (void)nt;
@@ -1200,7 +1203,7 @@ static void avgbwd_rows(size_t w, size_t cn, size_t ld, const int32_t *col, cons
             const size_t n = w - c0 < 256 ? w - c0 : 256;
             for (size_t j = 0; j < n; j++) {
                 const int32_t o = col[c0 + j];
-                v[j] = o >= 0 ? s[o] * g[o] : (FC_T)0;
+                v[j] = o >= 0 ? rf * (cf ? cf[o] : (FC_T)1) * g[o] : (FC_T)0;
             }
             for (size_t q = 0; q < nr; q++) memcpy(d[q] + c0, v, n * sizeof(FC_T));
         }
@@ -1208,7 +1211,7 @@ static void avgbwd_rows(size_t w, size_t cn, size_t ld, const int32_t *col, cons
     }
     for (size_t c = 0; c < w; c++) {
         const int32_t o = col[c];
-        const FC_T sv = o >= 0 ? s[o] : (FC_T)0;
+        const FC_T sv = o >= 0 ? rf * (cf ? cf[o] : (FC_T)1) : (FC_T)0;
         const FC_T *restrict gp = g + (o >= 0 ? (size_t)o * ld : 0);
         for (size_t q = 0; q < nr; q++) {
             FC_T *restrict p = d[q] + c * ld;

@@ -76,12 +76,13 @@
                             const T *g);                                                     \
         /* Average-pool gradient of nr input rows d[q] that no two windows share (stride >=  \
          * kernel, dilation 1): pixels of cn values, ld apart in g and d (NCHW: cn = ld = 1); \
-         * column c < w gets s[o] * g[o] with o = col[c] >= 0, or 0 where col[c] < 0 (then   \
-         * -1 - col[c] is the output the column would fall in); col is non-decreasing in that \
-         * output; g holds ow pixels. nt: stream full aligned vectors past the caches (each  \
-         * value is written once and not read back soon). */                                 \
-        void (*avgbwd_rows)(size_t w, size_t cn, size_t ld, const int32_t *col, const T *s,  \
-                            const T *g, size_t ow, size_t nr, T *const *d, int nt);          \
+         * column c < w gets (rf * cf[o]) * g[o] (cf NULL: rf * g[o]) with o = col[c] >= 0,  \
+         * or 0 where col[c] < 0 (then -1 - col[c] is the output the column would fall in);  \
+         * col is non-decreasing in that output; g holds ow pixels, cf ow factors. nt: stream \
+         * full aligned vectors past the caches (each value is written once). */            \
+        void (*avgbwd_rows)(size_t w, size_t cn, size_t ld, const int32_t *col, T rf,        \
+                            const T *cf, const T *g, size_t ow, size_t nr, T *const *d,      \
+                            int nt);                                                         \
         /* phases: y[p*n + i] = x[i*s + p] for p < s, i < n */                               \
         void (*deinterleave)(size_t n, size_t s, const T *x, T *y);                          \
         void (*deinterleave_i32)(size_t n, size_t s, const int32_t *x, int32_t *y);          \

@@ -663,27 +663,27 @@ static int FC_FN(avg_disjoint)(const fc_pool_geom *g) {
 }
 
 /* Average-pool gradient of one disjoint plane (avg_disjoint): pixels of cn values, ld
- * apart (NCHW: 1, 1); every value of gx written once, input rows in order. s: OW + 16
- * scratch factors; col: avgbwd_rows's column map of the row. */
+ * apart (NCHW: 1, 1); every value of gx written once, input rows in order. col:
+ * avgbwd_rows's column map; rf[oh]: row factors; rows [ra[oh], rb[oh]) of window row oh
+ * lie inside the input (all three per call, not per plane: they cost more than a row's
+ * stores on 112-wide NCHW planes). */
 static void FC_FN(avgbwd_disjoint_plane)(const FC_TABLE *k, const fc_pool_geom *g,
                                          const FC_T *gy, FC_T *gx, int64_t cn, int64_t ld,
-                                         const FC_T *cf, int cip, int64_t divisor_override,
-                                         const int32_t *col, FC_T *s, int nt, FC_FN(ws) *w) {
+                                         const FC_T *cf, const int32_t *col, const FC_T *rf,
+                                         const int32_t *ra, const int32_t *rb, int nt,
+                                         FC_FN(ws) *w) {
     const int64_t rs = g->W * ld;
     int64_t next = 0; /* first input row not written yet */
     for (int64_t oh = 0; oh < g->OH; oh++) {
-        int64_t a, b;
-        FC_FN(vrows)(g, oh, &a, &b);
+        const int64_t a = ra[oh], b = rb[oh];
         if (a >= b) continue;
         const int64_t r0 = oh * g->SH - g->PT;
-        const FC_T rf = FC_FN(avg_factor)(g, 0, oh, cip, divisor_override);
-        for (int64_t o = 0; o < g->OW; o++) s[o] = rf * (cf ? cf[o] : (FC_T)1);
         FC_FN(zero_pixels)(gx + next * rs, (r0 + a - next) * g->W, cn, ld);
         for (int64_t j0 = a; j0 < b; j0 += FC_POOL_MAX_ROWS) {
             const int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, b - j0);
             for (int64_t j = 0; j < cnt; j++) w->dst[j] = gx + (r0 + j0 + j) * rs;
-            k->avgbwd_rows((size_t)g->W, (size_t)cn, (size_t)ld, col, s, gy + oh * g->OW * ld,
-                           (size_t)g->OW, (size_t)cnt, w->dst, nt);
+            k->avgbwd_rows((size_t)g->W, (size_t)cn, (size_t)ld, col, rf[oh], cf,
+                           gy + oh * g->OW * ld, (size_t)g->OW, (size_t)cnt, w->dst, nt);
         }
         next = r0 + b;
     }
@@ -693,10 +693,11 @@ static void FC_FN(avgbwd_disjoint_plane)(const FC_TABLE *k, const fc_pool_geom *
 int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *gx, int cip,
                                   int64_t divisor_override, int isa, int nthreads) {
     FC_FN(plan) pl;
-    /* disjoint windows: OW + 16 factors in w.b, the W-column map in w.bi */
+    /* disjoint windows: OH row factors in w.b; the W-column map, then the OH row ranges'
+     * starts and ends in w.bi */
     const int disjoint = FC_FN(avg_disjoint)(g);
     const int st = FC_FN(avg_setup)(&pl, g, cip, divisor_override, isa, nthreads,
-                                    disjoint ? g->OW + g->W + 16 : 0);
+                                    disjoint ? g->W + 2 * g->OH + 16 : 0);
     if (st != FC_OK || pl.mem == NULL) return st;
     const FC_TABLE *k = pl.k;
     const FC_T *cf = pl.cf;
@@ -719,21 +720,29 @@ int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *g
         fc_split(items, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
         if (nchw && global && i1 > i0) /* one window covers each plane: a fill */
             k->gfill((size_t)(i1 - i0), (size_t)HW, gy + i0, gfac, gx + i0 * HW);
+        int32_t *const ra = w.bi + g->W, *const rb = ra + g->OH;
         if (disjoint && !(nchw && global) && i1 > i0) {
             for (int64_t c = 0; c < g->W; c++) { /* output o, tap q of column c */
                 const int64_t pc = c + g->PL, o = pc / g->SW;
                 w.bi[c] = (int32_t)(pc % g->SW < g->KW && o < g->OW ? o : -1 - o);
             }
+            for (int64_t oh = 0; oh < g->OH; oh++) {
+                int64_t a, b;
+                FC_FN(vrows)(g, oh, &a, &b);
+                ra[oh] = (int32_t)a;
+                rb[oh] = (int32_t)b;
+                w.b[oh] = FC_FN(avg_factor)(g, 0, oh, cip, divisor_override);
+            }
         }
         for (int64_t i = i0; disjoint && !(nchw && global) && i < i1; i++) {
             if (nchw) {
-                FC_FN(avgbwd_disjoint_plane)(k, g, gy + i * OHW, gx + i * HW, 1, 1, cf, cip,
-                                             divisor_override, w.bi, w.b, nt, &w);
+                FC_FN(avgbwd_disjoint_plane)(k, g, gy + i * OHW, gx + i * HW, 1, 1, cf, w.bi,
+                                             w.b, ra, rb, nt, &w);
                 continue;
             }
             const int64_t n = i / nb, c0 = (i % nb) * cb, cn = fc_min64(cb, g->C - c0);
             FC_FN(avgbwd_disjoint_plane)(k, g, gy + n * OHW * g->C + c0, gx + n * HW * g->C + c0,
-                                         cn, g->C, cf, cip, divisor_override, w.bi, w.b, nt, &w);
+                                         cn, g->C, cf, w.bi, w.b, ra, rb, nt, &w);
         }
         for (int64_t i = i0; i < i1 && !(nchw && global) && !disjoint; i++) {
             if (nchw) { /* item = one plane: spread each output row, add it to its input rows */
