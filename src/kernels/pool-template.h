@@ -765,8 +765,8 @@ FC_BOTH(FC_GFILL, gfill, 0)
  * outputs are at most L consecutive ones from the first column's, so one product of s and
  * g and one permute place them (no gather). NHWC: channel vectors, the last masked. */
 #define FC_AVGBWD(NAME, T, V, M, L, SFX, IX, LOADCOL)                                          \
-    static void NAME(size_t w, size_t cn, size_t ld, const int32_t *col, T rf, const T *cf,    \
-                     const T *g, size_t ow, size_t nr, T *const *d, int nt) {                  \
+    static int NAME(size_t w, size_t cn, size_t ld, const int32_t *col, T rf, const T *cf,     \
+                    const T *g, size_t ow, size_t nr, T *const *d, int nt) {                   \
         const V rv = _mm512_set1_##SFX(rf);                                                    \
         if (cn == 1 && ld == 1) {                                                              \
             for (size_t c0 = 0; c0 < w; c0 += L) {                                             \
@@ -802,6 +802,7 @@ FC_BOTH(FC_GFILL, gfill, 0)
                 }                                                                              \
             }                                                                                  \
         }                                                                                      \
+        return 1;                                                                              \
     }
 #define FC_COL32(mk, p) _mm512_maskz_loadu_epi32(mk, p)
 #define FC_COL64(mk, p) _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(mk, p))
@@ -1184,19 +1185,18 @@ static void gmax(size_t planes, size_t hw, const FC_T *restrict x, FC_T *restric
     }
 }
 
-static void avgbwd_rows(size_t w, size_t cn, size_t ld, const int32_t *col, FC_T rf,
-                        const FC_T *cf, const FC_T *g, size_t ow, size_t nr, FC_T *const *d,
-                        int nt) {
+static int avgbwd_rows(size_t w, size_t cn, size_t ld, const int32_t *col, FC_T rf,
+                       const FC_T *cf, const FC_T *g, size_t ow, size_t nr, FC_T *const *d,
+                       int nt) {
 #if defined(__AVX512F__)
     if (sizeof(FC_T) == 4)
-        avgbwd_rows_f32(w, cn, ld, col, (float)rf, (const float *)cf, (const float *)g, ow, nr,
-                        (float *const *)d, nt);
-    else
-        avgbwd_rows_f64(w, cn, ld, col, (double)rf, (const double *)cf, (const double *)g, ow,
-                        nr, (double *const *)d, nt);
-    return;
+        return avgbwd_rows_f32(w, cn, ld, col, (float)rf, (const float *)cf, (const float *)g,
+                               ow, nr, (float *const *)d, nt);
+    return avgbwd_rows_f64(w, cn, ld, col, (double)rf, (const double *)cf, (const double *)g,
+                           ow, nr, (double *const *)d, nt);
 #endif
     (void)ow; (void)nt;
+    if (w == 0) return 0; /* NCHW rows: a scalar gather per value (AVX2: 2x the general path) */
     if (cn == 1 && ld == 1) { /* a chunk of the row once, then copied to every row */
         FC_T v[256];
         for (size_t c0 = 0; c0 < w; c0 += 256) {
@@ -1207,7 +1207,7 @@ static void avgbwd_rows(size_t w, size_t cn, size_t ld, const int32_t *col, FC_T
             }
             for (size_t q = 0; q < nr; q++) memcpy(d[q] + c0, v, n * sizeof(FC_T));
         }
-        return;
+        return 1;
     }
     for (size_t c = 0; c < w; c++) {
         const int32_t o = col[c];
@@ -1219,6 +1219,7 @@ static void avgbwd_rows(size_t w, size_t cn, size_t ld, const int32_t *col, FC_T
             else for (size_t i = 0; i < cn; i++) p[i] = sv * gp[i];
         }
     }
+    return 1;
 }
 
 static const FC_TABLE_TYPE fc_pool_table = {

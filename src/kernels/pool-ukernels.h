@@ -79,8 +79,10 @@
          * column c < w gets (rf * cf[o]) * g[o] (cf NULL: rf * g[o]) with o = col[c] >= 0,  \
          * or 0 where col[c] < 0 (then -1 - col[c] is the output the column would fall in);  \
          * col is non-decreasing in that output; g holds ow pixels, cf ow factors. nt: stream \
-         * full aligned vectors past the caches (each value is written once). */            \
-        void (*avgbwd_rows)(size_t w, size_t cn, size_t ld, const int32_t *col, T rf,        \
+         * full aligned vectors past the caches (each value is written once). w = 0 writes  \
+         * nothing and returns 1 if this ISA places NCHW rows (cn = ld = 1) in vectors (else \
+         * the general path is faster there); otherwise returns 1. */                        \
+        int (*avgbwd_rows)(size_t w, size_t cn, size_t ld, const int32_t *col, T rf,         \
                             const T *cf, const T *g, size_t ow, size_t nr, T *const *d,      \
                             int nt);                                                         \
         /* phases: y[p*n + i] = x[i*s + p] for p < s, i < n */                               \

@@ -695,7 +695,10 @@ int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *g
     FC_FN(plan) pl;
     /* disjoint windows: OH row factors in w.b; the W-column map, then the OH row ranges'
      * starts and ends in w.bi */
-    const int disjoint = FC_FN(avg_disjoint)(g);
+    const FC_TABLE *kt = FC_FN(table)(isa);
+    const int disjoint = FC_FN(avg_disjoint)(g) && kt &&
+                         (g->layout == FC_NHWC ||
+                          kt->avgbwd_rows(0, 1, 1, NULL, 0, NULL, NULL, 0, 0, NULL, 0));
     const int st = FC_FN(avg_setup)(&pl, g, cip, divisor_override, isa, nthreads,
                                     disjoint ? g->W + 2 * g->OH + 16 : 0);
     if (st != FC_OK || pl.mem == NULL) return st;
