@@ -360,3 +360,61 @@ def test_global_avg_pool2d_backward(isa, shape, dtype, layout, rng):
     gx = fastconv.avg_pool2d_backward(gy, xs, **kw)
     assert_close(gx, ref.avg_pool2d_backward(gy, xs, **kw), "pool_backward",
                  reduction=shape[2] * shape[3])
+
+
+# average pooling with disjoint windows (stride >= kernel, no dilation): every input written
+# once from one output row; gaps between windows, padding, ceil windows in the end padding
+DISJOINT = [(2, None, 0, False), (3, None, 1, True), (2, 3, 1, True), (1, 2, 0, False),
+            ((1, 3), (2, 4), (0, 1), True), ((3, 2), (3, 2), 0, False), (5, None, 2, True)]
+
+
+@pytest.mark.parametrize("geom", DISJOINT)
+@pytest.mark.parametrize("shape", [(2, 3, 9, 70), (1, 37, 7, 11), (2, 18, 5, 33), (1, 2, 6, 16)])
+def test_avg_pool2d_backward_disjoint(isa, geom, shape, dtype, layout, rng):
+    k, s, p, c = geom
+    xs = to_layout(np.empty(shape), layout).shape
+    for cip, div in [(True, None), (False, None), (True, 5)]:
+        kw = dict(kernel_size=k, stride=s, padding=p, ceil_mode=c, count_include_pad=cip,
+                  divisor_override=div, layout=layout)
+        y = ref.avg_pool2d(np.zeros(xs, dtype), **kw)
+        gy = rng.standard_normal(y.shape).astype(dtype)
+        gy.reshape(-1)[:: 7] = np.nan if cip else np.inf
+        gx = fastconv.avg_pool2d_backward(gy, xs, **kw)
+        rgx = ref.avg_pool2d_backward(gy, xs, **kw)
+        np.testing.assert_array_equal(np.isnan(gx), np.isnan(rgx))
+        assert_close(gx, rgx, "pool_backward", reduction=np.prod(k))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_backward_streamed_stores(isa, threads, dtype, layout, rng):
+    # gradients over 8 MiB stream their stores past the caches (non-temporal, full aligned
+    # vectors only): rows of 730 values start at every offset from a 64-byte boundary
+    old = fastconv.get_num_threads()
+    fastconv.set_num_threads(threads)
+    try:
+        shape = (1, 4, 726, 730) if layout == "NCHW" else (1, 37, 250, 230)
+        x = _x(shape, dtype, layout, rng, ties=True)
+        assert x.nbytes > 8 * 1048576
+        for k, kw in [(3, dict(stride=2, padding=1)), (2, dict(stride=2)),
+                      (3, dict(stride=3, ceil_mode=True))]:
+            _check_max_backward(x, k, dict(kw, layout=layout), rng)
+        for k, kw in [(2, dict(stride=2)), (3, dict(stride=3, padding=1, ceil_mode=True,
+                                                    count_include_pad=False))]:
+            y = fastconv.avg_pool2d(x, k, **kw, layout=layout)
+            gy = rng.standard_normal(y.shape).astype(dtype)
+            gx = fastconv.avg_pool2d_backward(gy, x.shape, k, **kw, layout=layout)
+            assert_close(gx, ref.avg_pool2d_backward(gy, x.shape, k, **kw, layout=layout),
+                         "pool_backward", reduction=k * k)
+    finally:
+        fastconv.set_num_threads(old)
+
+
+def test_global_avg_pool2d_backward_streamed(isa, dtype, layout, rng):
+    # over 8 MiB of 7x7 planes (NHWC: the disjoint path, streamed)
+    xs = to_layout(np.empty((24, 1800, 7, 7)), layout).shape
+    gy = rng.standard_normal(ref.global_avg_pool2d(np.zeros(xs, dtype), layout=layout).shape)
+    gy = gy.astype(dtype)
+    kw = dict(kernel_size=(7, 7), layout=layout)
+    gx = fastconv.avg_pool2d_backward(gy, xs, **kw)
+    assert gx.nbytes > 8 * 1048576
+    assert_close(gx, ref.avg_pool2d_backward(gy, xs, **kw), "pool_backward", reduction=49)

@@ -160,11 +160,35 @@ FC_NOJAM static void vscatter_arg(size_t n, size_t nr, FC_T *const *y, const FC_
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
+/* a masked store; with nt, a full vector at a 64-byte boundary is streamed past the caches
+ * (a write-once gradient far larger than them then skips each line's read for ownership:
+ * 1.6-1.8x a plain fill here). The driver fences (sfence) once a thread is done. */
+FC_INLINE void fc_put_ps(float *p, __mmask16 mk, __m512 v, int nt) {
+    if (nt && mk == (__mmask16)0xFFFF && ((uintptr_t)p & 63) == 0) _mm512_stream_ps(p, v);
+    else _mm512_mask_storeu_ps(p, mk, v);
+}
+FC_INLINE void fc_put_pd(double *p, __mmask8 mk, __m512d v, int nt) {
+    if (nt && mk == (__mmask8)0xFF && ((uintptr_t)p & 63) == 0) _mm512_stream_pd(p, v);
+    else _mm512_mask_storeu_pd(p, mk, v);
+}
+/* d[0, n) = s[0, n), streamed from d's first 64-byte boundary, the ends masked */
+#define FC_STREAM(SFX, T, M, L)                                                                \
+    FC_INLINE void fc_stream_##SFX(T *d, const T *s, int64_t n) {                              \
+        int64_t i = fc_min64(n, (int64_t)(((64 - ((uintptr_t)d & 63)) & 63) / sizeof(T)));     \
+        if (i > 0) _mm512_mask_storeu_##SFX(d, (M)((1u << i) - 1), _mm512_loadu_##SFX(s));     \
+        for (; i + L <= n; i += L) _mm512_stream_##SFX(d + i, _mm512_loadu_##SFX(s + i));      \
+        if (i < n)                                                                             \
+            _mm512_mask_storeu_##SFX(d + i, (M)((1u << (n - i)) - 1),                          \
+                                     _mm512_loadu_##SFX(s + i));                               \
+    }
+FC_STREAM(ps, float, __mmask16, 16)
+FC_STREAM(pd, double, __mmask8, 8)
+#undef FC_STREAM
 /* 2x2/2 NCHW gradient, 16 (float) or 8 (double) outputs a step, the last one masked:
  * the auto-vectoriser gives up on the chained selects of interleaved columns (and
  * its scalar fallback branches on random data). Returns outputs done (n). */
 static size_t maxbwd_2x2_f32(size_t n, const float *a, const float *b, const float *g,
-                             float *ga, float *gb) {
+                             float *ga, float *gb, int nt) {
     const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
     const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
@@ -195,16 +219,16 @@ static size_t maxbwd_2x2_f32(size_t n, const float *a, const float *b, const flo
         __m512 e1 = _mm512_maskz_mov_ps((__mmask16)(n23 & k1), gv);
         __m512 e2 = _mm512_maskz_mov_ps((__mmask16)(n3 & k2), gv);
         __m512 e3 = _mm512_maskz_mov_ps(k3, gv);
-        _mm512_mask_storeu_ps(ga + 2 * o, m0, _mm512_permutex2var_ps(e0, lo, e1));
-        _mm512_mask_storeu_ps(ga + 2 * o + 16, m1, _mm512_permutex2var_ps(e0, hi, e1));
-        _mm512_mask_storeu_ps(gb + 2 * o, m0, _mm512_permutex2var_ps(e2, lo, e3));
-        _mm512_mask_storeu_ps(gb + 2 * o + 16, m1, _mm512_permutex2var_ps(e2, hi, e3));
+        fc_put_ps(ga + 2 * o, m0, _mm512_permutex2var_ps(e0, lo, e1), nt);
+        fc_put_ps(ga + 2 * o + 16, m1, _mm512_permutex2var_ps(e0, hi, e1), nt);
+        fc_put_ps(gb + 2 * o, m0, _mm512_permutex2var_ps(e2, lo, e3), nt);
+        fc_put_ps(gb + 2 * o + 16, m1, _mm512_permutex2var_ps(e2, hi, e3), nt);
     }
     return o;
 }
 
 static size_t maxbwd_2x2_f64(size_t n, const double *a, const double *b, const double *g,
-                             double *ga, double *gb) {
+                             double *ga, double *gb, int nt) {
     const __m512i ev = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
     const __m512i od = _mm512_add_epi64(ev, _mm512_set1_epi64(1));
     const __m512i lo = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
@@ -235,10 +259,10 @@ static size_t maxbwd_2x2_f64(size_t n, const double *a, const double *b, const d
         __m512d e1 = _mm512_maskz_mov_pd((__mmask8)(n23 & k1), gv);
         __m512d e2 = _mm512_maskz_mov_pd((__mmask8)(n3 & k2), gv);
         __m512d e3 = _mm512_maskz_mov_pd(k3, gv);
-        _mm512_mask_storeu_pd(ga + 2 * o, m0, _mm512_permutex2var_pd(e0, lo, e1));
-        _mm512_mask_storeu_pd(ga + 2 * o + 8, m1, _mm512_permutex2var_pd(e0, hi, e1));
-        _mm512_mask_storeu_pd(gb + 2 * o, m0, _mm512_permutex2var_pd(e2, lo, e3));
-        _mm512_mask_storeu_pd(gb + 2 * o + 8, m1, _mm512_permutex2var_pd(e2, hi, e3));
+        fc_put_pd(ga + 2 * o, m0, _mm512_permutex2var_pd(e0, lo, e1), nt);
+        fc_put_pd(ga + 2 * o + 8, m1, _mm512_permutex2var_pd(e0, hi, e1), nt);
+        fc_put_pd(gb + 2 * o, m0, _mm512_permutex2var_pd(e2, lo, e3), nt);
+        fc_put_pd(gb + 2 * o + 8, m1, _mm512_permutex2var_pd(e2, hi, e3), nt);
     }
     return o;
 }
@@ -247,7 +271,7 @@ static size_t maxbwd_2x2_f64(size_t n, const double *a, const double *b, const d
  * argmax tap kept as a vector of ints. Same contract as maxbwd_tiled. */
 #define FC_NHWC_TILED(NAME, T, V, M, L, SFX, IV, ISFX, ILOAD)                                  \
     FC_INLINE void NAME##_body(size_t n, size_t c, size_t ld, size_t s, size_t kw, size_t kh,            \
-                               const T *const *x, const T *g, T *const *gx) {                           \
+                               const T *const *x, const T *g, T *const *gx, int nt) {                   \
         for (size_t o = 0; o < n; o++) {                                                       \
             const size_t gap = o + 1 < n ? s - kw : 0;                                         \
             for (size_t c0 = 0; c0 < c; c0 += L) {                                             \
@@ -271,23 +295,23 @@ static size_t maxbwd_2x2_f64(size_t n, const double *a, const double *b, const d
                 for (size_t rr = 0; rr < kh; rr++) {                                           \
                     for (size_t q = 0; q < kw; q++, tt++) {                                    \
                         M e = ISFX##_cmpeq_epi32_mask(t, ILOAD(tt));                           \
-                        _mm512_mask_storeu_##SFX(gx[rr] + (o * s + q) * ld + c0, mk,           \
-                                                 _mm512_maskz_mov_##SFX(e, gv));               \
+                        fc_put_##SFX(gx[rr] + (o * s + q) * ld + c0, mk,                       \
+                                     _mm512_maskz_mov_##SFX(e, gv), nt);                       \
                     }                                                                          \
                     for (size_t q = kw; q < kw + gap; q++)                                     \
-                        _mm512_mask_storeu_##SFX(gx[rr] + (o * s + q) * ld + c0, mk,           \
-                                                 _mm512_setzero_##SFX());                      \
+                        fc_put_##SFX(gx[rr] + (o * s + q) * ld + c0, mk,                       \
+                                     _mm512_setzero_##SFX(), nt);                              \
                 }                                                                              \
             }                                                                                  \
         }                                                                                      \
     }                                                                                           \
     /* 2x2/2, the common case, with constant loops (fully unrolled) */                          \
     static void NAME(size_t n, size_t c, size_t ld, size_t s, size_t kw, size_t kh,             \
-                     const T *const *x, const T *g, T *const *gx) {                             \
+                     const T *const *x, const T *g, T *const *gx, int nt) {                     \
         if (s == 2 && kw == 2 && kh == 2)                                                       \
-            NAME##_body(n, c, ld, 2, 2, 2, x, g, gx);                                           \
+            NAME##_body(n, c, ld, 2, 2, 2, x, g, gx, nt);                                       \
         else                                                                                    \
-            NAME##_body(n, c, ld, s, kw, kh, x, g, gx);                                         \
+            NAME##_body(n, c, ld, s, kw, kh, x, g, gx, nt);                                     \
     }
 /* bits [lo, hi) (0 <= lo, hi <= 63); bits j < n with 0 <= c + j < w: the lanes of a load
  * at input column c */
@@ -309,27 +333,34 @@ static inline uint64_t fc_colbits(int64_t c, int64_t w, int64_t n) {
  * forced inline so that full windows (rows 0..2) unroll with every vector in a register. */
 #define FC_3X3S2(NAME, T, V, M, L, SFX, IV, IX, ALIGN, SETI, ILV, CAST, UNCAST)                 \
     /* tap (3kh + kw) of the argmax of the L windows at input column c0 of rows [a, b) of   \
-     * p (row stride w); -1 in lanes past nv outputs or with no tap inside the input */    \
+     * p (row stride w); lanes past nv outputs are undefined (their g is 0) */             \
     FC_INLINE IV NAME##_arg(const T *p, int64_t w, int64_t a, int64_t b, int64_t c0,         \
                             int64_t nv) {                                                      \
         const IV ev = SETI, od = _mm512_add_##IX(ev, _mm512_set1_##IX(1));                      \
         const uint64_t cv = fc_colbits(c0, w, 2 * L + 2);                                      \
         const M mA = (M)cv, mB = (M)(cv >> L), mC = (M)(cv >> 2);                              \
         const M mD = (M)((cv >> (L + 2)) & (((uint64_t)1 << (L - 1)) - 1));                    \
+        const V ninf = _mm512_set1_##SFX(-(T)INFINITY);                                        \
         V v[9], s = _mm512_setzero_##SFX();                                                    \
         for (int64_t kh = a; kh < b; kh++) {                                                   \
             const T *r = p + kh * w + c0;                                                      \
             V A = _mm512_maskz_loadu_##SFX(mA, r), B = _mm512_maskz_loadu_##SFX(mB, r + L);    \
-            V C = _mm512_maskz_loadu_##SFX(mC, r + 2);                                         \
+            V C = _mm512_mask_loadu_##SFX(ninf, mC, r + 2);                                    \
             V D = _mm512_maskz_loadu_##SFX(mD, r + 2 + L);                                     \
             s = _mm512_add_##SFX(s, _mm512_add_##SFX(_mm512_add_##SFX(A, B), D));              \
+            A = _mm512_mask_blend_##SFX(mA, ninf, A);                                          \
+            B = _mm512_mask_blend_##SFX(mB, ninf, B);                                          \
+            D = _mm512_mask_blend_##SFX(mD, ninf, D);                                          \
             v[3 * kh] = _mm512_permutex2var_##SFX(A, ev, B);                                   \
             v[3 * kh + 1] = _mm512_permutex2var_##SFX(A, od, B);                               \
             v[3 * kh + 2] = _mm512_permutex2var_##SFX(C, ev, D);                               \
         }                                                                                      \
         const int nan = _mm512_cmp_##SFX##_mask(s, s, _CMP_UNORD_Q) != 0;                      \
+        /* every value finite (s - s is NaN only for an inf or NaN s): the columns outside  \
+         * the input, -inf, lose to any value inside, which every window has */           \
+        const V z = _mm512_sub_##SFX(s, s);                                                    \
         IV t;                                                                                  \
-        if (c0 >= 0 && c0 + 2 * L < w && nv == L && !nan) {                                   \
+        if (_mm512_cmp_##SFX##_mask(z, z, _CMP_UNORD_Q) == 0) {                                \
             V m = v[3 * a];                                                                    \
             t = _mm512_set1_##IX(3 * a);                                                       \
             for (int64_t q = 3 * a + 1; q < 3 * b; q++) {                                      \
@@ -387,18 +418,21 @@ static inline uint64_t fc_colbits(int64_t c, int64_t w, int64_t n) {
         _mm512_mask_storeu_##SFX(d + L, (M)(sv >> L), _mm512_permutex2var_##SFX(ve, ih, vo));  \
     }                                                                                          \
     static void NAME(size_t H, size_t W, size_t OH, size_t OW, size_t PT, size_t PL,           \
-                     const T *x, const T *g, T *gx, T *buf) {                                  \
+                     const T *x, const T *g, T *gx, T *buf, int nt) {                          \
         const int64_t w = (int64_t)W, h = (int64_t)H, pl = (int64_t)PL;                        \
         /* lanes: padded columns [0, 2 nl) cover the input and every window's taps */         \
-        const int64_t nl = fc_max64((int64_t)OW + 1, (pl + w + 1) / 2);                        \
-        T *const be = buf, *const bo = buf + fc_cdiv(nl, L) * L;                               \
+        const int64_t nl = fc_max64((int64_t)OW + 1, (pl + w + 1) / 2), nb = fc_cdiv(nl, L) * L; \
+        T *const be = buf, *const bo = buf + nb;                                               \
+        /* nt: final rows go to scratch rows of padded columns, then stream to gx whole */    \
+        T *const sr = bo + nb;                                                                 \
         for (size_t oh = 0; oh < OH; oh++) {                                                   \
             const int64_t r0 = 2 * (int64_t)oh - (int64_t)PT;                                  \
             const int64_t a = r0 < 0 ? fc_min64(-r0, 3) : 0;                                   \
             const int64_t b = fc_max64(a, fc_min64(3, h - r0));                                \
             const int merge = oh > 0, keep = oh + 1 < OH;                                      \
             const T *gr = g + oh * OW, *xr = x + r0 * w;                                       \
-            T *d = gx + r0 * w;                                                                \
+            T *d = nt ? sr + pl : gx + r0 * w;                                                 \
+            const int64_t dw = nt ? 2 * nb : w; /* row stride of d */                          \
             V c[3] = {_mm512_setzero_##SFX(), _mm512_setzero_##SFX(), _mm512_setzero_##SFX()}; \
             for (int64_t o = 0; o < nl; o += L) {                                              \
                 const int64_t nv = fc_max64(0, fc_min64(L, (int64_t)OW - o)); /* outputs */    \
@@ -409,20 +443,22 @@ static inline uint64_t fc_colbits(int64_t c, int64_t w, int64_t n) {
                 else if (a < b && nv > 0)                                                      \
                     t = NAME##_arg(xr, w, a, b, c0, nv);                                       \
                 const V gv = _mm512_maskz_loadu_##SFX((M)((1ull << nv) - 1), gr + o);          \
-                const uint64_t sv = fc_colbits(c0, w, 2 * L);                                  \
+                const uint64_t sv = nt ? ~(uint64_t)0 : fc_colbits(c0, w, 2 * L);              \
                 if (a == 0 && b == 3) {                                                        \
                     NAME##_emit(0, t, gv, &c[0], d + c0, sv, be + o, bo + o, merge, 0);        \
-                    NAME##_emit(1, t, gv, &c[1], d + w + c0, sv, be + o, bo + o, 0, 0);        \
-                    NAME##_emit(2, t, gv, &c[2], d + 2 * w + c0, sv, be + o, bo + o, 0, keep); \
+                    NAME##_emit(1, t, gv, &c[1], d + dw + c0, sv, be + o, bo + o, 0, 0);       \
+                    NAME##_emit(2, t, gv, &c[2], d + 2 * dw + c0, sv, be + o, bo + o, 0, keep); \
                     continue;                                                                  \
                 }                                                                              \
                 if (a <= 0 && 0 < b)                                                           \
                     NAME##_emit(0, t, gv, &c[0], d + c0, sv, be + o, bo + o, merge, 0);        \
                 if (a <= 1 && 1 < b)                                                           \
-                    NAME##_emit(1, t, gv, &c[1], d + w + c0, sv, be + o, bo + o, 0, 0);        \
+                    NAME##_emit(1, t, gv, &c[1], d + dw + c0, sv, be + o, bo + o, 0, 0);       \
                 if (a <= 2 && 2 < b)                                                           \
-                    NAME##_emit(2, t, gv, &c[2], d + 2 * w + c0, sv, be + o, bo + o, 0, keep); \
+                    NAME##_emit(2, t, gv, &c[2], d + 2 * dw + c0, sv, be + o, bo + o, 0, keep); \
             }                                                                                  \
+            for (int64_t kh = a; nt && kh < b && kh < (keep ? 2 : 3); kh++)                    \
+                fc_stream_##SFX(gx + (r0 + kh) * w, d + kh * dw, w);                            \
         }                                                                                      \
         /* rows below the last window get nothing */                                           \
         const int64_t done = fc_max64(0, fc_min64(h, 2 * (int64_t)OH - (int64_t)PT + 1));      \
@@ -725,6 +761,56 @@ FC_BOTH(FC_GRED, gmax, 1)
 FC_BOTH(FC_GFILL, gfill, 0)
 #undef FC_GFILL
 #undef FC_BOTH
+/* avgbwd_rows (contract in pool-ukernels.h). NCHW (cn = ld = 1): L columns a step; their
+ * outputs are at most L consecutive ones from the first column's, so one product of s and
+ * g and one permute place them (no gather). NHWC: channel vectors, the last masked. */
+#define FC_AVGBWD(NAME, T, V, M, L, SFX, IX, LOADCOL)                                          \
+    static int NAME(size_t w, size_t cn, size_t ld, const int32_t *col, T rf, const T *cf,     \
+                    const T *g, size_t ow, size_t nr, T *const *d, int nt) {                   \
+        const V rv = _mm512_set1_##SFX(rf);                                                    \
+        if (cn == 1 && ld == 1) {                                                              \
+            for (size_t c0 = 0; c0 < w; c0 += L) {                                             \
+                const size_t r = w - c0 < L ? w - c0 : L;                                      \
+                const M mk = (M)((1u << r) - 1);                                               \
+                const int64_t c = col[c0], base = c >= 0 ? c : -1 - c;                        \
+                const int64_t nv = fc_max64(0, fc_min64(L, (int64_t)ow - base));              \
+                V v = _mm512_setzero_##SFX();                                                  \
+                if (nv > 0) {                                                                  \
+                    const M mo = (M)(((uint64_t)1 << nv) - 1);                                 \
+                    const __m512i idx = LOADCOL(mk, col + c0);                                 \
+                    const M ok = (M)(_mm512_cmpge_##IX##_mask(idx, _mm512_setzero_si512()) & mk); \
+                    const V f = cf ? _mm512_mul_##SFX(rv, _mm512_maskz_loadu_##SFX(mo, cf + base)) \
+                                   : rv;                                                       \
+                    const V p = _mm512_mul_##SFX(f, _mm512_maskz_loadu_##SFX(mo, g + base));   \
+                    v = _mm512_maskz_permutexvar_##SFX(                                        \
+                        ok, _mm512_sub_##IX(idx, _mm512_set1_##IX(base)), p);                  \
+                }                                                                              \
+                for (size_t q = 0; q < nr; q++) fc_put_##SFX(d[q] + c0, mk, v, nt);             \
+            }                                                                                  \
+        } else {                                                                               \
+            for (size_t c = 0; c < w; c++) {                                                   \
+                const int32_t o = col[c];                                                      \
+                const V sv = _mm512_set1_##SFX(o >= 0 ? rf * (cf ? cf[o] : (T)1) : 0);         \
+                for (size_t c0 = 0; c0 < cn; c0 += L) {                                        \
+                    const size_t r = cn - c0 < L ? cn - c0 : L;                                \
+                    const M mk = (M)((1u << r) - 1);                                           \
+                    V v = _mm512_setzero_##SFX();                                              \
+                    if (o >= 0)                                                                \
+                        v = _mm512_mul_##SFX(sv, _mm512_maskz_loadu_##SFX(                     \
+                                                     mk, g + (size_t)o * ld + c0));            \
+                    for (size_t q = 0; q < nr; q++) fc_put_##SFX(d[q] + c * ld + c0, mk, v, nt);\
+                }                                                                              \
+            }                                                                                  \
+        }                                                                                      \
+        return 1;                                                                              \
+    }
+#define FC_COL32(mk, p) _mm512_maskz_loadu_epi32(mk, p)
+#define FC_COL64(mk, p) _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(mk, p))
+FC_AVGBWD(avgbwd_rows_f32, float, __m512, __mmask16, 16, ps, epi32, FC_COL32)
+FC_AVGBWD(avgbwd_rows_f64, double, __m512d, __mmask8, 8, pd, epi64, FC_COL64)
+#undef FC_COL32
+#undef FC_COL64
+#undef FC_AVGBWD
 FC_NHWC_TILED(maxbwd_nhwc_f32, float, __m512, __mmask16, 16, ps, __m512i, _mm512, _mm512_set1_epi32)
 FC_NHWC_TILED(maxbwd_nhwc_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256, _mm256_set1_epi32)
 #undef FC_NHWC_TILED
@@ -732,7 +818,8 @@ FC_NHWC_TILED(maxbwd_nhwc_f64, double, __m512d, __mmask8, 8, pd, __m256i, _mm256
 
 FC_NOJAM static void maxbwd_tiled(size_t n, size_t c, size_t ld, size_t s, size_t kw,
                                   size_t kh, const FC_T *const *x, const FC_T *g,
-                                  FC_T *const *gx) {
+                                  FC_T *const *gx, int nt) {
+
     if (c == 1 && ld == 1 && s == 2 && kw == 2 && kh == 2) { /* NCHW 2x2/2: one vector loop */
         const FC_T *restrict a = x[0], *restrict b = x[1];
         FC_T *restrict ga = gx[0], *restrict gb = gx[1];
@@ -740,10 +827,10 @@ FC_NOJAM static void maxbwd_tiled(size_t n, size_t c, size_t ld, size_t s, size_
 #if defined(__AVX512F__)
         if (sizeof(FC_T) == 4)
             o = maxbwd_2x2_f32(n, (const float *)a, (const float *)b, (const float *)g,
-                               (float *)ga, (float *)gb);
+                               (float *)ga, (float *)gb, nt);
         else
             o = maxbwd_2x2_f64(n, (const double *)a, (const double *)b, (const double *)g,
-                               (double *)ga, (double *)gb);
+                               (double *)ga, (double *)gb, nt);
 #endif
         for (; o < n; o++) {
             FC_T v0 = a[2 * o], v1 = a[2 * o + 1], v2 = b[2 * o], v3 = b[2 * o + 1];
@@ -785,12 +872,13 @@ FC_NOJAM static void maxbwd_tiled(size_t n, size_t c, size_t ld, size_t s, size_
 #if defined(__AVX512F__)
     if (sizeof(FC_T) == 4)
         maxbwd_nhwc_f32(n, c, ld, s, kw, kh, (const float *const *)x, (const float *)g,
-                        (float *const *)gx);
+                        (float *const *)gx, nt);
     else
         maxbwd_nhwc_f64(n, c, ld, s, kw, kh, (const double *const *)x, (const double *)g,
-                        (double *const *)gx);
+                        (double *const *)gx, nt);
     return;
 #endif
+    (void)nt;
     /* NHWC: vectors along the channels, a block of at most 64 at a time */
     FC_T m[64];
     int32_t t[64];
@@ -834,17 +922,17 @@ FC_NOJAM static void maxbwd_tiled(size_t n, size_t c, size_t ld, size_t s, size_
 #undef FC_TAKE
 
 static void maxbwd_3x3s2(size_t H, size_t W, size_t OH, size_t OW, size_t PT, size_t PL,
-                         const FC_T *x, const FC_T *g, FC_T *gx, FC_T *buf) {
+                         const FC_T *x, const FC_T *g, FC_T *gx, FC_T *buf, int nt) {
 #if defined(__AVX512F__)
     if (sizeof(FC_T) == 4)
         maxbwd_3x3s2_f32(H, W, OH, OW, PT, PL, (const float *)x, (const float *)g, (float *)gx,
-                         (float *)buf);
+                         (float *)buf, nt);
     else
         maxbwd_3x3s2_f64(H, W, OH, OW, PT, PL, (const double *)x, (const double *)g,
-                         (double *)gx, (double *)buf);
+                         (double *)gx, (double *)buf, nt);
     return;
 #endif
-    (void)buf;
+    (void)buf; (void)nt;
     memset(gx, 0, H * W * sizeof(FC_T));
     for (size_t oh = 0; oh < OH; oh++)
         for (size_t ow = 0; ow < OW; ow++) {
@@ -1097,10 +1185,47 @@ static void gmax(size_t planes, size_t hw, const FC_T *restrict x, FC_T *restric
     }
 }
 
+static int avgbwd_rows(size_t w, size_t cn, size_t ld, const int32_t *col, FC_T rf,
+                       const FC_T *cf, const FC_T *g, size_t ow, size_t nr, FC_T *const *d,
+                       int nt) {
+#if defined(__AVX512F__)
+    if (sizeof(FC_T) == 4)
+        return avgbwd_rows_f32(w, cn, ld, col, (float)rf, (const float *)cf, (const float *)g,
+                               ow, nr, (float *const *)d, nt);
+    return avgbwd_rows_f64(w, cn, ld, col, (double)rf, (const double *)cf, (const double *)g,
+                           ow, nr, (double *const *)d, nt);
+#endif
+    (void)ow; (void)nt;
+    if (w == 0) return 0; /* NCHW rows: a scalar gather per value (AVX2: 2x the general path) */
+    if (cn == 1 && ld == 1) { /* a chunk of the row once, then copied to every row */
+        FC_T v[256];
+        for (size_t c0 = 0; c0 < w; c0 += 256) {
+            const size_t n = w - c0 < 256 ? w - c0 : 256;
+            for (size_t j = 0; j < n; j++) {
+                const int32_t o = col[c0 + j];
+                v[j] = o >= 0 ? rf * (cf ? cf[o] : (FC_T)1) * g[o] : (FC_T)0;
+            }
+            for (size_t q = 0; q < nr; q++) memcpy(d[q] + c0, v, n * sizeof(FC_T));
+        }
+        return 1;
+    }
+    for (size_t c = 0; c < w; c++) {
+        const int32_t o = col[c];
+        const FC_T sv = o >= 0 ? rf * (cf ? cf[o] : (FC_T)1) : (FC_T)0;
+        const FC_T *restrict gp = g + (o >= 0 ? (size_t)o * ld : 0);
+        for (size_t q = 0; q < nr; q++) {
+            FC_T *restrict p = d[q] + c * ld;
+            if (o < 0) memset(p, 0, cn * sizeof(FC_T));
+            else for (size_t i = 0; i < cn; i++) p[i] = sv * gp[i];
+        }
+    }
+    return 1;
+}
+
 static const FC_TABLE_TYPE fc_pool_table = {
     vmax_any, vmaxarg_any, vmaxarg_ranked, vsum_any, vscale, vaxpy, vscatter_arg,
     maxbwd_tiled, maxfwd_3x3s2, maxbwd_3x3s2, maxbwd_3x3s2_nhwc, maxbwd_taps,
-    deinterleave, deinterleave_i32, interleave, gsum, gfill, gmax,
+    avgbwd_rows, deinterleave, deinterleave_i32, interleave, gsum, gfill, gmax,
 };
 
 const FC_TABLE_TYPE *FC_TABLE_FN(void) { return &fc_pool_table; }

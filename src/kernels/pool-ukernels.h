@@ -8,7 +8,9 @@
  * each other but never the outputs. Max follows PyTorch's scalar rule
  * (a later value wins if it is greater or NaN): the first maximum, or the last
  * NaN, of the rows in order. `acc` = 0 starts from rows[0]; `acc` = 1 carries
- * on from the running result already in the outputs (taps in chunks). */
+ * on from the running result already in the outputs (taps in chunks). Kernels with an
+ * `nt` flag stream their stores past the caches; the caller then fences (sfence) before
+ * another thread reads them. */
 #ifndef FC_POOL_UKERNELS_H
 #define FC_POOL_UKERNELS_H
 #include "fastconv.h"
@@ -45,9 +47,9 @@
          * in x, g and gx (NCHW: c = ld = 1);                                                \
          * window o covers pixels [o*s, o*s + kw) of the kh rows x[r]; gx[r] gets g at the   \
          * window's argmax (PyTorch's rule) and 0 at its other taps and at the gap pixels    \
-         * [o*s + kw, (o+1)*s) of o < n - 1. */                                               \
+         * [o*s + kw, (o+1)*s) of o < n - 1. nt: stream the stores past the caches. */        \
         void (*maxbwd_tiled)(size_t n, size_t c, size_t ld, size_t s, size_t kw, size_t kh,  \
-                             const T *const *x, const T *g, T *const *gx);                   \
+                             const T *const *x, const T *g, T *const *gx, int nt);           \
         /* Max pooling of one NCHW output row, 3x3 windows, stride 2, no dilation, no    \
          * indices: rows[kh] is the input row of window row kh (W values), NULL where it   \
          * lies in the padding; window o covers columns [2o - PL, 2o - PL + 3); every       \
@@ -58,9 +60,10 @@
          * x and gx are H x W, g is OH x OW, padding PT (top) and PL (left); every value    \
          * of gx is written (0 where no window selects it); each selected input gets the   \
          * g of its windows added in output order, from 0 (bitwise the indices path's       \
-         * sums). buf: scratch of 2 * (OW + PL + W + 16) values. */                         \
+         * sums). buf: scratch of 8 * (OW + PL + W + 32) values. nt: stream gx's rows past   \
+         * the caches (each written once, in order). */                                      \
         void (*maxbwd_3x3s2)(size_t H, size_t W, size_t OH, size_t OW, size_t PT, size_t PL, \
-                             const T *x, const T *g, T *gx, T *buf);                         \
+                             const T *x, const T *g, T *gx, T *buf, int nt);                 \
         /* NHWC counterpart of maxbwd_3x3s2 for one image: pixels of cn channels, ld      \
          * apart (rows W * ld apart) in x, g and gx; the same sums, in output order. */       \
         void (*maxbwd_3x3s2_nhwc)(size_t H, size_t W, size_t OH, size_t OW, size_t PT,       \
@@ -71,6 +74,17 @@
          * nr <= FC_POOL_MAX_ROWS */                                                          \
         void (*maxbwd_taps)(size_t c, size_t nr, const T *const *x, T *const *gx,            \
                             const T *g);                                                     \
+        /* Average-pool gradient of nr input rows d[q] that no two windows share (stride >=  \
+         * kernel, dilation 1): pixels of cn values, ld apart in g and d (NCHW: cn = ld = 1); \
+         * column c < w gets (rf * cf[o]) * g[o] (cf NULL: rf * g[o]) with o = col[c] >= 0,  \
+         * or 0 where col[c] < 0 (then -1 - col[c] is the output the column would fall in);  \
+         * col is non-decreasing in that output; g holds ow pixels, cf ow factors. nt: stream \
+         * full aligned vectors past the caches (each value is written once). w = 0 writes  \
+         * nothing and returns 1 if this ISA places NCHW rows (cn = ld = 1) in vectors (else \
+         * the general path is faster there); otherwise returns 1. */                        \
+        int (*avgbwd_rows)(size_t w, size_t cn, size_t ld, const int32_t *col, T rf,         \
+                            const T *cf, const T *g, size_t ow, size_t nr, T *const *d,      \
+                            int nt);                                                         \
         /* phases: y[p*n + i] = x[i*s + p] for p < s, i < n */                               \
         void (*deinterleave)(size_t n, size_t s, const T *x, T *y);                          \
         void (*deinterleave_i32)(size_t n, size_t s, const int32_t *x, int32_t *y);          \

@@ -192,7 +192,7 @@ static void FC_FN(ws_fill)(FC_FN(ws) *w, const fc_pool_geom *g, FC_T pad) {
  * in mem, and average pooling's column factors cf (NULL: none). */
 typedef struct {
     const FC_TABLE *k;
-    int64_t L, m;
+    int64_t L, m, n; /* n: row-buffer values (L * SW + extra) */
     size_t wsb;
     char *mem;
     FC_T *cf;
@@ -210,7 +210,8 @@ static int FC_FN(plan_init)(FC_FN(plan) *p, const fc_pool_geom *g, int isa, int 
     const int nchw = g->layout == FC_NCHW;
     p->L = nchw ? FC_FN(row_len)(g) / g->SW : 0;
     p->m = nchw ? g->OW : g->C;
-    p->wsb = FC_FN(ws_bytes)(p->L * g->SW + extra, p->m);
+    p->n = p->L * g->SW + extra;
+    p->wsb = FC_FN(ws_bytes)(p->n, p->m);
     p->mem = (char *)fc_alloc(p->wsb * (size_t)nthreads);
     return p->mem ? FC_OK : FC_ENOMEM;
 }
@@ -223,7 +224,7 @@ static void FC_FN(plan_free)(FC_FN(plan) *p) {
 /* the calling thread's workspace of p, its NCHW row buffer padded with `pad` */
 static void FC_FN(ws_thread)(FC_FN(ws) *w, const FC_FN(plan) *p, const fc_pool_geom *g,
                              FC_T pad) {
-    FC_FN(ws_init)(w, p->mem + p->wsb * (size_t)FC_THREAD_ID(), p->L * g->SW, p->m);
+    FC_FN(ws_init)(w, p->mem + p->wsb * (size_t)FC_THREAD_ID(), p->n, p->m);
     w->L = p->L;
     if (g->layout == FC_NCHW) FC_FN(ws_fill)(w, g, pad);
 }
@@ -405,11 +406,11 @@ int FC_FN(fc_max_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int64_t 
 
 /* plan_init for average pooling, plus its checks and column factors */
 static int FC_FN(avg_setup)(FC_FN(plan) *p, const fc_pool_geom *g, int cip,
-                            int64_t divisor_override, int isa, int nthreads) {
+                            int64_t divisor_override, int isa, int nthreads, int64_t extra) {
     p->mem = NULL;
     p->cf = NULL;
     if (divisor_override < 0) return FC_EINVAL;
-    const int st = FC_FN(plan_init)(p, g, isa, nthreads, 0);
+    const int st = FC_FN(plan_init)(p, g, isa, nthreads, extra);
     if (st != FC_OK || p->mem == NULL) return st;
     int err;
     p->cf = FC_FN(avg_colfactors)(g, cip, divisor_override, &err);
@@ -422,7 +423,7 @@ static int FC_FN(avg_setup)(FC_FN(plan) *p, const fc_pool_geom *g, int cip,
 int FC_FN(fc_avg_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int cip,
                          int64_t divisor_override, int isa, int nthreads) {
     FC_FN(plan) pl;
-    const int st = FC_FN(avg_setup)(&pl, g, cip, divisor_override, isa, nthreads);
+    const int st = FC_FN(avg_setup)(&pl, g, cip, divisor_override, isa, nthreads, 0);
     if (st != FC_OK || pl.mem == NULL) return st;
     const FC_TABLE *k = pl.k;
     const FC_T *cf = pl.cf;
@@ -482,6 +483,22 @@ static void FC_FN(zero_pixels)(FC_T *p, int64_t npix, int64_t cn, int64_t ld) {
     for (int64_t q = 0; q < npix; q++) memset(p + q * ld, 0, (size_t)cn * sizeof(FC_T));
 }
 
+/* orders a thread's streamed (non-temporal) stores before what follows, e.g. the end of
+ * the parallel region */
+static inline void FC_FN(fence)(int nt) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (nt) __builtin_ia32_sfence();
+#else
+    (void)nt;
+#endif
+}
+
+/* 1 if pooling gradients into gx (the input's size) should stream past the caches: far
+ * larger than the L2s, and written once */
+static int FC_FN(stream_gx)(const fc_pool_geom *g) {
+    return (double)g->N * (double)g->C * (double)(g->H * g->W) * sizeof(FC_T) > 8.0 * 1048576;
+}
+
 /* 1 if no two max-pooling windows share an input and every window lies inside
  * the input: each input then gets its window's gradient or 0, written once */
 static int FC_FN(tiled)(const fc_pool_geom *g) {
@@ -495,7 +512,7 @@ static int FC_FN(tiled)(const fc_pool_geom *g) {
  * Every value of gx is written once, no zeroing pass first. */
 static void FC_FN(maxbwd_tiled_plane)(const FC_TABLE *k, const fc_pool_geom *g, const FC_T *x,
                                       const FC_T *gy, FC_T *gx, int64_t cn, int64_t ld,
-                                      FC_FN(ws) *w) {
+                                      int nt, FC_FN(ws) *w) {
     const int64_t rs = g->W * ld, done_w = (g->OW - 1) * g->SW + g->KW;
     FC_T **dst = w->dst;
     int64_t next = 0; /* first input row not written yet */
@@ -508,7 +525,7 @@ static void FC_FN(maxbwd_tiled_plane)(const FC_TABLE *k, const fc_pool_geom *g, 
             FC_FN(zero_pixels)(dst[j] + done_w * ld, g->W - done_w, cn, ld);
         }
         k->maxbwd_tiled((size_t)g->OW, (size_t)cn, (size_t)ld, (size_t)g->SW, (size_t)g->KW,
-                        (size_t)g->KH, w->rows, gy + oh * g->OW * ld, dst);
+                        (size_t)g->KH, w->rows, gy + oh * g->OW * ld, dst, nt);
         next = r0 + g->KH;
     }
     FC_FN(zero_pixels)(gx + next * rs, (g->H - next) * g->W, cn, ld);
@@ -518,8 +535,8 @@ int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const F
                                   const int64_t *idx, FC_T *gx, int isa, int nthreads) {
     if (!idx && !x) return FC_EINVAL;
     FC_FN(plan) pl;
-    /* the 3x3/2 kernel's scratch (2 * (OW + PL + W + 16) values) fits in w.b onwards */
-    const int st = FC_FN(plan_init)(&pl, g, isa, nthreads, g->OW + g->PL + 16);
+    /* the 3x3/2 kernel's scratch (8 * (OW + PL + W + 32) values) fits in w.b onwards */
+    const int st = FC_FN(plan_init)(&pl, g, isa, nthreads, 4 * (g->OW + g->PL + g->W + 32));
     if (st != FC_OK || pl.mem == NULL) return st;
     const FC_TABLE *k = pl.k;
     const int nchw = g->layout == FC_NCHW;
@@ -528,6 +545,7 @@ int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const F
     const int64_t nb = nchw ? 0 : fc_cdiv(g->C, cb);
     const int64_t items = nchw ? g->N * g->C : g->N * nb;
     const int tiled = !idx && FC_FN(tiled)(g);
+    const int nt = FC_FN(stream_gx)(g);
     const int s3 = !idx && !tiled && g->KH == 3 && g->KW == 3 && g->SH == 2 && g->SW == 2 &&
                    g->DH == 1 && g->DW == 1;
     int bad = 0;
@@ -541,18 +559,19 @@ int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const F
         fc_split(items, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
         for (int64_t i = i0; tiled && i < i1; i++) {
             if (nchw) {
-                FC_FN(maxbwd_tiled_plane)(k, g, x + i * HW, gy + i * OHW, gx + i * HW, 1, 1, &w);
+                FC_FN(maxbwd_tiled_plane)(k, g, x + i * HW, gy + i * OHW, gx + i * HW, 1, 1, nt,
+                                          &w);
                 continue;
             }
             const int64_t n = i / nb, c0 = (i % nb) * cb, cn = fc_min64(cb, g->C - c0);
             FC_FN(maxbwd_tiled_plane)(k, g, x + n * HW * g->C + c0, gy + n * OHW * g->C + c0,
-                                      gx + n * HW * g->C + c0, cn, g->C, &w);
+                                      gx + n * HW * g->C + c0, cn, g->C, nt, &w);
         }
         for (int64_t i = i0; s3 && i < i1; i++) {
             if (nchw) {
                 k->maxbwd_3x3s2((size_t)g->H, (size_t)g->W, (size_t)g->OH, (size_t)g->OW,
                                 (size_t)g->PT, (size_t)g->PL, x + i * HW, gy + i * OHW,
-                                gx + i * HW, w.b);
+                                gx + i * HW, w.b, nt);
                 continue;
             }
             const int64_t n = i / nb, c0 = (i % nb) * cb, cn = fc_min64(cb, g->C - c0);
@@ -630,15 +649,58 @@ int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const F
                     }
                 }
         }
+        FC_FN(fence)(nt);
     }
     FC_FN(plan_free)(&pl);
     return bad ? FC_EINVAL : FC_OK;
 }
 
+/* 1 if no two average-pooling windows share an input (stride >= kernel, no dilation):
+ * each input row then gets one output row's gradient spread along W, or 0 */
+static int FC_FN(avg_disjoint)(const fc_pool_geom *g) {
+    return g->DH == 1 && g->DW == 1 && g->SH >= g->KH && g->SW >= g->KW &&
+           g->W <= INT32_MAX && g->OW < INT32_MAX;
+}
+
+/* Average-pool gradient of one disjoint plane (avg_disjoint): pixels of cn values, ld
+ * apart (NCHW: 1, 1); every value of gx written once, input rows in order. col:
+ * avgbwd_rows's column map; rf[oh]: row factors; rows [ra[oh], rb[oh]) of window row oh
+ * lie inside the input (all three per call, not per plane: they cost more than a row's
+ * stores on 112-wide NCHW planes). */
+static void FC_FN(avgbwd_disjoint_plane)(const FC_TABLE *k, const fc_pool_geom *g,
+                                         const FC_T *gy, FC_T *gx, int64_t cn, int64_t ld,
+                                         const FC_T *cf, const int32_t *col, const FC_T *rf,
+                                         const int32_t *ra, const int32_t *rb, int nt,
+                                         FC_FN(ws) *w) {
+    const int64_t rs = g->W * ld;
+    int64_t next = 0; /* first input row not written yet */
+    for (int64_t oh = 0; oh < g->OH; oh++) {
+        const int64_t a = ra[oh], b = rb[oh];
+        if (a >= b) continue;
+        const int64_t r0 = oh * g->SH - g->PT;
+        FC_FN(zero_pixels)(gx + next * rs, (r0 + a - next) * g->W, cn, ld);
+        for (int64_t j0 = a; j0 < b; j0 += FC_POOL_MAX_ROWS) {
+            const int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, b - j0);
+            for (int64_t j = 0; j < cnt; j++) w->dst[j] = gx + (r0 + j0 + j) * rs;
+            k->avgbwd_rows((size_t)g->W, (size_t)cn, (size_t)ld, col, rf[oh], cf,
+                           gy + oh * g->OW * ld, (size_t)g->OW, (size_t)cnt, w->dst, nt);
+        }
+        next = r0 + b;
+    }
+    FC_FN(zero_pixels)(gx + next * rs, (g->H - next) * g->W, cn, ld);
+}
+
 int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *gx, int cip,
                                   int64_t divisor_override, int isa, int nthreads) {
     FC_FN(plan) pl;
-    const int st = FC_FN(avg_setup)(&pl, g, cip, divisor_override, isa, nthreads);
+    /* disjoint windows: OH row factors in w.b; the W-column map, then the OH row ranges'
+     * starts and ends in w.bi */
+    const FC_TABLE *kt = FC_FN(table)(isa);
+    const int disjoint = FC_FN(avg_disjoint)(g) && kt &&
+                         (g->layout == FC_NHWC ||
+                          kt->avgbwd_rows(0, 1, 1, NULL, 0, NULL, NULL, 0, 0, NULL, 0));
+    const int st = FC_FN(avg_setup)(&pl, g, cip, divisor_override, isa, nthreads,
+                                    disjoint ? g->W + 2 * g->OH + 16 : 0);
     if (st != FC_OK || pl.mem == NULL) return st;
     const FC_TABLE *k = pl.k;
     const FC_T *cf = pl.cf;
@@ -650,6 +712,7 @@ int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *g
     const int global = g->OH == 1 && g->OW == 1 && g->KH == g->H && g->KW == g->W &&
                        g->PT == 0 && g->PL == 0 && g->DH == 1 && g->DW == 1;
     const FC_T gfac = FC_FN(avg_factor)(g, 0, 0, cip, divisor_override) * (cf ? cf[0] : (FC_T)1);
+    const int nt = FC_FN(stream_gx)(g);
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
@@ -660,7 +723,31 @@ int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *g
         fc_split(items, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
         if (nchw && global && i1 > i0) /* one window covers each plane: a fill */
             k->gfill((size_t)(i1 - i0), (size_t)HW, gy + i0, gfac, gx + i0 * HW);
-        for (int64_t i = i0; i < i1 && !(nchw && global); i++) {
+        int32_t *const ra = w.bi + g->W, *const rb = ra + g->OH;
+        if (disjoint && !(nchw && global) && i1 > i0) {
+            for (int64_t c = 0; c < g->W; c++) { /* output o, tap q of column c */
+                const int64_t pc = c + g->PL, o = pc / g->SW;
+                w.bi[c] = (int32_t)(pc % g->SW < g->KW && o < g->OW ? o : -1 - o);
+            }
+            for (int64_t oh = 0; oh < g->OH; oh++) {
+                int64_t a, b;
+                FC_FN(vrows)(g, oh, &a, &b);
+                ra[oh] = (int32_t)a;
+                rb[oh] = (int32_t)b;
+                w.b[oh] = FC_FN(avg_factor)(g, 0, oh, cip, divisor_override);
+            }
+        }
+        for (int64_t i = i0; disjoint && !(nchw && global) && i < i1; i++) {
+            if (nchw) {
+                FC_FN(avgbwd_disjoint_plane)(k, g, gy + i * OHW, gx + i * HW, 1, 1, cf, w.bi,
+                                             w.b, ra, rb, nt, &w);
+                continue;
+            }
+            const int64_t n = i / nb, c0 = (i % nb) * cb, cn = fc_min64(cb, g->C - c0);
+            FC_FN(avgbwd_disjoint_plane)(k, g, gy + n * OHW * g->C + c0, gx + n * HW * g->C + c0,
+                                         cn, g->C, cf, w.bi, w.b, ra, rb, nt, &w);
+        }
+        for (int64_t i = i0; i < i1 && !(nchw && global) && !disjoint; i++) {
             if (nchw) { /* item = one plane: spread each output row, add it to its input rows */
                 FC_T *gp = gx + i * HW;
                 memset(gp, 0, (size_t)HW * sizeof(FC_T));
@@ -707,6 +794,7 @@ int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *g
                 }
             }
         }
+        FC_FN(fence)(nt);
     }
     FC_FN(plan_free)(&pl);
     return FC_OK;
