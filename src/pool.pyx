@@ -17,6 +17,8 @@ cdef extern from "pool/pool.h" nogil:
         int64_t N, C, H, W, OH, OW, KH, KW, SH, SW, DH, DW, PT, PB, PL, PR
         int layout
     int fc_pool_geom_ok(const fc_pool_geom *g)
+    int64_t fc_pool_stream_min
+    int64_t fc_pool_stream_min_bytes()
     int fc_max_pool2d_f32(const fc_pool_geom *g, const float *x, float *y, int64_t *idx,
                           int isa, int nthreads)
     int fc_max_pool2d_f64(const fc_pool_geom *g, const double *x, double *y, int64_t *idx,
@@ -37,6 +39,15 @@ cdef extern from "pool/pool.h" nogil:
                              const float *x, float *y, int is_max, int isa, int nthreads)
     int fc_global_pool2d_f64(int64_t N, int64_t C, int64_t H, int64_t W, int layout,
                              const double *x, double *y, int is_max, int isa, int nthreads)
+
+
+def set_stream_min_bytes(int64_t nbytes):
+    """Gradients of more bytes than this stream past the caches (0: the default,
+    3/4 of the last-level cache). Returns the threshold in force before. For tests."""
+    global fc_pool_stream_min
+    cdef int64_t before = fc_pool_stream_min_bytes()
+    fc_pool_stream_min = max(nbytes, 0)
+    return before
 
 
 cdef fc_pool_geom pool_geom(object g) except *:

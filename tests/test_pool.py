@@ -385,8 +385,25 @@ def test_avg_pool2d_backward_disjoint(isa, geom, shape, dtype, layout, rng):
         assert_close(gx, rgx, "pool_backward", reduction=np.prod(k))
 
 
+@pytest.fixture
+def stream_over_8mib():
+    """Streamed stores from 8 MiB: the default threshold, 3/4 of the last-level
+    cache, can be far above what a test allocates."""
+    from fastconv import _pool
+    _pool.set_stream_min_bytes(8 * 1048576)
+    yield
+    _pool.set_stream_min_bytes(0)
+
+
+def test_stream_threshold_defaults_to_the_cache_size():
+    from fastconv import _pool
+    before = _pool.set_stream_min_bytes(12345)
+    assert _pool.set_stream_min_bytes(0) == 12345
+    assert _pool.set_stream_min_bytes(0) == before >= 1048576
+
+
 @pytest.mark.parametrize("threads", [1, 2])
-def test_backward_streamed_stores(isa, threads, dtype, layout, rng):
+def test_backward_streamed_stores(isa, threads, dtype, layout, rng, stream_over_8mib):
     # gradients over 8 MiB stream their stores past the caches (non-temporal, full aligned
     # vectors only): rows of 730 values start at every offset from a 64-byte boundary
     old = fastconv.get_num_threads()
@@ -409,7 +426,7 @@ def test_backward_streamed_stores(isa, threads, dtype, layout, rng):
         fastconv.set_num_threads(old)
 
 
-def test_global_avg_pool2d_backward_streamed(isa, dtype, layout, rng):
+def test_global_avg_pool2d_backward_streamed(isa, dtype, layout, rng, stream_over_8mib):
     # over 8 MiB of 7x7 planes (NHWC: the disjoint path, streamed)
     xs = to_layout(np.empty((24, 1800, 7, 7)), layout).shape
     gy = rng.standard_normal(ref.global_avg_pool2d(np.zeros(xs, dtype), layout=layout).shape)

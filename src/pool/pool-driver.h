@@ -493,10 +493,14 @@ static inline void FC_FN(fence)(int nt) {
 #endif
 }
 
-/* 1 if pooling gradients into gx (the input's size) should stream past the caches: far
- * larger than the L2s, and written once */
+/* 1 if pooling gradients into gx (the input's size) should stream past the caches:
+ * larger than 3/4 of the last-level cache, glibc's memcpy threshold. Below it the
+ * gradient stays cached for the layer that reads it next (streaming a 25 MB
+ * gradient under a 300 MB L3 made the pool faster and torch's next read of it
+ * slower), above it caching it would only evict other data. */
 static int FC_FN(stream_gx)(const fc_pool_geom *g) {
-    return (double)g->N * (double)g->C * (double)(g->H * g->W) * sizeof(FC_T) > 8.0 * 1048576;
+    return (double)g->N * (double)g->C * (double)(g->H * g->W) * sizeof(FC_T) >
+           (double)fc_pool_stream_min_bytes();
 }
 
 /* 1 if no two max-pooling windows share an input and every window lies inside

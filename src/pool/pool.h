@@ -4,7 +4,28 @@
  * kernels of src/kernels/pool-ukernels.h. */
 #ifndef FC_POOL_H
 #define FC_POOL_H
+#include <unistd.h>
 #include "fastconv.h"
+
+/* Gradients into gx of more bytes than this stream their stores past the
+ * caches; 0 (the default): 3/4 of the last-level cache (fc_pool_stream_min_bytes).
+ * Set by fastconv._pool.set_stream_min_bytes, for tests. */
+extern int64_t fc_pool_stream_min;
+
+/* 3/4 of the last-level cache (sysconf; 32 MiB where it does not say), glibc's
+ * memcpy threshold for non-temporal stores, or fc_pool_stream_min when set. */
+static inline int64_t fc_pool_stream_min_bytes(void) {
+    if (fc_pool_stream_min > 0) return fc_pool_stream_min;
+    static int64_t llc = 0; /* a benign race: every thread computes the same value */
+    if (llc == 0) {
+        long b = 0;
+#ifdef _SC_LEVEL3_CACHE_SIZE
+        b = sysconf(_SC_LEVEL3_CACHE_SIZE);
+#endif
+        llc = b > 0 ? (int64_t)b : (int64_t)32 << 20;
+    }
+    return llc / 4 * 3;
+}
 
 /* Geometry of one pooling: input (N, C, H, W) -> output (N, C, OH, OW), both in
  * `layout`. PB/PR (end padding) bound the padded input that average pooling's
