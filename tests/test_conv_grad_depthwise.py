@@ -37,6 +37,17 @@ CASES = [
     # grad weight NCHW reads grad_output in place by blocks of the kernel's
     # lanes: a width every ISA's block divides (no masked block)
     (1, 3, 3, 5, 64, (3, 3), 1, 1, 1, 3),
+    # 3x3 undilated, stride 1 or 2 (the dwgradw kernels' 3x3 tiles, NHWC grad
+    # input's 3x3 paths): channel tails past a full block (37 = 32 + 5), a
+    # short unmasked block (48 = 32 + 16), a masked second vector (20), a
+    # single vector (16); widths not a multiple of the 4-pixel tile; pads 0-2
+    (2, 37, 37, 9, 11, (3, 3), 1, 1, 1, 37),
+    (1, 48, 48, 8, 13, (3, 3), 2, 1, 1, 48),
+    (1, 20, 20, 10, 9, (3, 3), 1, 0, 1, 20),
+    (1, 16, 16, 6, 23, (3, 3), 2, 1, 1, 16),
+    (2, 24, 24, 11, 14, (3, 3), 2, 2, 1, 24),
+    (1, 33, 33, 12, 10, (3, 3), 2, ((0, 1), (1, 0)), 1, 33),
+    (1, 7, 7, 9, 12, (3, 3), 2, ((1, 0), (0, 1)), 1, 7),
 ]
 IDS = [f"dw{i}" for i in range(len(CASES))]
 
@@ -49,8 +60,9 @@ def test_depthwise_backward_matches_reference(case, dtype, layout, isa, rng):
     base.check_all(got, want, case, dtype)
 
 
-# the first three, then NCHW grad input's stride-1 rows and stride 3
-DET = [0, 1, 2, 6, 9]
+# the first three, NCHW grad input's stride-1 rows and stride 3, the 3x3
+# stride 1 and 2 paths
+DET = [0, 1, 2, 6, 9, 15, 16, 20]
 
 
 @pytest.mark.parametrize("case", [CASES[i] for i in DET], ids=[IDS[i] for i in DET])
