@@ -1449,9 +1449,12 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
 #endif
         for (int64_t it = 0; it < N * G; it++) {
             const int64_t n = it / G, gg = it % G;
-            /* one input row for all its column phases while it is in L1 */
-            for (int64_t rh = 0; rh < SH; rh++)
-                for (int64_t i = 0; i < XRq; i++) {
+            /* one input row for all its column phases while it is in L1,
+               the rows in address order (row phase by row phase read the
+               plane SH times with a stride: 0.95 of the time on 96
+               channels @112 stride 2, NCHW, 1 thread) */
+            for (int64_t i = 0; i < XRq; i++)
+                for (int64_t rh = 0; rh < SH; rh++) {
                     const int64_t ih = i * SH + rh - PT;
                     for (int64_t rw = 0; rw < SW; rw++) {
                         const int64_t p = rh * SW + rw;
