@@ -48,6 +48,12 @@ CASES = [
     (2, 24, 24, 11, 14, (3, 3), 2, 2, 1, 24),
     (1, 33, 33, 12, 10, (3, 3), 2, ((0, 1), (1, 0)), 1, 33),
     (1, 7, 7, 9, 12, (3, 3), 2, ((1, 0), (0, 1)), 1, 7),
+    # one input channel, several outputs (NHWC: the dwgradwk kernel's channel x
+    # tap tiles): 8 outputs (a full and a short channel chunk on every ISA),
+    # 9 taps (a short tap chunk); two groups of 5 outputs; LeNet's 1 -> 6
+    (2, 1, 8, 9, 11, (3, 3), 1, 1, 1, 1),
+    (1, 2, 10, 8, 7, (5, 5), 1, 2, 1, 2),
+    (2, 1, 6, 28, 28, (5, 5), 1, 2, 1, 1),
 ]
 IDS = [f"dw{i}" for i in range(len(CASES))]
 
@@ -61,8 +67,8 @@ def test_depthwise_backward_matches_reference(case, dtype, layout, isa, rng):
 
 
 # the first three, NCHW grad input's stride-1 rows and stride 3, the 3x3
-# stride 1 and 2 paths
-DET = [0, 1, 2, 6, 9, 15, 16, 20]
+# stride 1 and 2 paths, one input channel to several outputs
+DET = [0, 1, 2, 6, 9, 15, 16, 20, 22, 24]
 
 
 @pytest.mark.parametrize("case", [CASES[i] for i in DET], ids=[IDS[i] for i in DET])
@@ -81,3 +87,29 @@ def test_depthwise_forward_narrow_kernels(k, W, dtype, isa, rng):
     got = fastconv.conv2d(x, w, b, 1, 1, 1, 37, layout="NHWC")
     want = fastconv.reference.conv2d(x, w, b, 1, 1, 1, 37, layout="NHWC")
     base.assert_close(got, want, "conv2d", reduction=k[0] * k[1])
+
+
+# depthwise conv_transpose2d with a bias: NHWC stride 2 goes through the 3x3
+# stride-2 grad-input kernel (bias in every pixel, the 4 phases of each pixel
+# pair), stride 1 through the C driver's forward-kernel calls; output_padding
+# adds the rows/columns no grad_output pixel reaches (bias only)
+# (N, C, H, W, stride, padding, output_padding)
+DW_TCASES = [
+    (2, 37, 6, 7, 2, 1, 1),
+    (1, 20, 5, 9, 2, 0, 0),
+    (1, 16, 4, 4, 2, 2, 1),
+    (1, 5, 7, 3, 2, 1, 0),
+    (2, 19, 6, 5, 1, 1, 0),
+]
+
+
+@pytest.mark.parametrize("case", DW_TCASES, ids=[f"dwt{i}" for i in range(len(DW_TCASES))])
+def test_depthwise_conv_transpose2d_bias(case, dtype, layout, isa, rng):
+    N, C, H, W, s, p, op = case
+    x = base.to_layout(rng.standard_normal((N, C, H, W)).astype(dtype), layout)
+    w = rng.standard_normal((C, 1, 3, 3)).astype(dtype)
+    b = rng.standard_normal(C).astype(dtype)
+    for bias in (None, b):
+        got = fastconv.conv_transpose2d(x, w, bias, s, p, op, C, 1, layout=layout)
+        want = fastconv.reference.conv_transpose2d(x, w, bias, s, p, op, C, 1, layout=layout)
+        base.assert_close(got, want, "conv_transpose2d", dtype, reduction=9)
