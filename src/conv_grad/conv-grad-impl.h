@@ -1396,6 +1396,7 @@ static inline void FC_FN(fc_gw_phase_row)(FC_T *d, const FC_T *s, int64_t st, in
  * tap) are summed over the images in order: the result does not depend on
  * the threads. FC_EINVAL (before any work) when it does not apply or the
  * planes are too large; the caller then takes another path. */
+typedef void (*FC_FN(fc_split2_fn))(size_t n, const FC_T *s, FC_T *d0, FC_T *d1);
 typedef void (*FC_FN(fc_dwgwk_fn))(size_t nb, size_t nk, size_t nt, const FC_T *gy, size_t gy_ks,
                                    const FC_T *x, const int64_t *off, FC_T *acc, size_t ld_k);
 static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T *x, FC_T *gw,
@@ -1434,6 +1435,10 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
         }
     }
     const FC_FN(fc_dwgwk_fn) kernk = kw_i != NULL ? (FC_FN(fc_dwgwk_fn))kw_i->fn : NULL;
+    /* NCHW stride-2 columns: the rows' even/odd split a vector wide */
+    const fc_kernel_info *sp_i = !nhwc && SW == 2 ? fc_kernel_select("dwgradw_split2", FC_DT, isa)
+                                                  : NULL;
+    const FC_FN(fc_split2_fn) split2 = sp_i != NULL ? (FC_FN(fc_split2_fn))sp_i->fn : NULL;
     const int64_t scratch = xsz + GP * nq + (kernk != NULL ? Kg * T * V : T * NR);
     if ((size_t)scratch * sizeof(FC_T) > FC_GX_SCRATCH_BYTES) return FC_EINVAL;
     FC_T *tsc = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * scratch));
@@ -1477,6 +1482,27 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
             for (int64_t i = 0; i < XRq; i++)
                 for (int64_t rh = 0; rh < SH; rh++) {
                     const int64_t ih = i * SH + rh - PT;
+                    if (split2 != NULL && used[rh * 2] && used[rh * 2 + 1] && ih >= 0 && ih < H) {
+                        /* NCHW stride 2: both column phases of the row in one
+                           vector pass; input column 2m + e goes to phase
+                           (e + PL) % 2, column m + (e + PL) / 2 */
+                        FC_T *d[2] = {xp + rh * 2 * psz + i * Wq, xp + (rh * 2 + 1) * psz + i * Wq};
+                        const FC_T *xr = x + ((n * C + gg) * H + ih) * W;
+                        const int64_t r0 = PL & 1, o0 = PL / 2, o1 = (PL + 1) / 2;
+                        int64_t mm = fc_min64(W / 2, fc_min64(pj1[r0] - o0, pj1[r0 ^ 1] - o1));
+                        mm = fc_max64(mm, 0);
+                        for (int64_t e = 0; e < 2; e++) {
+                            FC_T *de = d[e];
+                            for (int64_t j = 0; j < pj0[e]; j++) de[j] = 0;
+                            for (int64_t j = pj1[e]; j < Wq; j++) de[j] = 0;
+                        }
+                        split2((size_t)mm, xr, d[r0] + o0, d[r0 ^ 1] + o1);
+                        for (int64_t iw = 2 * mm; iw < W; iw++) {
+                            const int64_t rw = (iw + PL) & 1, j = (iw + PL - rw) / 2;
+                            if (j < pj1[rw]) d[rw][j] = xr[iw];
+                        }
+                        continue;
+                    }
                     for (int64_t rw = 0; rw < SW; rw++) {
                         const int64_t p = rh * SW + rw;
                         if (!used[p]) continue;
