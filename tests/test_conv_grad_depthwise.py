@@ -37,6 +37,23 @@ CASES = [
     # grad weight NCHW reads grad_output in place by blocks of the kernel's
     # lanes: a width every ISA's block divides (no masked block)
     (1, 3, 3, 5, 64, (3, 3), 1, 1, 1, 3),
+    # 3x3 undilated, stride 1 or 2 (the dwgradw kernels' 3x3 tiles, NHWC grad
+    # input's 3x3 paths): channel tails past a full block (37 = 32 + 5), a
+    # short unmasked block (48 = 32 + 16), a masked second vector (20), a
+    # single vector (16); widths not a multiple of the 4-pixel tile; pads 0-2
+    (2, 37, 37, 9, 11, (3, 3), 1, 1, 1, 37),
+    (1, 48, 48, 8, 13, (3, 3), 2, 1, 1, 48),
+    (1, 20, 20, 10, 9, (3, 3), 1, 0, 1, 20),
+    (1, 16, 16, 6, 23, (3, 3), 2, 1, 1, 16),
+    (2, 24, 24, 11, 14, (3, 3), 2, 2, 1, 24),
+    (1, 33, 33, 12, 10, (3, 3), 2, ((0, 1), (1, 0)), 1, 33),
+    (1, 7, 7, 9, 12, (3, 3), 2, ((1, 0), (0, 1)), 1, 7),
+    # one input channel, several outputs (NHWC: the dwgradwk kernel's channel x
+    # tap tiles): 8 outputs (a full and a short channel chunk on every ISA),
+    # 9 taps (a short tap chunk); two groups of 5 outputs; LeNet's 1 -> 6
+    (2, 1, 8, 9, 11, (3, 3), 1, 1, 1, 1),
+    (1, 2, 10, 8, 7, (5, 5), 1, 2, 1, 2),
+    (2, 1, 6, 28, 28, (5, 5), 1, 2, 1, 1),
 ]
 IDS = [f"dw{i}" for i in range(len(CASES))]
 
@@ -49,8 +66,9 @@ def test_depthwise_backward_matches_reference(case, dtype, layout, isa, rng):
     base.check_all(got, want, case, dtype)
 
 
-# the first three, then NCHW grad input's stride-1 rows and stride 3
-DET = [0, 1, 2, 6, 9]
+# the first three, NCHW grad input's stride-1 rows and stride 3, the 3x3
+# stride 1 and 2 paths, one input channel to several outputs
+DET = [0, 1, 2, 6, 9, 15, 16, 20, 22, 24]
 
 
 @pytest.mark.parametrize("case", [CASES[i] for i in DET], ids=[IDS[i] for i in DET])
@@ -69,3 +87,29 @@ def test_depthwise_forward_narrow_kernels(k, W, dtype, isa, rng):
     got = fastconv.conv2d(x, w, b, 1, 1, 1, 37, layout="NHWC")
     want = fastconv.reference.conv2d(x, w, b, 1, 1, 1, 37, layout="NHWC")
     base.assert_close(got, want, "conv2d", reduction=k[0] * k[1])
+
+
+# depthwise conv_transpose2d with a bias: NHWC stride 2 goes through the 3x3
+# stride-2 grad-input kernel (bias in every pixel, the 4 phases of each pixel
+# pair), stride 1 through the C driver's forward-kernel calls; output_padding
+# adds the rows/columns no grad_output pixel reaches (bias only)
+# (N, C, H, W, stride, padding, output_padding)
+DW_TCASES = [
+    (2, 37, 6, 7, 2, 1, 1),
+    (1, 20, 5, 9, 2, 0, 0),
+    (1, 16, 4, 4, 2, 2, 1),
+    (1, 5, 7, 3, 2, 1, 0),
+    (2, 19, 6, 5, 1, 1, 0),
+]
+
+
+@pytest.mark.parametrize("case", DW_TCASES, ids=[f"dwt{i}" for i in range(len(DW_TCASES))])
+def test_depthwise_conv_transpose2d_bias(case, dtype, layout, isa, rng):
+    N, C, H, W, s, p, op = case
+    x = base.to_layout(rng.standard_normal((N, C, H, W)).astype(dtype), layout)
+    w = rng.standard_normal((C, 1, 3, 3)).astype(dtype)
+    b = rng.standard_normal(C).astype(dtype)
+    for bias in (None, b):
+        got = fastconv.conv_transpose2d(x, w, bias, s, p, op, C, 1, layout=layout)
+        want = fastconv.reference.conv_transpose2d(x, w, bias, s, p, op, C, 1, layout=layout)
+        base.assert_close(got, want, "conv_transpose2d", dtype, reduction=9)

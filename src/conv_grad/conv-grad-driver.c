@@ -7,6 +7,7 @@
 #include "kernels/gradw.h"
 #include "kernels/gradx.h"
 #include "kernels/dwgradw.h"
+#include "kernels/dwgradx.h"
 #include "kernels/dwconv-kernels.h"
 
 #define FC_T float

@@ -373,6 +373,50 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
 /* ------------------------------------------------------------------------ */
 /* grad input, depthwise NHWC: the forward depthwise kernel per stride phase */
 
+/* Depthwise NHWC grad input of a 3x3 undilated stride-2 kernel: the
+ * dwgradx_nhwc kernel writes whole gx rows, its 4 stride phases together
+ * (the per-phase forward calls below wrote gx 2 pixels apart in 4 passes:
+ * 0.86 of torch on 96 channels @112, 1 thread; gx is 4x grad_output there,
+ * its writes are the bound). Each thread one contiguous run of the N*H gx
+ * rows; each row's sums do not depend on the split. */
+static int FC_FN(fc_gi_dw_nhwc_s2)(const fc_conv_geom *g, const FC_T *gy, const FC_T *w,
+                                   const FC_T *bias, FC_T *gx, int isa, int nthreads) {
+    const fc_kernel_info *ki = fc_kernel_select("dwgradx_nhwc", FC_DT, isa);
+    if (ki == NULL) return FC_EINVAL;
+    const fc_dwgradx_nhwc_fn kern = (fc_dwgradx_nhwc_fn)ki->fn;
+    const int64_t N = g->N, C = g->C, H = g->H, W = g->W, OH = g->OH, OW = g->OW;
+    const int64_t Cp = (C + 15) & ~(int64_t)15;
+    /* weights [kh][kw][Cp] and the bias [Cp], zeros past C */
+    FC_T *wpk = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(10 * Cp));
+    if (wpk == NULL) return FC_ENOMEM;
+    memset(wpk, 0, sizeof(FC_T) * (size_t)(10 * Cp));
+    for (int64_t t = 0; t < 9; t++)
+        for (int64_t c = 0; c < C; c++) wpk[t * Cp + c] = w[c * 9 + t];
+    for (int64_t c = 0; c < C && bias != NULL; c++) wpk[9 * Cp + c] = bias[c];
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        int64_t r0, r1;
+        fc_split(N * H, FC_NUM_THREADS(), FC_THREAD_ID(), &r0, &r1);
+        for (int64_t r = r0; r < r1;) {
+            const int64_t n = r / H, i0 = r % H, i1 = fc_min64(H, i0 + r1 - r);
+            fc_dwgradx_nhwc_args a;
+            a.gy = gy + n * OH * OW * C;
+            a.w = wpk;
+            a.bias = wpk + 9 * Cp;
+            a.gx = gx + n * H * W * C;
+            a.C = C; a.Cp = Cp; a.OH = OH; a.OW = OW; a.H = H; a.W = W;
+            a.PT = g->PT; a.PL = g->PL;
+            a.ih0 = i0; a.ih1 = i1;
+            kern(&a);
+            r += i1 - i0;
+        }
+    }
+    fc_free(wpk);
+    return FC_OK;
+}
+
 /* Depthwise (C/G == K/G == 1) NHWC grad input. The input pixels of one
  * stride phase (rh, rw) are a stride-1 depthwise correlation of grad_output
  * with that phase's taps, whose offsets are evenly spaced (by D / gcd(S, D)):
@@ -380,9 +424,13 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
  * strided rows and pixels, channels in the vector lanes, taps past
  * grad_output's edges skipped by the kernel. Each row is written by one item
  * in a fixed order, so the result does not depend on the threads. */
-#define FC_GI_DW_ROWS 1
+#define FC_GI_DW_BAND_BYTES (256 * 1024) /* gx rows of one kernel call */
 static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_T *w,
                                 const FC_T *bias, FC_T *gx, int isa, int nthreads) {
+    if (g->KH == 3 && g->KW == 3 && g->SH == 2 && g->SW == 2 && g->DH == 1 && g->DW == 1) {
+        const int st = FC_FN(fc_gi_dw_nhwc_s2)(g, gy, w, bias, gx, isa, nthreads);
+        if (st != FC_EINVAL) return st;
+    }
     const fc_kernel_info *ki = fc_kernel_select("dwconv_nhwc", FC_DT, isa);
     if (ki == NULL) return FC_EINVAL;
     const fc_dwconv_fn kern = (fc_dwconv_fn)ki->fn;
@@ -390,15 +438,13 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
     const int64_t KH = g->KH, KW = g->KW, SH = g->SH, SW = g->SW, DH = g->DH, DW = g->DW;
     const int64_t PT = g->PT, PL = g->PL, NP = SH * SW, Cp = (C + 15) & ~(int64_t)15;
     int64_t *tabs = (int64_t *)fc_alloc(sizeof(int64_t) *
-                                        (size_t)(SH * (2 * KH + 3) + SW * (2 * KW + 3)));
+                                        (size_t)(SH * (2 * KH + 4) + SW * (2 * KW + 3) + 1));
     if (tabs == NULL) return FC_ENOMEM;
     int64_t *tph = tabs, *ohoff = tph + SH * KH, *nth = ohoff + SH * KH, *ih0 = nth + SH;
     int64_t *nih = ih0 + SH, *tpw = nih + SH, *owoff = tpw + SW * KW, *ntw = owoff + SW * KW;
-    int64_t *iw0 = ntw + SW, *niw = iw0 + SW;
+    int64_t *iw0 = ntw + SW, *niw = iw0 + SW, *rpre = niw + SW;
     fc_phase_taps(H, KH, SH, DH, PT, tph, nth, ih0, nih, ohoff);
     fc_phase_taps(W, KW, SW, DW, PL, tpw, ntw, iw0, niw, owoff);
-    int64_t nihmax = 0;
-    for (int64_t r = 0; r < SH; r++) nihmax = fc_max64(nihmax, nih[r]);
     /* weights [phase][kh'][kw'][Cp], kernel row kh' = the phase's tap nth-1-kh'
        (offsets ascending), and the bias [Cp]; zeros past C */
     const int64_t wps = KH * KW * Cp;
@@ -419,35 +465,47 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
                 for (int64_t c = 0; c < C; c++) d[c] = w[(c * KH + kh) * KW + kw];
             }
     }
-    /* rows per item: FC_GI_DW_ROWS (the kernel's row pairs measured slower
-       than single rows on 144 channels @56: 1.06 vs 0.85 of torch) */
-    const int64_t B = FC_GI_DW_ROWS, nband = fc_cdiv(nihmax, B);
+    /* phase rows of an image, row phase by row phase: prefix rpre[rh] */
+    rpre[0] = 0;
+    for (int64_t r = 0; r < SH; r++) rpre[r + 1] = rpre[r] + nih[r];
+    /* rows per call: its gx rows about FC_GI_DW_BAND_BYTES, so the column
+       phases that share gx lines meet them in L2; at least 4, the kernel's
+       row group */
+    const int64_t grow = W * C * (int64_t)sizeof(FC_T);
+    const int64_t B = fc_max64(4, FC_GI_DW_BAND_BYTES / fc_max64(grow, 1));
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
-#if FC_HAVE_OPENMP
-#pragma omp for schedule(dynamic, 1)
-#endif
-        /* an item is a band of B rows of one row phase with all its column
-           phases: they interleave their pixels in the same gx lines, which
-           one thread then fills while they are in cache. Each phase is one
-           kernel call writing gx in place: a.OW = SH*W pixels strides the
-           phase's rows, a.YS = SW*C its pixels */
-        for (int64_t it = 0; it < N * SH * nband; it++) {
-            const int64_t n = it / (SH * nband), rh = (it / nband) % SH, i = it % nband * B;
-            const int64_t nr = fc_min64(B, nih[rh] - i);
-            if (nr <= 0) continue;
+        /* each thread one contiguous run of the N*rpre[SH] phase rows, cut
+           at row-phase ends and into bands of B: whole runs let the
+           kernel's groups of 4 rows run (single-row items ran at 0.65 of
+           torch on 32 and 144 channels, the forward at 0.4). Each gx row is
+           written by one call whatever the split: its sums, taps in kernel
+           order, do not depend on the threads */
+        int64_t r0, r1;
+        fc_split(N * rpre[SH], FC_NUM_THREADS(), FC_THREAD_ID(), &r0, &r1);
+        for (int64_t r = r0; r < r1;) {
+            const int64_t n = r / rpre[SH], q = r % rpre[SH];
+            int64_t rh = 0;
+            while (q >= rpre[rh + 1]) rh++;
+            const int64_t i = q - rpre[rh];
+            const int64_t nr = fc_min64(fc_min64(B, nih[rh] - i), r1 - r);
+            r += nr;
+            /* the column phases interleave their pixels in the same gx
+               lines: one call each on the band while its lines are in
+               cache. a.OW = SH*W pixels strides the phase's rows, a.YS =
+               SW*C its pixels */
             for (int64_t rw = 0; rw < SW; rw++) {
                 const int64_t p = rh * SW + rw, nw = niw[rw];
                 if (nw == 0) continue;
                 /* row 0 of the phase; the call writes its rows [i, i + nr) */
                 FC_T *y = gx + ((n * H + ih0[rh]) * W + iw0[rw]) * C;
                 if (nth[rh] == 0 || ntw[rw] == 0) {
-                    for (int64_t r = i; r < i + nr; r++)
+                    for (int64_t u = i; u < i + nr; u++)
                         for (int64_t j = 0; j < nw; j++)
                             for (int64_t c = 0; c < C; c++)
-                                y[(r * SH * W + j * SW) * C + c] = bp[c];
+                                y[(u * SH * W + j * SW) * C + c] = bp[c];
                     continue;
                 }
                 const int64_t *oh = ohoff + rh * KH, *ow = owoff + rw * KW;
@@ -1340,6 +1398,9 @@ static inline void FC_FN(fc_gw_phase_row)(FC_T *d, const FC_T *s, int64_t st, in
  * tap) are summed over the images in order: the result does not depend on
  * the threads. FC_EINVAL (before any work) when it does not apply or the
  * planes are too large; the caller then takes another path. */
+typedef void (*FC_FN(fc_split2_fn))(size_t n, const FC_T *s, FC_T *d0, FC_T *d1);
+typedef void (*FC_FN(fc_dwgwk_fn))(size_t nb, size_t nk, size_t nt, const FC_T *gy, size_t gy_ks,
+                                   const FC_T *x, const int64_t *off, FC_T *acc, size_t ld_k);
 static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T *x, FC_T *gw,
                                FC_T *gb, int isa, int nthreads) {
     const int64_t N = g->N, C = g->C, H = g->H, W = g->W, K = g->K, OH = g->OH, OW = g->OW;
@@ -1357,7 +1418,30 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
     const int64_t nq = fc_cdiv(OH * Wq, NR) * NR; /* pixels the kernel walks */
     /* the last phase plane, read up to its furthest tap + nq, then a vector */
     const int64_t xsz = (NP - 1) * psz + fc_max64(psz, (XRq - OH) * Wq + (Wq - OW) + nq) + NR;
-    const int64_t scratch = xsz + nq + T * NR;
+    /* several outputs per group: the group's Kg grad_output planes copied
+       side by side at the input planes' width, then the dwgradwk kernel sums
+       KR channels x TR taps per walk over them, V pixels per vector
+       (dwgradw walked the input plane once per output channel: LeNet's
+       1 -> 6, 1 thread, NHWC ran at 1.3x torch's time, this 0.85) */
+    const fc_kernel_info *kw_i = Kg > 1 ? fc_kernel_select("dwgradwk", FC_DT, isa) : NULL;
+    int64_t GP = 1, V = 1, KR = 1, TR = 1;
+    if (kw_i != NULL) {
+        V = FC_FN(fc_lanes)(kw_i->isa);
+        KR = kw_i->mr;
+        TR = kw_i->nr;
+        GP = Kg;
+        if (nq % V != 0 ||
+            (size_t)(xsz + Kg * nq + Kg * T * V) * sizeof(FC_T) > FC_GX_SCRATCH_BYTES) {
+            kw_i = NULL;
+            GP = 1;
+        }
+    }
+    const FC_FN(fc_dwgwk_fn) kernk = kw_i != NULL ? (FC_FN(fc_dwgwk_fn))kw_i->fn : NULL;
+    /* NCHW stride-2 columns: the rows' even/odd split a vector wide */
+    const fc_kernel_info *sp_i = !nhwc && SW == 2 ? fc_kernel_select("dwgradw_split2", FC_DT, isa)
+                                                  : NULL;
+    const FC_FN(fc_split2_fn) split2 = sp_i != NULL ? (FC_FN(fc_split2_fn))sp_i->fn : NULL;
+    const int64_t scratch = xsz + GP * nq + (kernk != NULL ? Kg * T * V : T * NR);
     if ((size_t)scratch * sizeof(FC_T) > FC_GX_SCRATCH_BYTES) return FC_EINVAL;
     FC_T *tsc = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * scratch));
     FC_T *part = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(N * K * (T + 1)));
@@ -1384,7 +1468,7 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
-        FC_T *xp = tsc + (int64_t)FC_THREAD_ID() * scratch, *gp = xp + xsz, *acc = gp + nq;
+        FC_T *xp = tsc + (int64_t)FC_THREAD_ID() * scratch, *gp = xp + xsz, *acc = gp + GP * nq;
         /* unused phases and the slack past the last plane are read (times
            zeros of grad_output), never written: zeros, not stale NaNs */
         memset(xp, 0, sizeof(FC_T) * (size_t)xsz);
@@ -1393,10 +1477,34 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
 #endif
         for (int64_t it = 0; it < N * G; it++) {
             const int64_t n = it / G, gg = it % G;
-            /* one input row for all its column phases while it is in L1 */
-            for (int64_t rh = 0; rh < SH; rh++)
-                for (int64_t i = 0; i < XRq; i++) {
+            /* one input row for all its column phases while it is in L1,
+               the rows in address order (row phase by row phase read the
+               plane SH times with a stride: 0.95 of the time on 96
+               channels @112 stride 2, NCHW, 1 thread) */
+            for (int64_t i = 0; i < XRq; i++)
+                for (int64_t rh = 0; rh < SH; rh++) {
                     const int64_t ih = i * SH + rh - PT;
+                    if (split2 != NULL && used[rh * 2] && used[rh * 2 + 1] && ih >= 0 && ih < H) {
+                        /* NCHW stride 2: both column phases of the row in one
+                           vector pass; input column 2m + e goes to phase
+                           (e + PL) % 2, column m + (e + PL) / 2 */
+                        FC_T *d[2] = {xp + rh * 2 * psz + i * Wq, xp + (rh * 2 + 1) * psz + i * Wq};
+                        const FC_T *xr = x + ((n * C + gg) * H + ih) * W;
+                        const int64_t r0 = PL & 1, o0 = PL / 2, o1 = (PL + 1) / 2;
+                        int64_t mm = fc_min64(W / 2, fc_min64(pj1[r0] - o0, pj1[r0 ^ 1] - o1));
+                        mm = fc_max64(mm, 0);
+                        for (int64_t e = 0; e < 2; e++) {
+                            FC_T *de = d[e];
+                            for (int64_t j = 0; j < pj0[e]; j++) de[j] = 0;
+                            for (int64_t j = pj1[e]; j < Wq; j++) de[j] = 0;
+                        }
+                        split2((size_t)mm, xr, d[r0] + o0, d[r0 ^ 1] + o1);
+                        for (int64_t iw = 2 * mm; iw < W; iw++) {
+                            const int64_t rw = (iw + PL) & 1, j = (iw + PL - rw) / 2;
+                            if (j < pj1[rw]) d[rw][j] = xr[iw];
+                        }
+                        continue;
+                    }
                     for (int64_t rw = 0; rw < SW; rw++) {
                         const int64_t p = rh * SW + rw;
                         if (!used[p]) continue;
@@ -1410,6 +1518,35 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
                         FC_FN(fc_gw_phase_row)(d, s, SW * (nhwc ? C : 1), pj0[rw], pj1[rw], Wq);
                     }
                 }
+            if (kernk != NULL) {
+                /* acc [Kg][T][V]; the planes as below, all of them first */
+                memset(acc, 0, sizeof(FC_T) * (size_t)(Kg * T * V));
+                for (int64_t k = 0; k < Kg; k++) {
+                    const int64_t kk = gg * Kg + k;
+                    FC_T *gk = gp + k * nq, sm = 0;
+                    for (int64_t r = 0; r < OH; r++) {
+                        FC_T *d = gk + r * Wq;
+                        if (nhwc)
+                            FC_FN(fc_copy_strided)(d, gy + (n * OH + r) * OW * K + kk, OW, K);
+                        else
+                            memcpy(d, gy + ((n * K + kk) * OH + r) * OW, sizeof(FC_T) * (size_t)OW);
+                        if (gb != NULL) sm += FC_FN(fc_sum4)(d, OW);
+                        for (int64_t q = OW; q < Wq; q++) d[q] = 0;
+                    }
+                    for (int64_t q = OH * Wq; q < nq; q++) gk[q] = 0;
+                    part[(n * K + kk) * (T + 1) + T] = sm;
+                }
+                for (int64_t k0 = 0; k0 < Kg; k0 += KR)
+                    for (int64_t t0 = 0; t0 < T; t0 += TR)
+                        kernk((size_t)(nq / V), (size_t)fc_min64(KR, Kg - k0),
+                              (size_t)fc_min64(TR, T - t0), gp + k0 * nq, (size_t)nq, xp,
+                              off + t0, acc + (k0 * T + t0) * V, (size_t)(T * V));
+                for (int64_t k = 0; k < Kg; k++)
+                    for (int64_t t = 0; t < T; t++)
+                        part[(n * K + gg * Kg + k) * (T + 1) + t] =
+                            FC_FN(fc_sum4)(acc + (k * T + t) * V, V);
+                continue;
+            }
             for (int64_t k = 0; k < Kg; k++) {
                 const int64_t kk = gg * Kg + k;
                 FC_T sm = 0;

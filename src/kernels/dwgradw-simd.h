@@ -35,9 +35,150 @@ fc_dwgw_walk(int masked, const fc_mask *m, size_t rows, size_t cols, const FC_T 
     }
 }
 
+#if FC_SIMD > 0
+/* The 3x3 tile: NB channel vectors x P pixels of a row, 9*NB accumulators +
+ * P*NB grad_output vectors + NB in registers (AVX-512: both vectors of a
+ * block, 4 pixels; AVX2: one vector, 4 pixels). */
+#ifndef FC_DWGW3_NB
+#define FC_DWGW3_NB (FC_SIMD == 3 ? FC_NV : 1)
+#endif
+#ifndef FC_DWGW3_P
+#define FC_DWGW3_P 4
+#endif
+/* 3x3 taps (tap (kh, kw) at kh*xr + kw*d), pixels x_cs = S*d apart (S 1 or
+ * 2): the tile's grad_output vectors stay in registers and each input vector
+ * of a kernel row is loaded once and fed to every (pixel, kw) it meets:
+ * 1 + 3((P-1)S + 3)/P loads per pixel and vector instead of 10, the generic
+ * walk's load ports were its bound. Each tap's sum runs over the pixels in
+ * the walk's order. `masked`: the last of the nb vectors holds the lanes m. */
+static inline __attribute__((always_inline)) const FC_T *fc_dwgw3_step(const FC_T *p, size_t by) {
+    p += by;
+    __asm__("" : "+r"(p));
+    return p;
+}
+
+static inline __attribute__((always_inline)) void
+fc_dwgw3_tile(int P, int S, int nb, int masked, fc_mask m, const FC_T *g, size_t gy_cs,
+              const FC_T *x, size_t d, size_t xr, fc_vec a[9][FC_DWGW3_NB]) {
+    fc_vec gv[FC_DWGW3_P][FC_DWGW3_NB];
+    /* pointers stepped by adds hidden from the optimiser: it made i*d and
+       p*gy_cs for every i, p loop-invariant offsets, spilled from the
+       general registers (a reload per load) */
+#pragma GCC unroll 16
+    for (int p = 0; p < P; p++, g = fc_dwgw3_step(g, gy_cs))
+#pragma GCC unroll 8
+        for (int v = 0; v < nb; v++) {
+            const FC_T *s = g + v * FC_V;
+            gv[p][v] = masked && v == nb - 1 ? v_loadm(s, m) : v_load(s);
+        }
+#pragma GCC unroll 3
+    for (int kh = 0; kh < 3; kh++, x = fc_dwgw3_step(x, xr)) {
+        const FC_T *xi = x;
+#pragma GCC unroll 40
+        for (int i = 0; i < (P - 1) * S + 3; i++, xi = fc_dwgw3_step(xi, d))
+#pragma GCC unroll 8
+            for (int v = 0; v < nb; v++) {
+                const FC_T *s = xi + v * FC_V;
+                fc_vec xv = masked && v == nb - 1 ? v_loadm(s, m) : v_load(s);
+                /* one load for its 3 FMAs: gcc folds it into each FMA otherwise */
+                __asm__("" : "+v"(xv));
+#pragma GCC unroll 3
+                for (int kw = 0; kw < 3; kw++) {
+                    const int q = i - kw;
+                    if (q >= 0 && q % S == 0 && q / S < P)
+                        a[kh * 3 + kw][v] = v_fma(gv[q / S][v], xv, a[kh * 3 + kw][v]);
+                }
+            }
+    }
+}
+
+static inline __attribute__((always_inline)) void
+fc_dwgw3_walk(int S, int nb, int masked, fc_mask m, size_t rows, size_t cols, const FC_T *gy,
+              size_t gy_cs, size_t gy_rs, const FC_T *x, size_t d, size_t x_rs, size_t xr,
+              fc_vec a[9][FC_DWGW3_NB]) {
+    for (size_t r = 0; r < rows; r++) {
+        const FC_T *g = gy + r * gy_rs, *xp = x + r * x_rs;
+        size_t q = 0;
+        for (; q + FC_DWGW3_P <= cols; q += FC_DWGW3_P)
+            fc_dwgw3_tile(FC_DWGW3_P, S, nb, masked, m, g + q * gy_cs, gy_cs, xp + q * S * d, d,
+                          xr, a);
+        for (; q < cols; q++)
+            fc_dwgw3_tile(1, S, nb, masked, m, g + q * gy_cs, gy_cs, xp + q * S * d, d, xr, a);
+    }
+}
+
+/* The 3x3 walk when off[] and x_cs have its shape; 1 when it ran. */
+static inline int fc_dwgw3(size_t rows, size_t cols, size_t nt, size_t nc, const FC_T *gy,
+                           size_t gy_cs, size_t gy_rs, const FC_T *x, size_t x_cs, size_t x_rs,
+                           const int64_t *off, FC_T *acc, size_t ldacc) {
+    if (nt != 9 || FC_MR < 9) return 0;
+    const int64_t d = off[1] - off[0], xr = off[3] - off[0];
+    if (d <= 0 || xr <= 0) return 0;
+    for (int t = 0; t < 9; t++)
+        if (off[t] != off[0] + (t / 3) * xr + (t % 3) * d) return 0;
+    int S;
+    if ((int64_t)x_cs == d) S = 1;
+    else if ((int64_t)x_cs == 2 * d) S = 2;
+    else return 0;
+    x += off[0];
+    for (size_t v0 = 0; v0 < FC_NV && v0 * FC_V < nc; v0 += FC_DWGW3_NB) {
+        /* nb vectors of this block hold channels, the last one n of them */
+        const size_t left = nc - v0 * FC_V;
+        const int nb = left >= (size_t)FC_DWGW3_NB * FC_V ? FC_DWGW3_NB
+                                                          : (int)((left + FC_V - 1) / FC_V);
+        const size_t n = left - (size_t)(nb - 1) * FC_V;
+        const fc_mask m = m_first((int64_t)(n > FC_V ? FC_V : n));
+        const int masked = n < FC_V;
+        fc_vec a[9][FC_DWGW3_NB];
+#pragma GCC unroll 9
+        for (int t = 0; t < 9; t++)
+#pragma GCC unroll 8
+            for (int v = 0; v < FC_DWGW3_NB; v++)
+                a[t][v] = v_load(acc + t * ldacc + (v0 + v) * FC_V);
+        const FC_T *gv = gy + v0 * FC_V, *xv = x + v0 * FC_V;
+#define FC_DWGW3_GO(S_, NB_, M_)                                                              \
+    fc_dwgw3_walk(S_, NB_, M_, m, rows, cols, gv, gy_cs, gy_rs, xv, (size_t)d, x_rs, (size_t)xr, a)
+        if (nb == FC_DWGW3_NB && !masked) {
+            if (S == 1) FC_DWGW3_GO(1, FC_DWGW3_NB, 0);
+            else FC_DWGW3_GO(2, FC_DWGW3_NB, 0);
+        } else if (nb == FC_DWGW3_NB) {
+            if (S == 1) FC_DWGW3_GO(1, FC_DWGW3_NB, 1);
+            else FC_DWGW3_GO(2, FC_DWGW3_NB, 1);
+        } else {
+            /* a short block (FC_DWGW3_NB > 1): one vector at a time */
+            for (int v = 0; v < nb; v++) {
+                fc_vec b[9][FC_DWGW3_NB];
+                const int mv = v == nb - 1 && masked;
+                const fc_mask mm = mv ? m : m_first(FC_V);
+                for (int t = 0; t < 9; t++) b[t][0] = a[t][v];
+                const FC_T *gw1 = gv + v * FC_V, *xw1 = xv + v * FC_V;
+                if (S == 1 && mv)
+                    fc_dwgw3_walk(1, 1, 1, mm, rows, cols, gw1, gy_cs, gy_rs, xw1, (size_t)d, x_rs, (size_t)xr, b);
+                else if (S == 1)
+                    fc_dwgw3_walk(1, 1, 0, mm, rows, cols, gw1, gy_cs, gy_rs, xw1, (size_t)d, x_rs, (size_t)xr, b);
+                else if (mv)
+                    fc_dwgw3_walk(2, 1, 1, mm, rows, cols, gw1, gy_cs, gy_rs, xw1, (size_t)d, x_rs, (size_t)xr, b);
+                else
+                    fc_dwgw3_walk(2, 1, 0, mm, rows, cols, gw1, gy_cs, gy_rs, xw1, (size_t)d, x_rs, (size_t)xr, b);
+                for (int t = 0; t < 9; t++) a[t][v] = b[t][0];
+            }
+        }
+#undef FC_DWGW3_GO
+#pragma GCC unroll 9
+        for (int t = 0; t < 9; t++)
+#pragma GCC unroll 8
+            for (int v = 0; v < nb; v++) v_store(acc + t * ldacc + (v0 + v) * FC_V, a[t][v]);
+    }
+    return 1;
+}
+#endif
+
 void FC_NAME(size_t rows, size_t cols, size_t nt, size_t nc, const FC_T *gy, size_t gy_cs,
              size_t gy_rs, const FC_T *x, size_t x_cs, size_t x_rs, const int64_t *off, FC_T *acc,
              size_t ldacc) {
+#if FC_SIMD > 0
+    if (fc_dwgw3(rows, cols, nt, nc, gy, gy_cs, gy_rs, x, x_cs, x_rs, off, acc, ldacc)) return;
+#endif
     fc_vec a[FC_MR][FC_NV];
     int64_t o[FC_MR];
     fc_mask m[FC_NV];

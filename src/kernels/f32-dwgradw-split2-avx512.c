@@ -1,0 +1,4 @@
+/* dwgradw_split2, f32, avx512. */
+#define FC_T float
+#define FC_NAME fc_f32_dwgradw_split2__avx512
+#include "dwgradw-split2.h"

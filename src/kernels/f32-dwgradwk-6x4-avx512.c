@@ -1,0 +1,7 @@
+/* dwgradwk, f32, 6 output channels x 4 taps, avx512. */
+#define FC_T float
+#define FC_SIMD 3
+#define FC_KR 6
+#define FC_TR 4
+#define FC_NAME fc_f32_dwgradwk_6x4__avx512
+#include "dwgradwk-simd.h"

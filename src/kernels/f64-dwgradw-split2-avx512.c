@@ -1,0 +1,4 @@
+/* dwgradw_split2, f64, avx512. */
+#define FC_T double
+#define FC_NAME fc_f64_dwgradw_split2__avx512
+#include "dwgradw-split2.h"
