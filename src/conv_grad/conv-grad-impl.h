@@ -644,8 +644,8 @@ static int FC_FN(fc_gi_dw_nchw)(const fc_conv_geom *g, const FC_T *gy, const FC_
 /* 1x1, unpadded, stride above 1, NHWC: input pixel (oh*SH, ow*SW) is
  * sum_k gy[oh][ow][k] w[k][c] and every other pixel is the bias (zero). One
  * strided-GEMM call (gemm.h) per tile of MR pixels along one grad_output row:
- * a = grad_output rows read in place (lda K), b = the weights read in place
- * ([Kg][Cg] is already k-major: no packing, no flip), y = gx with row
+ * a = grad_output rows read in place (lda K), b = the weights ([Kg][Cg] is
+ * already k-major: no flip; packed into NR-wide panels), y = gx with row
  * stride SW*C, so nothing goes through a buffer (the igemm path wrote the
  * hit pixels to a tile buffer then copied them, and filled the other 3/4 of
  * gx 256 B at a time: 29% of peak for 1x1 256->128 s2 @56). Items are
@@ -675,6 +675,24 @@ static int FC_FN(fc_gi_pointwise)(const fc_conv_geom *g, const FC_T *gy, const F
         for (int64_t c = 0; c < CB * NR; c++)
             bp[gg * CB * NR + c] = (bias != NULL && c < Cg) ? bias[gg * Cg + c] : (FC_T)0;
     FC_T *arows_all = bp + G * CB * NR;
+    /* weights packed into panels wp[gg][cb][k][NR] (zeros past Cg): read in
+     * place, a panel's rows were Cg apart, each on its own 4 KiB page at 1024
+     * channels, which the hardware prefetchers do not cross */
+    FC_T *wp = (FC_T *)fc_ws_take(sizeof(FC_T) * (size_t)(G * CB * Kg * NR));
+    if (wp == NULL) {
+        fc_free(bp);
+        return FC_ENOMEM;
+    }
+#if FC_HAVE_OPENMP
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+#endif
+    for (int64_t q = 0; q < G * CB * Kg; q++) {
+        const int64_t k = q % Kg, cb = q / Kg % CB, gg = q / (Kg * CB);
+        const int64_t c0 = cb * NR, nr = fc_min64(NR, Cg - c0);
+        FC_T *d = wp + q * NR;
+        memcpy(d, w + (gg * Kg + k) * Cg + c0, sizeof(FC_T) * (size_t)nr);
+        for (int64_t c = nr; c < NR; c++) d[c] = 0;
+    }
     const int64_t rows = N * OH;
 #if FC_HAVE_OPENMP
 #pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
@@ -708,7 +726,7 @@ static int FC_FN(fc_gi_pointwise)(const fc_conv_geom *g, const FC_T *gy, const F
                 const int64_t c0 = cb * NR, nr = fc_min64(NR, Cg - c0);
                 for (int64_t k0 = 0; k0 < Kg; k0 += kcb) {
                     const int64_t kc = fc_min64(kcb, Kg - k0);
-                    const FC_T *b = w + (gg * Kg + k0) * Cg + c0;
+                    const FC_T *b = wp + ((gg * CB + cb) * Kg + k0) * NR;
                     for (int64_t ow = 0; ow < OW; ow += MR) {
                         const int64_t mr = fc_min64(MR, OW - ow);
                         const FC_T *a = gyr + ow * K + gg * Kg + k0;
@@ -721,13 +739,14 @@ static int FC_FN(fc_gi_pointwise)(const fc_conv_geom *g, const FC_T *gy, const F
                             a = arows;
                             lda = (size_t)kc;
                         }
-                        kern((size_t)mr, (size_t)nr, (size_t)kc, a, lda, b, (size_t)Cg, b,
+                        kern((size_t)mr, (size_t)nr, (size_t)kc, a, lda, b, (size_t)NR, b,
                              bp + (gg * CB + cb) * NR, gxr + ow * SW * C + gg * Cg + c0,
                              (size_t)(SW * C), k0 == 0 ? 0u : FC_FLAG_ACCUMULATE);
                     }
                 }
             }
     }
+    fc_ws_give(wp);
     fc_free(bp);
     return FC_OK;
 }
