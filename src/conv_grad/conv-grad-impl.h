@@ -38,6 +38,28 @@ static void fc_phase_taps(int64_t In, int64_t KD, int64_t S, int64_t D, int64_t 
     }
 }
 
+/* fc_phase_taps of both axes of a strided grad input: rows (tph, ohoff per
+ * row phase x KH; nth, ih0, nih per row phase) and columns (likewise with
+ * KW), in one allocation ending in `extra` values of the caller's own
+ * (rest). Returns the allocation (fc_free it) or NULL. */
+typedef struct {
+    int64_t *tph, *ohoff, *nth, *ih0, *nih, *tpw, *owoff, *ntw, *iw0, *niw, *rest;
+} fc_phase_tables;
+
+static int64_t *fc_phase_tables_make(const fc_conv_geom *g, int64_t extra, fc_phase_tables *t) {
+    const int64_t SH = g->SH, SW = g->SW, KH = g->KH, KW = g->KW;
+    int64_t *m = (int64_t *)fc_alloc(sizeof(int64_t) *
+                                     (size_t)(SH * (2 * KH + 3) + SW * (2 * KW + 3) + extra));
+    if (m == NULL) return NULL;
+    t->tph = m; t->ohoff = t->tph + SH * KH; t->nth = t->ohoff + SH * KH;
+    t->ih0 = t->nth + SH; t->nih = t->ih0 + SH;
+    t->tpw = t->nih + SH; t->owoff = t->tpw + SW * KW; t->ntw = t->owoff + SW * KW;
+    t->iw0 = t->ntw + SW; t->niw = t->iw0 + SW; t->rest = t->niw + SW;
+    fc_phase_taps(g->H, KH, SH, g->DH, g->PT, t->tph, t->nth, t->ih0, t->nih, t->ohoff);
+    fc_phase_taps(g->W, KW, SW, g->DW, g->PL, t->tpw, t->ntw, t->iw0, t->niw, t->owoff);
+    return m;
+}
+
 /* Row bands of the grad weight GEMMs: RS, CS input rows/columns per packed
  * one, SHq, SWq packed rows/columns per output step, Wp packed columns, BR
  * output rows per band, XR packed input rows per band. */
@@ -180,41 +202,36 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
     const FC_GRADX_FN kern = (FC_GRADX_FN)ki->fn;
     const int64_t MR = ki->mr, NRP = ki->nr;
     const int64_t N = g->N, C = g->C, H = g->H, W = g->W, K = g->K, OH = g->OH, OW = g->OW;
-    const int64_t KH = g->KH, KW = g->KW, SH = g->SH, SW = g->SW, DH = g->DH, DW = g->DW;
-    const int64_t PT = g->PT, PL = g->PL, G = g->G;
+    const int64_t KH = g->KH, KW = g->KW, SH = g->SH, SW = g->SW;
+    const int64_t G = g->G;
     const int64_t Cg = C / G, Kg = K / G, CB = fc_cdiv(Cg, MR), NP = SH * SW;
     const int nhwc = g->layout == FC_NHWC;
     /* NHWC: a block of groups per item so the gathers use whole cache lines */
     const int64_t GB = nhwc ? fc_min64(G, fc_max64(1, 16 / Kg)) : 1, NGB = fc_cdiv(G, GB);
 
-    int64_t *tabs = (int64_t *)fc_alloc(sizeof(int64_t) *
-                                        (size_t)(SH * (2 * KH + 4) + SW * (2 * KW + 4) + 2 * NP + 2));
+    fc_phase_tables pt;
+    int64_t *tabs = fc_phase_tables_make(g, SH + SW + 2 * NP + 2, &pt);
     if (tabs == NULL) return FC_ENOMEM;
-    int64_t *tph = tabs, *ohoff = tph + SH * KH, *nth = ohoff + SH * KH, *ih0 = nth + SH;
-    int64_t *nih = ih0 + SH, *ohlo = nih + SH;
-    int64_t *tpw = ohlo + SH, *owoff = tpw + SW * KW, *ntw = owoff + SW * KW, *iw0 = ntw + SW;
-    int64_t *niw = iw0 + SW, *owlo = niw + SW;
+    int64_t *ohlo = pt.rest, *owlo = ohlo + SH;
     int64_t *nrb = owlo + SW, *rbpre = nrb + SH; /* row bands per row phase, prefix */
     int64_t spanh = 0, spanw = 0, wpmax = 1, maxtaps = 1;
-    fc_phase_taps(H, KH, SH, DH, PT, tph, nth, ih0, nih, ohoff);
-    fc_phase_taps(W, KW, SW, DW, PL, tpw, ntw, iw0, niw, owoff);
     for (int64_t r = 0; r < SH; r++) {
         /* taps ascending: offsets descending, the last is the lowest */
-        ohlo[r] = nth[r] ? ohoff[r * KH + nth[r] - 1] : 0;
-        if (nth[r]) spanh = fc_max64(spanh, ohoff[r * KH] - ohlo[r]);
+        ohlo[r] = pt.nth[r] ? pt.ohoff[r * KH + pt.nth[r] - 1] : 0;
+        if (pt.nth[r]) spanh = fc_max64(spanh, pt.ohoff[r * KH] - ohlo[r]);
     }
     for (int64_t r = 0; r < SW; r++) {
-        owlo[r] = ntw[r] ? owoff[r * KW + ntw[r] - 1] : 0;
-        const int64_t sw = ntw[r] ? owoff[r * KW] - owlo[r] : 0;
+        owlo[r] = pt.ntw[r] ? pt.owoff[r * KW + pt.ntw[r] - 1] : 0;
+        const int64_t sw = pt.ntw[r] ? pt.owoff[r * KW] - owlo[r] : 0;
         spanw = fc_max64(spanw, sw);
-        wpmax = fc_max64(wpmax, niw[r] + sw);
+        wpmax = fc_max64(wpmax, pt.niw[r] + sw);
     }
-    for (int64_t p = 0; p < NP; p++) maxtaps = fc_max64(maxtaps, nth[p / SW] * ntw[p % SW]);
+    for (int64_t p = 0; p < NP; p++) maxtaps = fc_max64(maxtaps, pt.nth[p / SW] * pt.ntw[p % SW]);
     /* band rows: the padded rows of GB*Kg planes about FC_GX_PLANES_BYTES */
     const int64_t rowb = GB * Kg * wpmax * (int64_t)sizeof(FC_T);
     int64_t RB = fc_max64(1, FC_GX_PLANES_BYTES / rowb - spanh);
     int64_t nihmax = 1;
-    for (int64_t r = 0; r < SH; r++) nihmax = fc_max64(nihmax, nih[r]);
+    for (int64_t r = 0; r < SH; r++) nihmax = fc_max64(nihmax, pt.nih[r]);
     RB = fc_min64(RB, nihmax);
     /* plane: rounded band pixels + the rows and columns the taps reach past them */
     const int64_t prmax = fc_cdiv((RB - 1) * wpmax + wpmax, NRP) * NRP;
@@ -226,7 +243,7 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
     }
     rbpre[0] = 0;
     for (int64_t r = 0; r < SH; r++) {
-        nrb[r] = fc_cdiv(nih[r], RB);
+        nrb[r] = fc_cdiv(pt.nih[r], RB);
         rbpre[r + 1] = rbpre[r] + nrb[r];
     }
     /* an item is a band of one row phase with all its column phases: they
@@ -243,7 +260,7 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
     if (wpo != NULL) {
         wpo[0] = 0;
         for (int64_t p = 0; p < NP; p++)
-            wpo[p + 1] = wpo[p] + G * CB * Kg * nth[p / SW] * ntw[p % SW] * MR;
+            wpo[p + 1] = wpo[p] + G * CB * Kg * pt.nth[p / SW] * pt.ntw[p % SW] * MR;
         wpk = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)fc_max64(wpo[NP], 1));
     }
     if (wpo == NULL || wpk == NULL || tsc == NULL || toff == NULL) {
@@ -256,10 +273,10 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
         for (int64_t gc = 0; gc < G * CB; gc++) {
             const int64_t gg = gc / CB, c0 = (gc % CB) * MR, mr = fc_min64(MR, Cg - c0);
             for (int64_t k = 0; k < Kg; k++)
-                for (int64_t th = 0; th < nth[rh]; th++)
-                    for (int64_t tw = 0; tw < ntw[rw]; tw++) {
-                        const FC_T *s = w + (((gg * Kg + k) * Cg + c0) * KH + tph[rh * KH + th]) * KW +
-                                        tpw[rw * KW + tw];
+                for (int64_t th = 0; th < pt.nth[rh]; th++)
+                    for (int64_t tw = 0; tw < pt.ntw[rw]; tw++) {
+                        const FC_T *s = w + (((gg * Kg + k) * Cg + c0) * KH + pt.tph[rh * KH + th]) * KW +
+                                        pt.tpw[rw * KW + tw];
                         for (int64_t m = 0; m < MR; m++) *d++ = m < mr ? s[m * KH * KW] : (FC_T)0;
                     }
         }
@@ -283,14 +300,14 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
             int64_t rem = rem0 % rbpre[SH], rh = 0;
             while (rem >= rbpre[rh + 1]) rh++;
             rem -= rbpre[rh];
-            const int64_t i0 = rem * RB, nr = fc_min64(RB, nih[rh] - i0);
+            const int64_t i0 = rem * RB, nr = fc_min64(RB, pt.nih[rh] - i0);
             const int64_t g0 = gb * GB, ng = fc_min64(GB, G - g0);
             if (nr <= 0) continue;
             for (int64_t rw = 0; rw < SW; rw++) {
-                const int64_t p = rh * SW + rw, ntp = nth[rh] * ntw[rw], nw = niw[rw];
+                const int64_t p = rh * SW + rw, ntp = pt.nth[rh] * pt.ntw[rw], nw = pt.niw[rw];
                 if (nw == 0) continue;
-                const int64_t hspan = ntp ? ohoff[rh * KH] - ohlo[rh] : 0;
-                const int64_t wspan = ntp ? owoff[rw * KW] - owlo[rw] : 0;
+                const int64_t hspan = ntp ? pt.ohoff[rh * KH] - ohlo[rh] : 0;
+                const int64_t wspan = ntp ? pt.owoff[rw * KW] - owlo[rw] : 0;
                 const int64_t Wp = nw + wspan, np = (nr - 1) * Wp + nw;
                 const int64_t npr = fc_cdiv(np, NRP) * NRP, prow = nr + hspan;
                 const int64_t pn = np + hspan * Wp + wspan; /* plane elements holding data */
@@ -330,10 +347,10 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
                                     d[q * plen + v] = s[v * K + q];
                         }
                     }
-                    for (int64_t th = 0; th < nth[rh]; th++)
-                        for (int64_t tw = 0; tw < ntw[rw]; tw++)
-                            off[th * ntw[rw] + tw] = (ohoff[rh * KH + th] - ohlo[rh]) * Wp +
-                                                     owoff[rw * KW + tw] - owlo[rw];
+                    for (int64_t th = 0; th < pt.nth[rh]; th++)
+                        for (int64_t tw = 0; tw < pt.ntw[rw]; tw++)
+                            off[th * pt.ntw[rw] + tw] = (pt.ohoff[rh * KH + th] - ohlo[rh]) * Wp +
+                                                     pt.owoff[rw * KW + tw] - owlo[rw];
                 }
                 for (int64_t gl = 0; gl < ng; gl++) {
                     const int64_t gg = g0 + gl;
@@ -343,19 +360,19 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
                             kern((size_t)np, (size_t)Kg, (size_t)ntp, pl + gl * Kg * plen,
                                  (size_t)plen, off, wpk + wpo[p] + (gg * CB + cb) * Kg * ntp * MR,
                                  out, (size_t)npr);
-                        /* write out: phase pixel (i, j) -> (ih0 + i*SH, iw0 + j*SW) */
+                        /* write out: phase pixel (i, j) -> (pt.ih0 + i*SH, pt.iw0 + j*SW) */
                         for (int64_t m = 0; m < mr; m++) {
                             const int64_t c = gg * Cg + c0 + m;
                             const FC_T b = bias != NULL ? bias[c] : (FC_T)0;
                             for (int64_t i = 0; i < nr; i++) {
-                                const int64_t ih = ih0[rh] + (i0 + i) * SH;
+                                const int64_t ih = pt.ih0[rh] + (i0 + i) * SH;
                                 const FC_T *s = out + m * npr + i * Wp;
                                 if (!nhwc) {
-                                    FC_T *d = gx + ((n * C + c) * H + ih) * W + iw0[rw];
+                                    FC_T *d = gx + ((n * C + c) * H + ih) * W + pt.iw0[rw];
                                     for (int64_t j = 0; j < nw; j++)
                                         d[j * SW] = (ntp ? s[j] : 0) + b;
                                 } else {
-                                    FC_T *d = gx + ((n * H + ih) * W + iw0[rw]) * C + c;
+                                    FC_T *d = gx + ((n * H + ih) * W + pt.iw0[rw]) * C + c;
                                     for (int64_t j = 0; j < nw; j++)
                                         d[j * SW * C] = (ntp ? s[j] : 0) + b;
                                 }
@@ -435,17 +452,13 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
     if (ki == NULL) return FC_EINVAL;
     const fc_dwconv_fn kern = (fc_dwconv_fn)ki->fn;
     const int64_t N = g->N, C = g->C, H = g->H, W = g->W, OH = g->OH, OW = g->OW;
-    const int64_t KH = g->KH, KW = g->KW, SH = g->SH, SW = g->SW, DH = g->DH, DW = g->DW;
-    const int64_t PT = g->PT, PL = g->PL, NP = SH * SW, Cp = (C + 15) & ~(int64_t)15;
-    int64_t *tabs = (int64_t *)fc_alloc(sizeof(int64_t) *
-                                        (size_t)(SH * (2 * KH + 4) + SW * (2 * KW + 3) + 1));
+    const int64_t KH = g->KH, KW = g->KW, SH = g->SH, SW = g->SW;
+    const int64_t NP = SH * SW, Cp = (C + 15) & ~(int64_t)15;
+    fc_phase_tables pt;
+    int64_t *tabs = fc_phase_tables_make(g, SH + 1, &pt);
     if (tabs == NULL) return FC_ENOMEM;
-    int64_t *tph = tabs, *ohoff = tph + SH * KH, *nth = ohoff + SH * KH, *ih0 = nth + SH;
-    int64_t *nih = ih0 + SH, *tpw = nih + SH, *owoff = tpw + SW * KW, *ntw = owoff + SW * KW;
-    int64_t *iw0 = ntw + SW, *niw = iw0 + SW, *rpre = niw + SW;
-    fc_phase_taps(H, KH, SH, DH, PT, tph, nth, ih0, nih, ohoff);
-    fc_phase_taps(W, KW, SW, DW, PL, tpw, ntw, iw0, niw, owoff);
-    /* weights [phase][kh'][kw'][Cp], kernel row kh' = the phase's tap nth-1-kh'
+    int64_t *rpre = pt.rest;
+    /* weights [phase][kh'][kw'][Cp], kernel row kh' = the phase's tap pt.nth-1-kh'
        (offsets ascending), and the bias [Cp]; zeros past C */
     const int64_t wps = KH * KW * Cp;
     FC_T *wpk = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(NP * wps + Cp));
@@ -458,16 +471,16 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
     for (int64_t c = 0; c < C && bias != NULL; c++) bp[c] = bias[c];
     for (int64_t p = 0; p < NP; p++) {
         const int64_t rh = p / SW, rw = p % SW;
-        for (int64_t a = 0; a < nth[rh]; a++)
-            for (int64_t b = 0; b < ntw[rw]; b++) {
-                const int64_t kh = tph[rh * KH + nth[rh] - 1 - a], kw = tpw[rw * KW + ntw[rw] - 1 - b];
-                FC_T *d = wpk + p * wps + (a * ntw[rw] + b) * Cp;
+        for (int64_t a = 0; a < pt.nth[rh]; a++)
+            for (int64_t b = 0; b < pt.ntw[rw]; b++) {
+                const int64_t kh = pt.tph[rh * KH + pt.nth[rh] - 1 - a], kw = pt.tpw[rw * KW + pt.ntw[rw] - 1 - b];
+                FC_T *d = wpk + p * wps + (a * pt.ntw[rw] + b) * Cp;
                 for (int64_t c = 0; c < C; c++) d[c] = w[(c * KH + kh) * KW + kw];
             }
     }
     /* phase rows of an image, row phase by row phase: prefix rpre[rh] */
     rpre[0] = 0;
-    for (int64_t r = 0; r < SH; r++) rpre[r + 1] = rpre[r] + nih[r];
+    for (int64_t r = 0; r < SH; r++) rpre[r + 1] = rpre[r] + pt.nih[r];
     /* rows per call: its gx rows about FC_GI_DW_BAND_BYTES, so the column
        phases that share gx lines meet them in L2; at least 4, the kernel's
        row group */
@@ -490,25 +503,25 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
             int64_t rh = 0;
             while (q >= rpre[rh + 1]) rh++;
             const int64_t i = q - rpre[rh];
-            const int64_t nr = fc_min64(fc_min64(B, nih[rh] - i), r1 - r);
+            const int64_t nr = fc_min64(fc_min64(B, pt.nih[rh] - i), r1 - r);
             r += nr;
             /* the column phases interleave their pixels in the same gx
                lines: one call each on the band while its lines are in
                cache. a.OW = SH*W pixels strides the phase's rows, a.YS =
                SW*C its pixels */
             for (int64_t rw = 0; rw < SW; rw++) {
-                const int64_t p = rh * SW + rw, nw = niw[rw];
+                const int64_t p = rh * SW + rw, nw = pt.niw[rw];
                 if (nw == 0) continue;
                 /* row 0 of the phase; the call writes its rows [i, i + nr) */
-                FC_T *y = gx + ((n * H + ih0[rh]) * W + iw0[rw]) * C;
-                if (nth[rh] == 0 || ntw[rw] == 0) {
+                FC_T *y = gx + ((n * H + pt.ih0[rh]) * W + pt.iw0[rw]) * C;
+                if (pt.nth[rh] == 0 || pt.ntw[rw] == 0) {
                     for (int64_t u = i; u < i + nr; u++)
                         for (int64_t j = 0; j < nw; j++)
                             for (int64_t c = 0; c < C; c++)
                                 y[(u * SH * W + j * SW) * C + c] = bp[c];
                     continue;
                 }
-                const int64_t *oh = ohoff + rh * KH, *ow = owoff + rw * KW;
+                const int64_t *oh = pt.ohoff + rh * KH, *ow = pt.owoff + rw * KW;
                 fc_dwconv_nhwc_args a;
                 a.x = gy + n * OH * OW * C;
                 a.w = wpk + p * wps;
@@ -516,11 +529,11 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
                 a.y = y;
                 a.C = C; a.Cp = Cp; a.H = OH; a.W = OW;
                 a.OW = SH * W; a.YS = SW * C; a.SH = 1; a.oh0 = i; a.oh1 = i + nr;
-                a.KH = nth[rh]; a.KW = ntw[rw]; a.SW = 1;
-                a.DH = nth[rh] > 1 ? oh[nth[rh] - 2] - oh[nth[rh] - 1] : 1;
-                a.DW = ntw[rw] > 1 ? ow[ntw[rw] - 2] - ow[ntw[rw] - 1] : 1;
-                a.PL = -ow[ntw[rw] - 1];
-                a.PT = -oh[nth[rh] - 1]; /* phase row r: kernel row 0 at gy row r + oh[last] */
+                a.KH = pt.nth[rh]; a.KW = pt.ntw[rw]; a.SW = 1;
+                a.DH = pt.nth[rh] > 1 ? oh[pt.nth[rh] - 2] - oh[pt.nth[rh] - 1] : 1;
+                a.DW = pt.ntw[rw] > 1 ? ow[pt.ntw[rw] - 2] - ow[pt.ntw[rw] - 1] : 1;
+                a.PL = -ow[pt.ntw[rw] - 1];
+                a.PT = -oh[pt.nth[rh] - 1]; /* phase row r: kernel row 0 at gy row r + oh[last] */
                 a.ow0 = 0; a.ow1 = nw;
                 a.c0 = 0; a.c1 = C;
                 a.flags = 0;
@@ -554,33 +567,29 @@ static int FC_FN(fc_gi_dw_nchw)(const fc_conv_geom *g, const FC_T *gy, const FC_
     if (ki == NULL) return FC_EINVAL;
     const FC_FN(fc_dwgx_fn) kern = (FC_FN(fc_dwgx_fn))ki->fn;
     const int64_t N = g->N, C = g->C, H = g->H, W = g->W, OH = g->OH, OW = g->OW;
-    const int64_t KH = g->KH, KW = g->KW, SH = g->SH, SW = g->SW, DH = g->DH, DW = g->DW;
-    const int64_t PT = g->PT, PL = g->PL, KS = KH * KW;
-    int64_t *tabs = (int64_t *)fc_alloc(sizeof(int64_t) *
-                                        (size_t)(SH * (2 * KH + 3) + SW * (2 * KW + 4)));
+    const int64_t KH = g->KH, KW = g->KW, SH = g->SH, SW = g->SW;
+    const int64_t KS = KH * KW;
+    fc_phase_tables pt;
+    int64_t *tabs = fc_phase_tables_make(g, SW, &pt);
     if (tabs == NULL) return FC_ENOMEM;
-    int64_t *tph = tabs, *ohoff = tph + SH * KH, *nth = ohoff + SH * KH, *ih0 = nth + SH;
-    int64_t *nih = ih0 + SH, *tpw = nih + SH, *owoff = tpw + SW * KW, *ntw = owoff + SW * KW;
-    int64_t *iw0 = ntw + SW, *niw = iw0 + SW, *rwq = niw + SW;
-    fc_phase_taps(H, KH, SH, DH, PT, tph, nth, ih0, nih, ohoff);
-    fc_phase_taps(W, KW, SW, DW, PL, tpw, ntw, iw0, niw, owoff);
+    int64_t *rwq = pt.rest;
     /* margins: every (phase pixel, tap) pair reads inside the padded plane */
     int64_t mt = 0, mb = 0, ml = 0, mr = 0;
     for (int64_t r = 0; r < SH; r++)
-        for (int64_t t = 0; t < nth[r] && nih[r] > 0; t++) {
-            mt = fc_max64(mt, -ohoff[r * KH + t]);
-            mb = fc_max64(mb, nih[r] - 1 + ohoff[r * KH + t] - (OH - 1));
+        for (int64_t t = 0; t < pt.nth[r] && pt.nih[r] > 0; t++) {
+            mt = fc_max64(mt, -pt.ohoff[r * KH + t]);
+            mb = fc_max64(mb, pt.nih[r] - 1 + pt.ohoff[r * KH + t] - (OH - 1));
         }
     for (int64_t r = 0; r < SW; r++) {
         rwq[r] = -1;
-        for (int64_t t = 0; t < ntw[r] && niw[r] > 0; t++) {
-            ml = fc_max64(ml, -owoff[r * KW + t]);
-            mr = fc_max64(mr, niw[r] - 1 + owoff[r * KW + t] - (OW - 1));
+        for (int64_t t = 0; t < pt.ntw[r] && pt.niw[r] > 0; t++) {
+            ml = fc_max64(ml, -pt.owoff[r * KW + t]);
+            mr = fc_max64(mr, pt.niw[r] - 1 + pt.owoff[r * KW + t] - (OW - 1));
         }
     }
     /* column phase q holds gx columns q, q + SW, ..: i0 is a permutation */
     for (int64_t r = 0; r < SW; r++)
-        if (iw0[r] < SW) rwq[iw0[r]] = r;
+        if (pt.iw0[r] < SW) rwq[pt.iw0[r]] = r;
     const int64_t Wg = ml + OW + mr, Hg = mt + OH + mb, psz = Hg * Wg;
     if (psz * (int64_t)sizeof(FC_T) > FC_GI_DWN_SCRATCH_BYTES) {
         fc_free(tabs);
@@ -615,20 +624,20 @@ static int FC_FN(fc_gi_dw_nchw)(const fc_conv_geom *g, const FC_T *gy, const FC_
             for (int64_t r = 0; r < OH; r++)
                 memcpy(pl + (mt + r) * Wg + ml, gp + r * OW, sizeof(FC_T) * (size_t)OW);
             for (int64_t rh = 0; rh < SH; rh++) {
-                if (nih[rh] == 0) continue;
+                if (pt.nih[rh] == 0) continue;
                 for (int64_t q = 0; q < SW; q++) {
                     const int64_t rw = rwq[q];
                     nt[q] = 0;
                     if (rw < 0) continue;
-                    for (int64_t th = 0; th < nth[rh]; th++)
-                        for (int64_t tw = 0; tw < ntw[rw]; tw++) {
-                            src[q * KS + nt[q]] = pl + (mt + ohoff[rh * KH + th]) * Wg + ml +
-                                                  owoff[rw * KW + tw];
-                            wt[q * KS + nt[q]++] = wc[tph[rh * KH + th] * KW + tpw[rw * KW + tw]];
+                    for (int64_t th = 0; th < pt.nth[rh]; th++)
+                        for (int64_t tw = 0; tw < pt.ntw[rw]; tw++) {
+                            src[q * KS + nt[q]] = pl + (mt + pt.ohoff[rh * KH + th]) * Wg + ml +
+                                                  pt.owoff[rw * KW + tw];
+                            wt[q * KS + nt[q]++] = wc[pt.tph[rh * KH + th] * KW + pt.tpw[rw * KW + tw]];
                         }
                 }
-                kern((size_t)nih[rh], (size_t)W, (size_t)SW, nt, (size_t)KS, src, (size_t)Wg, wt,
-                     b, gx + ((n * C + c) * H + ih0[rh]) * W, (size_t)(SH * W));
+                kern((size_t)pt.nih[rh], (size_t)W, (size_t)SW, nt, (size_t)KS, src, (size_t)Wg, wt,
+                     b, gx + ((n * C + c) * H + pt.ih0[rh]) * W, (size_t)(SH * W));
             }
         }
     }
@@ -953,33 +962,28 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
     const FC_IGEMM_FN kern = (FC_IGEMM_FN)ki->fn;
     const int64_t MR = ki->mr, NR = ki->nr;
     const int64_t N = g->N, C = g->C, H = g->H, W = g->W, K = g->K, OH = g->OH, OW = g->OW;
-    const int64_t KH = g->KH, KW = g->KW, SH = g->SH, SW = g->SW, DH = g->DH, DW = g->DW;
-    const int64_t PT = g->PT, PL = g->PL, G = g->G;
+    const int64_t KH = g->KH, KW = g->KW, SH = g->SH, SW = g->SW;
+    const int64_t G = g->G;
     const int64_t Cg = C / G, Kg = K / G, CB = fc_cdiv(Cg, NR);
     const int nhwc = g->layout == FC_NHWC;
     if (N == 0) return FC_OK;
 
     /* Phase tables: taps of phase rh are the kh with kh*DH = rh (mod SH). */
     const int64_t NP = SH * SW;
-    int64_t *tabs = (int64_t *)fc_alloc(sizeof(int64_t) *
-                                        (size_t)(SH * (2 * KH + 3) + SW * (2 * KW + 3) + 3 * NP + 3));
+    /* pixel i of phase rh reads grad_output row i + pt.ohoff[tap] (exact division) */
+    fc_phase_tables pt;
+    int64_t *tabs = fc_phase_tables_make(g, 3 * NP + 3, &pt);
     if (tabs == NULL) return FC_ENOMEM;
-    int64_t *tph = tabs, *nth = tph + SH * KH, *ih0 = nth + SH, *nih = ih0 + SH;
-    int64_t *tpw = nih + SH, *ntw = tpw + SW * KW, *iw0 = ntw + SW, *niw = iw0 + SW;
-    int64_t *woff = niw + SW, *nblk = woff + NP + 1, *blkpre = nblk + NP;
-    /* pixel i of phase rh reads grad_output row i + ohoff[tap] (exact division) */
-    int64_t *ohoff = blkpre + NP + 1, *owoff = ohoff + SH * KH;
-    fc_phase_taps(H, KH, SH, DH, PT, tph, nth, ih0, nih, ohoff);
-    fc_phase_taps(W, KW, SW, DW, PL, tpw, ntw, iw0, niw, owoff);
+    int64_t *woff = pt.rest, *nblk = woff + NP + 1, *blkpre = nblk + NP;
     const int64_t PBLK = MR * FC_GI_TILES_PER_BLOCK;
     int64_t maxtaps = 1;
     woff[0] = 0;
     blkpre[0] = 0;
     for (int64_t p = 0; p < NP; p++) {
-        const int64_t nt = nth[p / SW] * ntw[p % SW];
+        const int64_t nt = pt.nth[p / SW] * pt.ntw[p % SW];
         maxtaps = fc_max64(maxtaps, nt);
         woff[p + 1] = woff[p] + G * CB * nt * Kg * NR;
-        nblk[p] = fc_cdiv(nih[p / SW] * niw[p % SW], PBLK);
+        nblk[p] = fc_cdiv(pt.nih[p / SW] * pt.niw[p % SW], PBLK);
         blkpre[p + 1] = blkpre[p] + nblk[p] * G * CB;
     }
     const int64_t items_img = blkpre[NP];
@@ -1028,7 +1032,7 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
         fc_split(NP * G * nku, nt, tid, &b, &e);
         for (int64_t i = b; i < e; i++) {
             const int64_t p = i / (G * nku), gg = (i / nku) % G, ku = (i % nku) * FC_GI_PACK_K;
-            const int64_t rh = p / SW, rw = p % SW, ntp = nth[rh] * ntw[rw];
+            const int64_t rh = p / SW, rw = p % SW, ntp = pt.nth[rh] * pt.ntw[rw];
             if (ntp == 0) continue;
             for (int64_t kk = ku; kk < fc_min64(Kg, ku + FC_GI_PACK_K); kk++)
                 for (int64_t cb = 0; cb < CB; cb++) {
@@ -1047,9 +1051,9 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
                             memset(d + t * kc * NR + nv, 0, sizeof(FC_T) * (size_t)(NR - nv));
                         continue;
                     }
-                    for (int64_t th = 0; th < nth[rh]; th++)
-                        for (int64_t tw = 0; tw < ntw[rw]; tw++, d += kc * NR) {
-                            const FC_T *wt = wk + tph[rh * KH + th] * KW + tpw[rw * KW + tw];
+                    for (int64_t th = 0; th < pt.nth[rh]; th++)
+                        for (int64_t tw = 0; tw < pt.ntw[rw]; tw++, d += kc * NR) {
+                            const FC_T *wt = wk + pt.tph[rh * KH + th] * KW + pt.tpw[rw * KW + tw];
                             if (KH * KW == 1) {
                                 memcpy(d, wt, sizeof(FC_T) * (size_t)nv);
                             } else {
@@ -1097,14 +1101,14 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
                 /* item order within a phase: group, C-block, pixel block */
                 const int64_t gg = rem / (CB * nblk[p]), cb = (rem / nblk[p]) % CB;
                 const int64_t blk = rem % nblk[p];
-                const int64_t rh = p / SW, rw = p % SW, nwp = niw[rw];
-                const int64_t ntp = nth[rh] * ntw[rw];
-                const int64_t q0 = blk * PBLK, q1 = fc_min64(q0 + PBLK, nih[rh] * nwp);
+                const int64_t rh = p / SW, rw = p % SW, nwp = pt.niw[rw];
+                const int64_t ntp = pt.nth[rh] * pt.ntw[rw];
+                const int64_t q0 = blk * PBLK, q1 = fc_min64(q0 + PBLK, pt.nih[rh] * nwp);
                 const int64_t c0 = cb * NR, nr = fc_min64(NR, Cg - c0);
                 const int64_t n = n0 + nl;
                 const FC_T *gyn = gys + nl * img + gg * Kg;
                 for (int64_t q = q0, pi = q0 / nwp, pj = q0 % nwp; q < q1; q++) {
-                    poff[q - q0] = (ih0[rh] + pi * SH) * W + iw0[rw] + pj * SW;
+                    poff[q - q0] = (pt.ih0[rh] + pi * SH) * W + pt.iw0[rw] + pj * SW;
                     if (++pj == nwp) {
                         pj = 0;
                         pi++;
@@ -1124,13 +1128,13 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
                             for (int64_t m = 0; m < MR; m++) {
                                 const int64_t q = qt + (m < mr ? m : 0);
                                 const int64_t pi = q / nwp, pj = q % nwp;
-                                for (int64_t th = 0; th < nth[rh]; th++) {
-                                    const int64_t oh = pi + ohoff[rh * KH + th];
+                                for (int64_t th = 0; th < pt.nth[rh]; th++) {
+                                    const int64_t oh = pi + pt.ohoff[rh * KH + th];
                                     const int ok_h = oh >= 0 && oh < OH;
                                     const int64_t roff = oh * OW * K + k0;
-                                    const FC_T **it = ind + th * ntw[rw] * MR + m;
-                                    for (int64_t tw = 0; tw < ntw[rw]; tw++) {
-                                        const int64_t ow = pj + owoff[rw * KW + tw];
+                                    const FC_T **it = ind + th * pt.ntw[rw] * MR + m;
+                                    for (int64_t tw = 0; tw < pt.ntw[rw]; tw++) {
+                                        const int64_t ow = pj + pt.owoff[rw * KW + tw];
                                         it[tw * MR] = (ok_h && ow >= 0 && ow < OW)
                                             ? gyn + roff + ow * K : zero;
                                     }
