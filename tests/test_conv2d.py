@@ -47,6 +47,7 @@ CASES = [
     (1, 24, 5, 6, 140, 3, 3, 1, 1, 1, 2),            # groups, K tail, 30 pixels
     (1, 70, 4, 4, 64, 2, 3, (1, 2), ((1, 0), (2, 1)), (2, 1), 1),  # strided, dilated
     (1, 70, 10, 12, 64, 3, 3, 1, 1, 1, 1),           # NCHW: 120 pixels, still pixel-major
+    (1, 203, 5, 5, 70, 1, 1, 1, 0, 1, 1),            # 1x1, 25 pixels: panels built in 4 channel chunks
     (1, 300, 10, 13, 400, 3, 3, 1, 1, 1, 1),         # NCHW: 130 pixels in 192, 4 MiB weights: general
     # weight-heavy general path (a 64-channel block's panels > 512 KiB): long bands, K split first
     (3, 240, 9, 10, 100, 3, 3, 2, 1, 1, 1),          # stride 2, K tail, NCHW images

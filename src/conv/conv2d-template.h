@@ -197,12 +197,12 @@ static void FC_SFX(conv_pack_block)(const fc_conv_geom *g, const FC_SFX(fc_conv_
     }
 }
 
-/* dst[j*ds + i] = src[i*ss + j] for i < rows, j < cols: the layout changes of
- * the NCHW path (channel planes <-> pixel-major). This file is built for the
- * baseline ISA, so blocks of 4x4 floats / 2x2 doubles go through SSE2 (part
- * of x86-64); the rest, and other CPUs, element by element. */
-static void FC_SFX(conv_transpose)(const FC_T *src, int64_t ss, FC_T *dst, int64_t ds,
-                                   int64_t rows, int64_t cols) {
+/* dst[j*ds + i] = src[i*ss + j] for i < rows, j < cols <= FC_CONV_TR_COLS
+ * (see conv_transpose). This file is built for the baseline ISA, so blocks of
+ * 4x4 floats / 2x2 doubles go through SSE2 (part of x86-64); the rest, and
+ * other CPUs, element by element. */
+static void FC_SFX(conv_transpose_cols)(const FC_T *src, int64_t ss, FC_T *dst, int64_t ds,
+                                        int64_t rows, int64_t cols) {
     int64_t i0 = 0;
 #if defined(__SSE2__)
 #if FC_IS_F64
@@ -239,6 +239,23 @@ static void FC_SFX(conv_transpose)(const FC_T *src, int64_t ss, FC_T *dst, int64
 #endif
     for (int64_t i = i0; i < rows; i++)
         for (int64_t j = 0; j < cols; j++) dst[j * ds + i] = src[i * ss + j];
+}
+
+/* Columns per pass of conv_transpose: the destination rows one pass writes
+ * (a few bytes into each) stay in L1 across its sweep of the source rows. */
+#define FC_CONV_TR_COLS 64
+
+/* dst[j*ds + i] = src[i*ss + j] for i < rows, j < cols: the layout changes of
+ * the NCHW path (channel planes <-> pixel-major), the NHWC weight and pixel
+ * panels. In column blocks: sweeping all of a long row (960-1024 channels) per
+ * 4 source rows wrote 16 bytes into each of that many destination lines, more
+ * than L1 holds, so every pass fetched them again from L2 (the NHWC 1x1
+ * weight panels and pixel panels spent a fifth of their layer's time here). */
+static void FC_SFX(conv_transpose)(const FC_T *src, int64_t ss, FC_T *dst, int64_t ds,
+                                   int64_t rows, int64_t cols) {
+    for (int64_t j0 = 0; j0 < cols; j0 += FC_CONV_TR_COLS)
+        FC_SFX(conv_transpose_cols)(src + j0, ss, dst + j0 * ds, ds, rows,
+                                    fc_min64(FC_CONV_TR_COLS, cols - j0));
 }
 
 /* xs[r][iw][c] = x[n][c0 + c][ih0 + r][iw] for the rows of one NCHW band */
@@ -377,7 +394,7 @@ static int FC_SFX(conv_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
     const int shared = nshared * tpanel * (int64_t)sizeof(FC_T) <= ((int64_t)6 << 20);
     /* split output channels too when the pixel tiles alone leave threads idle;
      * without shared panels each split rebuilds them, so split less */
-    const int64_t want = shared ? 4 * (int64_t)nthreads : 2 * (int64_t)nthreads;
+    const int64_t want = shared ? 8 * (int64_t)nthreads : 2 * (int64_t)nthreads;
     int64_t nks = 1;
     while (nks * MR < Kg && G * g->N * ntile * nks < want) nks *= 2;
     const int64_t kchunk = fc_cdiv(fc_cdiv(Kg, nks), MR) * MR;
@@ -422,15 +439,24 @@ static int FC_SFX(conv_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
                                  (d_));                                                       \
     } while (0)
         if (shared) {
+            /* in chunks of FC_PIX_CHUNK channels, not of kcb: a single tile
+               (960->160 @7x7, one block) is still built by every thread */
+#define FC_PIX_CHUNK 64
+            const int64_t nch = fc_cdiv(Cg, FC_PIX_CHUNK);
 #if FC_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
-            for (int64_t it = 0; it < nshared * ncb; it++) {
+            for (int64_t it = 0; it < nshared * nch; it++) {
                 if (!ok) continue;
-                const int64_t cb = it % ncb, q = it / ncb;
+                const int64_t ch = it % nch, q = it / nch;
                 const int64_t tl = q % ntile, gi = (q / ntile) % G, n = q / (ntile * G);
-                FC_PIX_BUILD(spanels + q * tpanel + cb * kcb * KS * NR, n, gi, tl, cb);
+                const int64_t p0 = tl * NR, np = fc_min64(NR, P - p0);
+                const int64_t c0 = ch * FC_PIX_CHUNK, kc = fc_min64(FC_PIX_CHUNK, Cg - c0);
+                FC_SFX(conv_pixel_offsets)(g, p0, np, NR, src, runs, nrun);
+                FC_SFX(conv_pixel_panel)(g, x, n, gi * Cg + c0, kc, np, NR, src, runs, nrun,
+                                         spanels + q * tpanel + c0 * KS * NR);
             }
+#undef FC_PIX_CHUNK
             /* implicit barrier: every panel built */
         }
 #if FC_HAVE_OPENMP
