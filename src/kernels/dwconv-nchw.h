@@ -131,6 +131,107 @@ static void fc_dwn_scratch_plane(const fc_dwconv_nchw_args *a, const FC_T *x, co
     }
 }
 
+#if FC_SIMD >= 2
+#define FC_DWN3 1
+#if FC_SIMD == 3
+#define FC_DWN3_U 2  /* 9 weights + 4 x 2 accumulators + loads: 32 zmm */
+#else
+#define FC_DWN3_U 1  /* 16 ymm: 9 weights + 4 accumulators + a load + masks */
+#endif
+/* 3x3 stride 1 undilated: R output rows x U vectors from vector vi of one
+ * plane. xr: column 0 - PL of the input row under kernel row 0 of the first
+ * output row; rows t in [tlo, thi) of the R + 2 the tile covers are inside the
+ * input. Each input vector (row t, column kw) is loaded once and feeds every
+ * output row it meets: (R + 2) * 3 loads for 9 * R FMAs a vector column, where
+ * row by row took 9 * R (a masked load that mostly splits a cache line, and
+ * its mask, per FMA: 1 thread, 144 channels @56: 20+ cycles an output
+ * vector). `tail`: the tile holds the row's last vector, `last` lanes of it. */
+FC_INLINE void fc_dwn3_tile(int R, int U, const FC_T *xr, int64_t W, const fc_vec *wv,
+                            const fc_mask *cm, int64_t vi, int64_t tlo, int64_t thi,
+                            FC_T b, FC_T *y, int64_t OW, int tail, int64_t last, int relu) {
+    fc_vec acc[4][FC_DWN3_U];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+        for (int u = 0; u < U; u++) acc[r][u] = v_set1(b);
+#pragma GCC unroll 6
+    for (int t = 0; t < R + 2; t++) {
+        if (t < tlo || t >= thi) continue;
+        const FC_T *xt = xr + t * W + vi * FC_V;
+#pragma GCC unroll 3
+        for (int kw = 0; kw < 3; kw++) {
+#pragma GCC unroll 2
+            for (int u = 0; u < U; u++) {
+                const fc_vec xin = v_loadm(xt + kw + u * FC_V, cm[((vi + u) * 3 + kw) * 2]);
+#pragma GCC unroll 4
+                for (int r = 0; r < R; r++) {
+                    const int kh = t - r;
+                    if (kh >= 0 && kh <= 2) acc[r][u] = v_fma(xin, wv[kh * 3 + kw], acc[r][u]);
+                }
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+        for (int u = 0; u < U; u++) {
+            fc_vec v = relu ? v_relu(acc[r][u]) : acc[r][u];
+            FC_T *d = y + r * OW + (vi + u) * FC_V;
+            if (tail && u == U - 1 && last != FC_V) v_storem(d, v, m_first(last));
+            else v_store(d, v);
+        }
+}
+
+/* Output rows [oh, oh + R) of one plane, every vector of them. */
+FC_INLINE void fc_dwn3_rows_of(int R, const fc_dwconv_nchw_args *a, const FC_T *x,
+                               const fc_vec *wv, const fc_mask *cm, FC_T b, FC_T *y,
+                               int64_t oh, int relu) {
+    const int64_t W = a->W, OW = a->OW, nvr = fc_cdiv(OW, FC_V);
+    const int64_t last = OW - (nvr - 1) * FC_V, ih0 = oh - a->PT;
+    const int64_t tlo = ih0 < 0 ? -ih0 : 0, thi = fc_max64(tlo, fc_min64(R + 2, a->H - ih0));
+    const FC_T *xr = x + (ih0 * W - a->PL);  /* may lie before the plane: masked lanes */
+    y += oh * OW;
+    int64_t vi = 0;
+    for (; vi + FC_DWN3_U < nvr; vi += FC_DWN3_U)
+        fc_dwn3_tile(R, FC_DWN3_U, xr, W, wv, cm, vi, tlo, thi, b, y, OW, 0, last, relu);
+#if FC_DWN3_U == 2
+    if (nvr - vi == 2)
+        fc_dwn3_tile(R, 2, xr, W, wv, cm, vi, tlo, thi, b, y, OW, 1, last, relu);
+    else
+#endif
+        fc_dwn3_tile(R, 1, xr, W, wv, cm, vi, tlo, thi, b, y, OW, 1, last, relu);
+}
+
+/* Rows [oh0, oh1) of planes [p0, p1): four rows at a time, then a pair, a lone row. */
+static void fc_dwn3_planes(const fc_dwconv_nchw_args *a, const fc_mask *cm, int relu) {
+    for (int64_t p = a->p0; p < a->p1; p++) {
+        const int64_t c = p % a->C;
+        const FC_T *x = (const FC_T *)a->x + p * a->H * a->W;
+        const FC_T *w = (const FC_T *)a->w + c * 9;
+        const FC_T b = a->bias ? ((const FC_T *)a->bias)[c] : (FC_T)0;
+        FC_T *y = (FC_T *)a->y + p * a->OH * a->OW;
+        fc_vec wv[9];
+#pragma GCC unroll 9
+        for (int t = 0; t < 9; t++) wv[t] = v_set1(w[t]);
+        int64_t oh = a->oh0;
+        for (; oh + 4 <= a->oh1; oh += 4) fc_dwn3_rows_of(4, a, x, wv, cm, b, y, oh, relu);
+        if (oh + 2 <= a->oh1) {
+            fc_dwn3_rows_of(2, a, x, wv, cm, b, y, oh, relu);
+            oh += 2;
+        }
+        if (oh < a->oh1) fc_dwn3_rows_of(1, a, x, wv, cm, b, y, oh, relu);
+    }
+}
+#else
+#define FC_DWN3 0
+#endif
+
+/* Whether fc_dwn3_planes takes this call (through the row mode's masks). */
+static inline int fc_dwn3_takes(const fc_dwconv_nchw_args *a) {
+    return FC_DWN3 && a->KH == 3 && a->KW == 3 && a->SH == 1 && a->SW == 1 && a->DH == 1 &&
+           a->DW == 1;
+}
+
 /* Whether the flat mode takes this call: stride 1, output as wide as the
  * input, whole planes, fewer vectors than row by row, a table that fits. */
 static inline int fc_dwn_flat_ok(const fc_dwconv_nchw_args *a) {
@@ -214,6 +315,12 @@ static void fc_dwn_row_planes(const fc_dwconv_nchw_args *a, int relu) {
             cm[(v * KW + kw) * 2] = m_bits(fc_dwn_bits(s, W));
             cm[(v * KW + kw) * 2 + 1] = m_bits(fc_dwn_bits(s + FC_V, W));
         }
+#if FC_DWN3
+    if (KH == 3 && KW == 3 && a->SH == 1 && SW == 1 && DH == 1 && a->DW == 1) {
+        fc_dwn3_planes(a, cm, relu);
+        return;
+    }
+#endif
     for (int64_t p = a->p0; p < a->p1; p++) {
         const int64_t c = p % a->C;
         const FC_T *x = (const FC_T *)a->x + p * H * W;
@@ -239,7 +346,10 @@ void FC_NAME(const void *args) {
     const int relu = (a->flags & FC_FLAG_RELU) != 0;
     if (a->oh1 <= a->oh0 || a->p1 <= a->p0) return;
     if (a->SW <= 2) {
-        if (fc_dwn_flat_ok(a)) fc_dwn_flat_planes(a, relu);
+        /* flat where it fills far fewer vectors (7x7: 4 instead of 7 rows) */
+        const int64_t nflat = fc_cdiv(a->OH * a->OW, FC_V), nrows = fc_cdiv(a->OW, FC_V) * a->OH;
+        if (fc_dwn_flat_ok(a) && (!fc_dwn3_takes(a) || 2 * nrows >= 3 * nflat))
+            fc_dwn_flat_planes(a, relu);
         else fc_dwn_row_planes(a, relu);
         return;
     }
