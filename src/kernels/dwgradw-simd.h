@@ -107,6 +107,54 @@ fc_dwgw3_walk(int S, int nb, int masked, fc_mask m, size_t rows, size_t cols, co
     }
 }
 
+/* Planar 3x3 (the lanes are pixels of a row: tap (kh, kw) at kh*x_rs + kw,
+ * grad_output and input blocks the same x_cs apart, NCHW planes): R rows of
+ * grad_output in registers, each input vector (row i, column kw) loaded once
+ * for the (up to 3) rows it meets: (3(R + 2) + R) / R loads a grad_output
+ * vector instead of 10, most of them unaligned (1 thread, 32 channels @112:
+ * the generic walk was bound by them). */
+static inline __attribute__((always_inline)) void
+fc_dwgw3p_tile(int R, int nb, int masked, fc_mask m, const FC_T *g, size_t gy_rs,
+               const FC_T *x, size_t x_rs, fc_vec a[9][FC_DWGW3_NB]) {
+    fc_vec gv[4][FC_DWGW3_NB];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 8
+        for (int v = 0; v < nb; v++) {
+            const FC_T *s = g + r * gy_rs + v * FC_V;
+            gv[r][v] = masked && v == nb - 1 ? v_loadm(s, m) : v_load(s);
+        }
+#pragma GCC unroll 6
+    for (int i = 0; i < R + 2; i++, x = fc_dwgw3_step(x, x_rs))
+#pragma GCC unroll 3
+        for (int kw = 0; kw < 3; kw++)
+#pragma GCC unroll 8
+            for (int v = 0; v < nb; v++) {
+                const FC_T *s = x + kw + v * FC_V;
+                fc_vec xv = masked && v == nb - 1 ? v_loadm(s, m) : v_load(s);
+                __asm__("" : "+v"(xv));
+#pragma GCC unroll 4
+                for (int r = 0; r < R; r++) {
+                    const int kh = i - r;
+                    if (kh >= 0 && kh <= 2) a[kh * 3 + kw][v] = v_fma(gv[r][v], xv, a[kh * 3 + kw][v]);
+                }
+            }
+}
+
+static inline __attribute__((always_inline)) void
+fc_dwgw3p_walk(int nb, int masked, fc_mask m, size_t rows, size_t cols, const FC_T *gy,
+               size_t cs, size_t gy_rs, const FC_T *x, size_t x_rs, fc_vec a[9][FC_DWGW3_NB]) {
+    size_t r = 0;
+    for (; r + 4 <= rows; r += 4)
+        for (size_t q = 0; q < cols; q++)
+            fc_dwgw3p_tile(4, nb, masked, m, gy + r * gy_rs + q * cs, gy_rs, x + r * x_rs + q * cs,
+                           x_rs, a);
+    for (; r < rows; r++)
+        for (size_t q = 0; q < cols; q++)
+            fc_dwgw3p_tile(1, nb, masked, m, gy + r * gy_rs + q * cs, gy_rs, x + r * x_rs + q * cs,
+                           x_rs, a);
+}
+
 /* The 3x3 walk when off[] and x_cs have its shape; 1 when it ran. */
 static inline int fc_dwgw3(size_t rows, size_t cols, size_t nt, size_t nc, const FC_T *gy,
                            size_t gy_cs, size_t gy_rs, const FC_T *x, size_t x_cs, size_t x_rs,
@@ -117,7 +165,9 @@ static inline int fc_dwgw3(size_t rows, size_t cols, size_t nt, size_t nc, const
     for (int t = 0; t < 9; t++)
         if (off[t] != off[0] + (t / 3) * xr + (t % 3) * d) return 0;
     int S;
-    if ((int64_t)x_cs == d) S = 1;
+    const int planar = d == 1 && xr == (int64_t)x_rs && x_cs == gy_cs && x_cs >= (size_t)FC_V;
+    if (planar) S = 0;
+    else if ((int64_t)x_cs == d) S = 1;
     else if ((int64_t)x_cs == 2 * d) S = 2;
     else return 0;
     x += off[0];
@@ -138,7 +188,17 @@ static inline int fc_dwgw3(size_t rows, size_t cols, size_t nt, size_t nc, const
         const FC_T *gv = gy + v0 * FC_V, *xv = x + v0 * FC_V;
 #define FC_DWGW3_GO(S_, NB_, M_)                                                              \
     fc_dwgw3_walk(S_, NB_, M_, m, rows, cols, gv, gy_cs, gy_rs, xv, (size_t)d, x_rs, (size_t)xr, a)
-        if (nb == FC_DWGW3_NB && !masked) {
+        if (S == 0) {
+            /* planar: the short block's vectors go together, the last masked */
+            if (!masked && nb == FC_DWGW3_NB)
+                fc_dwgw3p_walk(FC_DWGW3_NB, 0, m, rows, cols, gv, gy_cs, gy_rs, xv, x_rs, a);
+            else if (nb == FC_DWGW3_NB)
+                fc_dwgw3p_walk(FC_DWGW3_NB, 1, m, rows, cols, gv, gy_cs, gy_rs, xv, x_rs, a);
+#if FC_DWGW3_NB > 1
+            else
+                fc_dwgw3p_walk(1, masked, m, rows, cols, gv, gy_cs, gy_rs, xv, x_rs, a);
+#endif
+        } else if (nb == FC_DWGW3_NB && !masked) {
             if (S == 1) FC_DWGW3_GO(1, FC_DWGW3_NB, 0);
             else FC_DWGW3_GO(2, FC_DWGW3_NB, 0);
         } else if (nb == FC_DWGW3_NB) {
