@@ -67,13 +67,20 @@ static int fc_dwconv2d(const fc_conv_geom *g, const void *x, const void *w, cons
         if (bias) memcpy(bp, bias, (size_t)C * es);
         else memset(bp, 0, (size_t)C * es);
         /* tasks: (image, channel chunk, run of output rows): whole images and
-           every channel unless that leaves threads idle, then runs of rows,
-           then channel chunks (down to 64 channels, small late layers). */
+           every channel unless that leaves threads idle or unbalanced, then
+           runs of at least 8 rows, then channel chunks (down to 64 channels),
+           then shorter runs. Runs long enough for the kernel's groups of 4
+           rows before channel chunks (2 threads, 192 channels @28: halves of
+           the rows 0.77x the time of halves of the channels), chunks before
+           short runs (384 @14, 960 @7: 7 or 4 + 3 rows cost 1.1-1.2x). */
+        const int64_t T = nthreads;
+        const int64_t want = N % T == 0 ? 1 : T % N == 0 ? T / N
+                           : N >= 4 * T ? 1 : fc_cdiv(4 * T, N);
         int64_t cblk = (C + 63) & ~(int64_t)63, run = OH;
-        const int64_t want = N >= 4 * (int64_t)nthreads ? 1 : fc_cdiv(4 * (int64_t)nthreads, N);
         while (fc_cdiv(OH, run) * fc_cdiv(C, cblk) < want && (run > 4 || cblk > 64)) {
-            if (run > 4) run = fc_cdiv(run, 2);
-            else cblk = ((cblk / 2) + 63) & ~(int64_t)63;
+            if (run >= 16) run = fc_cdiv(run, 2);
+            else if (cblk > 64) cblk = ((cblk / 2) + 63) & ~(int64_t)63;
+            else run = fc_cdiv(run, 2);
         }
         /* equal chunks (whole 32-channel tiles): 192 channels split 128 + 64
          * left one of two threads with twice the work */
