@@ -43,6 +43,7 @@ DEPTHWISE = [
     (1, 3, 11, 70, 3, 3, 1, 1, 1),                # 5 vectors a row (AVX-512): 2 + 2 + a masked 1
     (2, 2, 9, 40, 3, 3, 1, 2, 1),                 # padding 2: wholly padded input rows, 42 wide
     (1, 3, 6, 33, 3, 3, 1, ((0, 1), (1, 0)), 1),  # asymmetric padding, 31 wide
+    (1, 3, 13, 66, 3, 3, 2, ((0, 1), (1, 0)), 1),  # stride 2: 7 rows (4 + 2 + 1), 33 wide
     # NHWC compile-time tap paths: interior tiles of 8, 4 and 1 pixels, 1- and 2-vector tails
     (1, 40, 6, 29, 3, 3, 1, 1, 1),                # 3x3/1: 27 interior = 3x8 + 3
     (2, 24, 7, 45, 3, 3, 2, 1, 1),                # 3x3/2: 22 interior = 2x8 + 4 + 2

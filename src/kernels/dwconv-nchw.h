@@ -135,18 +135,24 @@ static void fc_dwn_scratch_plane(const fc_dwconv_nchw_args *a, const FC_T *x, co
 #define FC_DWN3 1
 #if FC_SIMD == 3
 #define FC_DWN3_U 2  /* 9 weights + 4 x 2 accumulators + loads: 32 zmm */
+#define FC_DWN3_S2 1 /* stride 2's deinterleaving temporaries fit too */
 #else
 #define FC_DWN3_U 1  /* 16 ymm: 9 weights + 4 accumulators + a load + masks */
+#define FC_DWN3_S2 0
 #endif
-/* 3x3 stride 1 undilated: R output rows x U vectors from vector vi of one
- * plane. xr: column 0 - PL of the input row under kernel row 0 of the first
- * output row; rows t in [tlo, thi) of the R + 2 the tile covers are inside the
- * input. Each input vector (row t, column kw) is loaded once and feeds every
- * output row it meets: (R + 2) * 3 loads for 9 * R FMAs a vector column, where
- * row by row took 9 * R (a masked load that mostly splits a cache line, and
- * its mask, per FMA: 1 thread, 144 channels @56: 20+ cycles an output
- * vector). `tail`: the tile holds the row's last vector, `last` lanes of it. */
-FC_INLINE void fc_dwn3_tile(int R, int U, const FC_T *xr, int64_t W, const fc_vec *wv,
+/* 3x3 undilated, stride S (1 or 2) both ways: R output rows x U vectors from
+ * vector vi of one plane. xr: column 0 - PL of the input row under kernel row
+ * 0 of the first output row; rows t in [tlo, thi) of the (R - 1)S + 3 the tile
+ * covers are inside the input. Each input vector (row t, column kw) is loaded
+ * once and feeds every output row it meets: (R + 2) * 3 loads for 9 * R FMAs
+ * a vector column at stride 1, where row by row took 9 * R (a masked load that
+ * mostly splits a cache line, and its mask, per FMA: 1 thread, 144 channels
+ * @56: 20+ cycles an output vector). Stride 2 deinterleaves two spans of 2V
+ * columns per input row: kw 0 and 1 are the even and odd lanes of the first,
+ * kw 2 the even lanes of the one 2 columns on. `tail`: the tile holds the
+ * row's last vector, `last` lanes of it. Each output sums its taps in kernel
+ * order (kh, then kw), as the row-by-row code did. */
+FC_INLINE void fc_dwn3_tile(int R, int U, int S, const FC_T *xr, int64_t W, const fc_vec *wv,
                             const fc_mask *cm, int64_t vi, int64_t tlo, int64_t thi,
                             FC_T b, FC_T *y, int64_t OW, int tail, int64_t last, int relu) {
     fc_vec acc[4][FC_DWN3_U];
@@ -154,21 +160,31 @@ FC_INLINE void fc_dwn3_tile(int R, int U, const FC_T *xr, int64_t W, const fc_ve
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 2
         for (int u = 0; u < U; u++) acc[r][u] = v_set1(b);
-#pragma GCC unroll 6
-    for (int t = 0; t < R + 2; t++) {
+#pragma GCC unroll 9
+    for (int t = 0; t < (R - 1) * S + 3; t++) {
         if (t < tlo || t >= thi) continue;
-        const FC_T *xt = xr + t * W + vi * FC_V;
-#pragma GCC unroll 3
-        for (int kw = 0; kw < 3; kw++) {
+        const FC_T *xt = xr + t * W + vi * FC_V * S;
 #pragma GCC unroll 2
-            for (int u = 0; u < U; u++) {
-                const fc_vec xin = v_loadm(xt + kw + u * FC_V, cm[((vi + u) * 3 + kw) * 2]);
+        for (int u = 0; u < U; u++) {
+            const fc_mask *m = cm + (vi + u) * 3 * 2;  /* [kw][half] */
+            fc_vec xk[3];
+            if (S == 1) {
+#pragma GCC unroll 3
+                for (int kw = 0; kw < 3; kw++) xk[kw] = v_loadm(xt + kw + u * FC_V, m[kw * 2]);
+            } else {
+                const FC_T *sp = xt + 2 * u * FC_V;
+                fc_vec odd2;
+                v_deint2(v_loadm(sp, m[0]), v_loadm(sp + FC_V, m[1]), &xk[0], &xk[1]);
+                v_deint2(v_loadm(sp + 2, m[4]), v_loadm(sp + 2 + FC_V, m[5]), &xk[2], &odd2);
+                (void)odd2;
+            }
+#pragma GCC unroll 3
+            for (int kw = 0; kw < 3; kw++)
 #pragma GCC unroll 4
                 for (int r = 0; r < R; r++) {
-                    const int kh = t - r;
-                    if (kh >= 0 && kh <= 2) acc[r][u] = v_fma(xin, wv[kh * 3 + kw], acc[r][u]);
+                    const int kh = t - r * S;
+                    if (kh >= 0 && kh <= 2) acc[r][u] = v_fma(xk[kw], wv[kh * 3 + kw], acc[r][u]);
                 }
-            }
         }
     }
 #pragma GCC unroll 4
@@ -183,27 +199,28 @@ FC_INLINE void fc_dwn3_tile(int R, int U, const FC_T *xr, int64_t W, const fc_ve
 }
 
 /* Output rows [oh, oh + R) of one plane, every vector of them. */
-FC_INLINE void fc_dwn3_rows_of(int R, const fc_dwconv_nchw_args *a, const FC_T *x,
+FC_INLINE void fc_dwn3_rows_of(int R, int S, const fc_dwconv_nchw_args *a, const FC_T *x,
                                const fc_vec *wv, const fc_mask *cm, FC_T b, FC_T *y,
                                int64_t oh, int relu) {
-    const int64_t W = a->W, OW = a->OW, nvr = fc_cdiv(OW, FC_V);
-    const int64_t last = OW - (nvr - 1) * FC_V, ih0 = oh - a->PT;
-    const int64_t tlo = ih0 < 0 ? -ih0 : 0, thi = fc_max64(tlo, fc_min64(R + 2, a->H - ih0));
+    const int64_t W = a->W, OW = a->OW, nvr = fc_cdiv(OW, FC_V), NT = (R - 1) * S + 3;
+    const int64_t last = OW - (nvr - 1) * FC_V, ih0 = oh * S - a->PT;
+    const int64_t tlo = ih0 < 0 ? -ih0 : 0, thi = fc_max64(tlo, fc_min64(NT, a->H - ih0));
     const FC_T *xr = x + (ih0 * W - a->PL);  /* may lie before the plane: masked lanes */
     y += oh * OW;
     int64_t vi = 0;
     for (; vi + FC_DWN3_U < nvr; vi += FC_DWN3_U)
-        fc_dwn3_tile(R, FC_DWN3_U, xr, W, wv, cm, vi, tlo, thi, b, y, OW, 0, last, relu);
+        fc_dwn3_tile(R, FC_DWN3_U, S, xr, W, wv, cm, vi, tlo, thi, b, y, OW, 0, last, relu);
 #if FC_DWN3_U == 2
     if (nvr - vi == 2)
-        fc_dwn3_tile(R, 2, xr, W, wv, cm, vi, tlo, thi, b, y, OW, 1, last, relu);
+        fc_dwn3_tile(R, 2, S, xr, W, wv, cm, vi, tlo, thi, b, y, OW, 1, last, relu);
     else
 #endif
-        fc_dwn3_tile(R, 1, xr, W, wv, cm, vi, tlo, thi, b, y, OW, 1, last, relu);
+        fc_dwn3_tile(R, 1, S, xr, W, wv, cm, vi, tlo, thi, b, y, OW, 1, last, relu);
 }
 
 /* Rows [oh0, oh1) of planes [p0, p1): four rows at a time, then a pair, a lone row. */
-static void fc_dwn3_planes(const fc_dwconv_nchw_args *a, const fc_mask *cm, int relu) {
+FC_INLINE void fc_dwn3_planes_s(int S, const fc_dwconv_nchw_args *a, const fc_mask *cm,
+                                int relu) {
     for (int64_t p = a->p0; p < a->p1; p++) {
         const int64_t c = p % a->C;
         const FC_T *x = (const FC_T *)a->x + p * a->H * a->W;
@@ -214,22 +231,33 @@ static void fc_dwn3_planes(const fc_dwconv_nchw_args *a, const fc_mask *cm, int 
 #pragma GCC unroll 9
         for (int t = 0; t < 9; t++) wv[t] = v_set1(w[t]);
         int64_t oh = a->oh0;
-        for (; oh + 4 <= a->oh1; oh += 4) fc_dwn3_rows_of(4, a, x, wv, cm, b, y, oh, relu);
+        for (; oh + 4 <= a->oh1; oh += 4) fc_dwn3_rows_of(4, S, a, x, wv, cm, b, y, oh, relu);
         if (oh + 2 <= a->oh1) {
-            fc_dwn3_rows_of(2, a, x, wv, cm, b, y, oh, relu);
+            fc_dwn3_rows_of(2, S, a, x, wv, cm, b, y, oh, relu);
             oh += 2;
         }
-        if (oh < a->oh1) fc_dwn3_rows_of(1, a, x, wv, cm, b, y, oh, relu);
+        if (oh < a->oh1) fc_dwn3_rows_of(1, S, a, x, wv, cm, b, y, oh, relu);
     }
+}
+
+static void fc_dwn3_planes(const fc_dwconv_nchw_args *a, const fc_mask *cm, int relu) {
+#if FC_DWN3_S2
+    if (a->SW == 2) {
+        fc_dwn3_planes_s(2, a, cm, relu);
+        return;
+    }
+#endif
+    fc_dwn3_planes_s(1, a, cm, relu);
 }
 #else
 #define FC_DWN3 0
+#define FC_DWN3_S2 0
 #endif
 
 /* Whether fc_dwn3_planes takes this call (through the row mode's masks). */
 static inline int fc_dwn3_takes(const fc_dwconv_nchw_args *a) {
-    return FC_DWN3 && a->KH == 3 && a->KW == 3 && a->SH == 1 && a->SW == 1 && a->DH == 1 &&
-           a->DW == 1;
+    return FC_DWN3 && a->KH == 3 && a->KW == 3 && a->DH == 1 && a->DW == 1 && a->SH == a->SW &&
+           (a->SW == 1 || (FC_DWN3_S2 && a->SW == 2));
 }
 
 /* Whether the flat mode takes this call: stride 1, output as wide as the
@@ -316,7 +344,7 @@ static void fc_dwn_row_planes(const fc_dwconv_nchw_args *a, int relu) {
             cm[(v * KW + kw) * 2 + 1] = m_bits(fc_dwn_bits(s + FC_V, W));
         }
 #if FC_DWN3
-    if (KH == 3 && KW == 3 && a->SH == 1 && SW == 1 && DH == 1 && a->DW == 1) {
+    if (fc_dwn3_takes(a)) {
         fc_dwn3_planes(a, cm, relu);
         return;
     }
