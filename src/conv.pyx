@@ -31,6 +31,8 @@ cdef extern from "conv/conv2d.h" nogil:
                         size_t na, size_t lda, const double *b, size_t nb, size_t ldb,
                         const double *bias, size_t nbias, double *y, size_t ny, size_t ys,
                         uint32_t flags)
+    int fc_transpose_run(const char *name, const char *dtype, const void *src, size_t ns,
+                         size_t ss, void *dst, size_t nd, size_t ds, size_t rows, size_t cols)
 
 cdef extern from "conv/dwconv.h" nogil:
     int fc_dwconv2d_f32(const fc_conv_geom *g, const float *x, const float *w,
@@ -233,4 +235,24 @@ def gemm_run(str name, size_t mr, size_t nr, size_t kc, cnp.ndarray a, size_t ld
                                  y.size, ys, flags)
     else:
         raise TypeError(f"a must be float32 or float64, got {dtype}")
+    check_status(status)
+
+
+def transpose_run(str name, cnp.ndarray src, size_t ss, cnp.ndarray dst, size_t ds, size_t rows,
+                  size_t cols):
+    """Test hook: run the registered transpose kernel `name` once (transpose.h):
+    dst[j*ds + i] = src[i*ss + j] for i < rows, j < cols (flat arrays)."""
+    dtype = src.dtype
+    check_array(src, "src", dtype, src.size)
+    check_array(dst, "dst", dtype, dst.size)
+    if dtype != np.float32 and dtype != np.float64:
+        raise TypeError(f"src must be float32 or float64, got {dtype}")
+    cdef bytes bname = name.encode()
+    cdef bytes bdt = b"f32" if dtype == np.float32 else b"f64"
+    cdef const char *cname = bname
+    cdef const char *cdt = bdt
+    cdef int status
+    with nogil:
+        status = fc_transpose_run(cname, cdt, cnp.PyArray_DATA(src), <size_t>src.size, ss,
+                                  cnp.PyArray_DATA(dst), <size_t>dst.size, ds, rows, cols)
     check_status(status)

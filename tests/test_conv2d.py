@@ -175,15 +175,16 @@ def test_conv2d_empty_batch(layout, dtype):
     assert y.shape == ((0, 4, 5, 5) if layout == "NCHW" else (0, 5, 5, 4))
 
 
-def _igemm_kernels(dtype):
+def _kernels(op, dtype):
+    """The registered kernels of (op, dtype) this CPU can run."""
     level = fastconv.supported_isas()
     return [k for k in _cpu.kernels()
-            if k["op"] == "igemm" and k["dtype"] == dtype and k["isa"] in level]
+            if k["op"] == op and k["dtype"] == dtype and k["isa"] in level]
 
 
 @pytest.mark.parametrize("dtype", ["f32", "f64"])
 def test_every_igemm_kernel_on_awkward_tiles(dtype):
-    kernels = _igemm_kernels(dtype)
+    kernels = _kernels("igemm", dtype)
     scalar = [k for k in kernels if k["isa"] == "scalar"]
     assert scalar, "every op needs a scalar kernel"
     npdt = np.float32 if dtype == "f32" else np.float64
@@ -221,15 +222,32 @@ def test_every_igemm_kernel_on_awkward_tiles(dtype):
                              reduction=kc * ks)
 
 
-def _gemm_kernels(dtype):
-    level = fastconv.supported_isas()
-    return [k for k in _cpu.kernels()
-            if k["op"] == "gemm" and k["dtype"] == dtype and k["isa"] in level]
+@pytest.mark.parametrize("dtype", ["f32", "f64"])
+def test_every_transpose_kernel_on_awkward_blocks(dtype):
+    """dst[j*ds + i] = src[i*ss + j] exactly, full and edge blocks, padded strides;
+    the rest of dst is left alone."""
+    kernels = _kernels("transpose", dtype)
+    assert [k for k in kernels if k["isa"] == "scalar"], "every op needs a scalar kernel"
+    npdt = np.float32 if dtype == "f32" else np.float64
+    rng = np.random.default_rng(5)
+    for k in kernels:
+        for rows, cols, sp, dp in [(1, 1, 0, 0), (16, 16, 0, 0), (17, 33, 3, 5), (5, 70, 0, 2),
+                                   (64, 3, 1, 0), (48, 130, 7, 1), (15, 15, 0, 0), (0, 4, 0, 0)]:
+            ss, ds = cols + sp, rows + dp
+            src = rng.standard_normal(max(1, rows * ss)).astype(npdt)
+            dst = rng.standard_normal(max(1, cols * ds)).astype(npdt)
+            want = dst.copy()
+            if rows and cols:
+                want.reshape(cols, ds)[:, :rows] = src.reshape(rows, ss)[:, :cols].T
+            _conv.transpose_run(k["name"], src, ss, dst, ds, rows, cols)
+            np.testing.assert_array_equal(dst, want, err_msg=f"{k['name']} {rows}x{cols}")
+    with pytest.raises(ValueError):
+        _conv.transpose_run(kernels[0]["name"], np.zeros(4, npdt), 2, np.zeros(3, npdt), 2, 2, 2)
 
 
 @pytest.mark.parametrize("dtype", ["f32", "f64"])
 def test_every_gemm_kernel_on_awkward_tiles(dtype):
-    kernels = _gemm_kernels(dtype)
+    kernels = _kernels("gemm", dtype)
     assert [k for k in kernels if k["isa"] == "scalar"], "every op needs a scalar kernel"
     npdt = np.float32 if dtype == "f32" else np.float64
     rng = np.random.default_rng(4)
@@ -272,7 +290,7 @@ def test_gemm_run_rejects_bad_calls():
     z = np.zeros(4096, np.float32)
     with pytest.raises(ValueError):
         _conv.gemm_run("no_such_kernel", 1, 1, 1, z, 1, z, 1, None, z, 16, 0)
-    name = _gemm_kernels("f32")[0]["name"]
+    name = _kernels("gemm", "f32")[0]["name"]
     with pytest.raises(ValueError):  # a too small for MR rows of stride 4096
         _conv.gemm_run(name, 1, 1, 1, z, 4096, z, 1, None, z, 16, 0)
 

@@ -3,12 +3,12 @@
 #include "conv2d.h"
 #include "kernels/gemm.h"
 #include "kernels/igemm.h"
+#include "kernels/transpose.h"
 #include "kernels/registry.h"
 #include "workspace.h"
 #include "steal.h"
 #if defined(__SSE2__)
-#include <emmintrin.h>
-#include <xmmintrin.h>
+#include <xmmintrin.h> /* the weight packing's 4x4 blocks */
 #endif
 
 /* After a barrier: whether no thread flagged a failed allocation. */
@@ -26,6 +26,7 @@ static int fc_conv_none_failed(int *failed) {
 #define FC_DT "f32"
 #define FC_IGEMM_FN fc_f32_igemm_fn
 #define FC_GEMM_FN fc_f32_gemm_fn
+#define FC_TR_FN fc_f32_transpose_fn
 #define FC_SFX(name) name##_f32
 #include "conv2d-template.h"
 #undef FC_T
@@ -33,6 +34,7 @@ static int fc_conv_none_failed(int *failed) {
 #undef FC_DT
 #undef FC_IGEMM_FN
 #undef FC_GEMM_FN
+#undef FC_TR_FN
 #undef FC_SFX
 
 #define FC_T double
@@ -40,6 +42,7 @@ static int fc_conv_none_failed(int *failed) {
 #define FC_DT "f64"
 #define FC_IGEMM_FN fc_f64_igemm_fn
 #define FC_GEMM_FN fc_f64_gemm_fn
+#define FC_TR_FN fc_f64_transpose_fn
 #define FC_SFX(name) name##_f64
 #include "conv2d-template.h"
 #undef FC_T
@@ -47,6 +50,7 @@ static int fc_conv_none_failed(int *failed) {
 #undef FC_DT
 #undef FC_IGEMM_FN
 #undef FC_GEMM_FN
+#undef FC_TR_FN
 #undef FC_SFX
 
 int fc_conv2d_f32(const fc_conv_geom *g, const float *x, const float *w, const float *bias,
@@ -106,4 +110,20 @@ int fc_gemm_run_f64(const char *name, size_t mr, size_t nr, size_t kc, const dou
                     const double *bias, size_t nbias, double *y, size_t ny, size_t ys,
                     uint32_t flags) {
     FC_GEMM_RUN("f64", fc_f64_gemm_fn)
+}
+
+int fc_transpose_run(const char *name, const char *dtype, const void *src, size_t ns, size_t ss,
+                     void *dst, size_t nd, size_t ds, size_t rows, size_t cols) {
+    const fc_kernel_info *ki = fc_kernel_by_name(name);
+    if (ki == NULL || strcmp(ki->op, "transpose") != 0 || strcmp(ki->dtype, dtype) != 0)
+        return FC_EINVAL;
+    if (rows > 0 && cols > 0 && (ss < cols || ds < rows || ns < (rows - 1) * ss + cols ||
+                                 nd < (cols - 1) * ds + rows))
+        return FC_EINVAL;
+    if (rows == 0 || cols == 0) return FC_OK;
+    if (strcmp(dtype, "f32") == 0)
+        ((fc_f32_transpose_fn)ki->fn)((const float *)src, ss, (float *)dst, ds, rows, cols);
+    else
+        ((fc_f64_transpose_fn)ki->fn)((const double *)src, ss, (double *)dst, ds, rows, cols);
+    return FC_OK;
 }

@@ -203,73 +203,25 @@ static void FC_SFX(conv_pack_block)(const fc_conv_geom *g, const FC_SFX(fc_conv_
     }
 }
 
-/* dst[j*ds + i] = src[i*ss + j] for i < rows, j < cols <= FC_CONV_TR_COLS
- * (see conv_transpose). This file is built for the baseline ISA, so blocks of
- * 4x4 floats / 2x2 doubles go through SSE2 (part of x86-64); the rest, and
- * other CPUs, element by element. */
-static void FC_SFX(conv_transpose_cols)(const FC_T *src, int64_t ss, FC_T *dst, int64_t ds,
-                                        int64_t rows, int64_t cols) {
-    int64_t i0 = 0;
-#if defined(__SSE2__)
-#if FC_IS_F64
-    for (; i0 + 2 <= rows; i0 += 2) {
-        const FC_T *s0 = src + i0 * ss, *s1 = s0 + ss;
-        int64_t j = 0;
-        for (; j + 2 <= cols; j += 2) {
-            const __m128d a = _mm_loadu_pd(s0 + j), b = _mm_loadu_pd(s1 + j);
-            _mm_storeu_pd(dst + j * ds + i0, _mm_unpacklo_pd(a, b));
-            _mm_storeu_pd(dst + (j + 1) * ds + i0, _mm_unpackhi_pd(a, b));
-        }
-        for (; j < cols; j++) {
-            dst[j * ds + i0] = s0[j];
-            dst[j * ds + i0 + 1] = s1[j];
-        }
-    }
-#else
-    for (; i0 + 4 <= rows; i0 += 4) {
-        const FC_T *s0 = src + i0 * ss;
-        int64_t j = 0;
-        for (; j + 4 <= cols; j += 4) {
-            __m128 r0 = _mm_loadu_ps(s0 + j), r1 = _mm_loadu_ps(s0 + ss + j);
-            __m128 r2 = _mm_loadu_ps(s0 + 2 * ss + j), r3 = _mm_loadu_ps(s0 + 3 * ss + j);
-            _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-            _mm_storeu_ps(dst + j * ds + i0, r0);
-            _mm_storeu_ps(dst + (j + 1) * ds + i0, r1);
-            _mm_storeu_ps(dst + (j + 2) * ds + i0, r2);
-            _mm_storeu_ps(dst + (j + 3) * ds + i0, r3);
-        }
-        for (; j < cols; j++)
-            for (int64_t i = 0; i < 4; i++) dst[j * ds + i0 + i] = s0[i * ss + j];
-    }
-#endif
-#endif
-    for (int64_t i = i0; i < rows; i++)
-        for (int64_t j = 0; j < cols; j++) dst[j * ds + i] = src[i * ss + j];
+/* The transpose kernel of a call (transpose.h): the layout changes of the
+ * NCHW path (channel planes <-> pixel-major), the NHWC weight and pixel panels. */
+static FC_TR_FN FC_SFX(conv_transposer)(int isa) {
+    const fc_kernel_info *ki = fc_kernel_select("transpose", FC_DT, isa);
+    return ki ? (FC_TR_FN)ki->fn : NULL;
 }
 
-/* Columns per pass of conv_transpose: the destination rows one pass writes
- * (a few bytes into each) stay in L1 across its sweep of the source rows. */
-#define FC_CONV_TR_COLS 64
-
-/* dst[j*ds + i] = src[i*ss + j] for i < rows, j < cols: the layout changes of
- * the NCHW path (channel planes <-> pixel-major), the NHWC weight and pixel
- * panels. In column blocks: sweeping all of a long row (960-1024 channels) per
- * 4 source rows wrote 16 bytes into each of that many destination lines, more
- * than L1 holds, so every pass fetched them again from L2 (the NHWC 1x1
- * weight panels and pixel panels spent a fifth of their layer's time here). */
-static void FC_SFX(conv_transpose)(const FC_T *src, int64_t ss, FC_T *dst, int64_t ds,
-                                   int64_t rows, int64_t cols) {
-    for (int64_t j0 = 0; j0 < cols; j0 += FC_CONV_TR_COLS)
-        FC_SFX(conv_transpose_cols)(src + j0, ss, dst + j0 * ds, ds, rows,
-                                    fc_min64(FC_CONV_TR_COLS, cols - j0));
+/* dst[j*ds + i] = src[i*ss + j] for i < rows, j < cols, through `tr` */
+static inline void FC_SFX(conv_transpose)(FC_TR_FN tr, const FC_T *src, int64_t ss, FC_T *dst,
+                                          int64_t ds, int64_t rows, int64_t cols) {
+    tr(src, (size_t)ss, dst, (size_t)ds, (size_t)rows, (size_t)cols);
 }
 
 /* xs[r][iw][c] = x[n][c0 + c][ih0 + r][iw] for the rows of one NCHW band */
-static void FC_SFX(conv_gather_rows)(const FC_T *xc, int64_t HW, int64_t rowlen, int64_t kc,
-                                     FC_T *xs) {
+static void FC_SFX(conv_gather_rows)(FC_TR_FN tr, const FC_T *xc, int64_t HW, int64_t rowlen,
+                                     int64_t kc, FC_T *xs) {
     /* pixel blocks that keep the written rows in L1 */
     for (int64_t i0 = 0; i0 < rowlen; i0 += 64)
-        FC_SFX(conv_transpose)(xc + i0, HW, xs + i0 * kc, kc, kc, fc_min64(64, rowlen - i0));
+        FC_SFX(conv_transpose)(tr, xc + i0, HW, xs + i0 * kc, kc, kc, fc_min64(64, rowlen - i0));
 }
 
 /* Per tap t of the tile [p0, p0 + np): st[t*NR + j] = input pixel (ih*W + iw)
@@ -300,7 +252,7 @@ static void FC_SFX(conv_pixel_offsets)(const fc_conv_geom *g, int64_t p0, int64_
 
 /* d[c][t][NR] = input channel c0 + c of image n at the tap-t pixels of the tile
  * (offsets from conv_pixel_offsets), zero in the padding and past np. */
-static void FC_SFX(conv_pixel_panel)(const fc_conv_geom *g, const FC_T *x, int64_t n,
+static void FC_SFX(conv_pixel_panel)(FC_TR_FN tr, const fc_conv_geom *g, const FC_T *x, int64_t n,
                                      int64_t c0, int64_t kc, int64_t np, int64_t NR,
                                      const int64_t *src, const int64_t *runs,
                                      const int64_t *nrun, FC_T *d) {
@@ -321,7 +273,7 @@ static void FC_SFX(conv_pixel_panel)(const fc_conv_geom *g, const FC_T *x, int64
                     for (int64_t c = 0; c < kc; c++)
                         for (int64_t e = 0; e < len; e++) dj[c * KS * NR + e] = 0;
                 } else {
-                    FC_SFX(conv_transpose)(xn + st[j] * C, C, dj, KS * NR, len, kc);
+                    FC_SFX(conv_transpose)(tr, xn + st[j] * C, C, dj, KS * NR, len, kc);
                 }
             }
         }
@@ -384,8 +336,10 @@ static int FC_SFX(conv_pixels_ok)(const fc_conv_geom *g, int64_t NR) {
 
 static int FC_SFX(conv_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
                                const FC_T *x, const FC_T *w, const FC_T *bias, FC_T *y,
-                               int relu, int nthreads) {
+                               int relu, int isa, int nthreads) {
     const FC_IGEMM_FN kern = (FC_IGEMM_FN)ki->fn;
+    const FC_TR_FN tr = FC_SFX(conv_transposer)(isa);
+    if (tr == NULL) return FC_EINVAL;
     const int64_t MR = ki->mr, NR = ki->nr, KS = g->KH * g->KW;
     const int64_t G = g->G, Cg = g->C / G, Kg = g->K / G, K = g->K, P = g->OH * g->OW;
     const int nhwc = g->layout == FC_NHWC;
@@ -441,7 +395,7 @@ static int FC_SFX(conv_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
         const int64_t p0_ = (tl_) * NR, np_ = fc_min64(NR, P - p0_);                          \
         const int64_t c0_ = (cb_) * kcb, kc_ = fc_min64(kcb, Cg - c0_);                       \
         FC_SFX(conv_pixel_offsets)(g, p0_, np_, NR, src, runs, nrun);                         \
-        FC_SFX(conv_pixel_panel)(g, x, (n_), (gi_) * Cg + c0_, kc_, np_, NR, src, runs, nrun, \
+        FC_SFX(conv_pixel_panel)(tr, g, x, (n_), (gi_) * Cg + c0_, kc_, np_, NR, src, runs, nrun, \
                                  (d_));                                                       \
     } while (0)
         if (shared) {
@@ -459,7 +413,7 @@ static int FC_SFX(conv_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
                 const int64_t p0 = tl * NR, np = fc_min64(NR, P - p0);
                 const int64_t c0 = ch * FC_PIX_CHUNK, kc = fc_min64(FC_PIX_CHUNK, Cg - c0);
                 FC_SFX(conv_pixel_offsets)(g, p0, np, NR, src, runs, nrun);
-                FC_SFX(conv_pixel_panel)(g, x, n, gi * Cg + c0, kc, np, NR, src, runs, nrun,
+                FC_SFX(conv_pixel_panel)(tr, g, x, n, gi * Cg + c0, kc, np, NR, src, runs, nrun,
                                          spanels + q * tpanel + c0 * KS * NR);
             }
 #undef FC_PIX_CHUNK
@@ -515,7 +469,7 @@ static int FC_SFX(conv_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki,
                 }
             }
             if (nhwc)
-                FC_SFX(conv_transpose)(obuf, NR, y + (n * P + p0) * K + gi * Kg + k0, K,
+                FC_SFX(conv_transpose)(tr, obuf, NR, y + (n * P + p0) * K + gi * Kg + k0, K,
                                        k1 - k0, np);
         }
 #undef FC_PIX_BUILD
@@ -566,7 +520,8 @@ static int FC_SFX(conv_pointwise)(const fc_conv_geom *g, const FC_T *x, const FC
     /* rows x columns of the GEMM(s) */
     const int64_t M = nhwc ? g->N * P : Kg, NC = nhwc ? Kg : P;
     const fc_kernel_info *ki = fc_gemm_pick(FC_DT, isa, M, NC, NULL);
-    if (ki == NULL) return FC_EINVAL;
+    const FC_TR_FN tr = FC_SFX(conv_transposer)(isa);
+    if (ki == NULL || tr == NULL) return FC_EINVAL;
     const FC_GEMM_FN kern = (FC_GEMM_FN)ki->fn;
     const int64_t MR = ki->mr, NR = ki->nr, sz = (int64_t)sizeof(FC_T);
     /* strided with few pixels (7x7 out of 14x14): the padded pixel tiles cost
@@ -659,7 +614,7 @@ static int FC_SFX(conv_pointwise)(const fc_conv_geom *g, const FC_T *x, const FC
                 const int64_t kn = fc_max64(0, fc_min64(BW, Kg - k0));
                 FC_T *d = wp + gi * Cg * NCp + k0 / NR * Cg * NR + k0 % NR;
                 if (kn > 0)
-                    FC_SFX(conv_transpose)(w + (gi * Kg + k0) * Cg, Cg, d, NR, kn, Cg);
+                    FC_SFX(conv_transpose)(tr, w + (gi * Kg + k0) * Cg, Cg, d, NR, kn, Cg);
                 for (int64_t k = kn; k < BW; k++)
                     for (int64_t c = 0; c < Cg; c++) d[c * NR + k] = 0;
             }
@@ -824,8 +779,10 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
         if (pw != FC_EINVAL) return pw;
     }
     if (pixels)
-        return FC_SFX(conv_pixels)(g, ki, x, w, bias, y, relu, nthreads);
+        return FC_SFX(conv_pixels)(g, ki, x, w, bias, y, relu, isa, nthreads);
     const FC_IGEMM_FN kern = (FC_IGEMM_FN)ki->fn;
+    const FC_TR_FN tr = FC_SFX(conv_transposer)(isa);
+    if (tr == NULL) return FC_EINVAL;
     FC_SFX(fc_conv_plan) pl;
     FC_SFX(conv_plan)(g, ki->mr, ki->nr, nthreads, &pl);
     const FC_SFX(fc_conv_plan) *p = &pl;
@@ -920,7 +877,7 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
                     for (int64_t m = n0; m <= n1; m++) {
                         const int64_t *sg = seg + 3 * (m - n0);
                         if (sg[1] > 0)
-                            FC_SFX(conv_gather_rows)(x + ((m * C + gi * Cg + c0) * H + sg[0]) * W,
+                            FC_SFX(conv_gather_rows)(tr, x + ((m * C + gi * Cg + c0) * H + sg[0]) * W,
                                                      H * W, sg[1] * W, kc, xs + sg[2] * kc);
                     }
                 uint32_t flags = cb > 0 ? FC_FLAG_ACCUMULATE : 0u;
@@ -990,7 +947,7 @@ static int FC_SFX(fc_conv2d_impl)(const fc_conv_geom *g, const FC_T *x, const FC
                 const int64_t k0 = kb0 * NR, k1 = fc_min64(Kg, kb1 * NR);
                 for (int64_t m = n0; m <= n1; m++) {
                     const int64_t q0 = fc_max64(p0, m * P), q1 = fc_min64(p1, (m + 1) * P);
-                    FC_SFX(conv_transpose)(obuf + (q0 - p0) * kgw, kgw,
+                    FC_SFX(conv_transpose)(tr, obuf + (q0 - p0) * kgw, kgw,
                                            y + (m * K + gi * Kg + k0) * P + q0 - m * P, P,
                                            q1 - q0, k1 - k0);
                 }

@@ -38,4 +38,10 @@ int fc_gemm_run_f64(const char *name, size_t mr, size_t nr, size_t kc, const dou
                     size_t na, size_t lda, const double *b, size_t nb, size_t ldb,
                     const double *bias, size_t nbias, double *y, size_t ny, size_t ys,
                     uint32_t flags);
+
+/* Test hook: run the transpose kernel `name` once (transpose.h): src rows x
+ * cols of stride ss (ns values), dst cols x rows of stride ds (nd values).
+ * FC_EINVAL if no such kernel of that dtype or a buffer is too small. */
+int fc_transpose_run(const char *name, const char *dtype, const void *src, size_t ns, size_t ss,
+                     void *dst, size_t nd, size_t ds, size_t rows, size_t cols);
 #endif
