@@ -99,40 +99,17 @@ typedef struct {
 /* ------------------------------------------------------------------------ */
 /* grad input                                                               */
 
-/* d[q*ld + k] = s[k*ss + q] for k < nk, q < nq (channel planes ->
- * pixel-major rows, OIHW filters -> tap-major panels): 4 x 4 blocks transposed in vector registers by the compiler's
- * generic vector shuffles (any ISA; gcc >= 12 or clang), 16 x 16 regions at
- * a time so the written lines fill in L1; the edges element by element. */
-static void FC_FN(fc_transpose)(const FC_T *s, int64_t ss, int64_t nk, int64_t nq, FC_T *d,
-                                   int64_t ld) {
-    int64_t nk4 = 0, nq4 = 0;
-#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
-    typedef FC_T v4 __attribute__((vector_size(4 * sizeof(FC_T))));
-#define FC_SHUF(a, b, i, j, k, l) __builtin_shufflevector(a, b, i, j, k, l)
-    nk4 = nk & ~(int64_t)3;
-    nq4 = nq & ~(int64_t)3;
-    for (int64_t k0 = 0; k0 < nk4; k0 += 16)
-        for (int64_t q0 = 0; q0 < nq4; q0 += 16)
-            for (int64_t k = k0; k < fc_min64(k0 + 16, nk4); k += 4)
-                for (int64_t q = q0; q < fc_min64(q0 + 16, nq4); q += 4) {
-                    v4 r0, r1, r2, r3;
-                    memcpy(&r0, s + k * ss + q, sizeof r0);
-                    memcpy(&r1, s + (k + 1) * ss + q, sizeof r1);
-                    memcpy(&r2, s + (k + 2) * ss + q, sizeof r2);
-                    memcpy(&r3, s + (k + 3) * ss + q, sizeof r3);
-                    const v4 t0 = FC_SHUF(r0, r1, 0, 4, 1, 5), t1 = FC_SHUF(r0, r1, 2, 6, 3, 7);
-                    const v4 t2 = FC_SHUF(r2, r3, 0, 4, 1, 5), t3 = FC_SHUF(r2, r3, 2, 6, 3, 7);
-                    const v4 c0 = FC_SHUF(t0, t2, 0, 1, 4, 5), c1 = FC_SHUF(t0, t2, 2, 3, 6, 7);
-                    const v4 c2 = FC_SHUF(t1, t3, 0, 1, 4, 5), c3 = FC_SHUF(t1, t3, 2, 3, 6, 7);
-                    memcpy(d + q * ld + k, &c0, sizeof c0);
-                    memcpy(d + (q + 1) * ld + k, &c1, sizeof c1);
-                    memcpy(d + (q + 2) * ld + k, &c2, sizeof c2);
-                    memcpy(d + (q + 3) * ld + k, &c3, sizeof c3);
-                }
-#undef FC_SHUF
-#endif
-    for (int64_t k = 0; k < nk; k++)
-        for (int64_t q = k < nk4 ? nq4 : 0; q < nq; q++) d[q * ld + k] = s[k * ss + q];
+/* The transpose kernel of a call (transpose.h, the conv2d drivers' too). */
+static FC_TR_FN FC_FN(fc_transposer)(int isa) {
+    const fc_kernel_info *ki = fc_kernel_select("transpose", FC_DT, isa);
+    return ki ? (FC_TR_FN)ki->fn : NULL;
+}
+
+/* d[q*ld + k] = s[k*ss + q] for k < nk, q < nq through `tr` (channel planes ->
+ * pixel-major rows, OIHW filters -> tap-major panels) */
+static inline void FC_FN(fc_transpose)(FC_TR_FN tr, const FC_T *s, int64_t ss, int64_t nk,
+                                       int64_t nq, FC_T *d, int64_t ld) {
+    tr(s, (size_t)ss, d, (size_t)ld, (size_t)nk, (size_t)nq);
 }
 
 
@@ -960,7 +937,8 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
         if (st != FC_EINVAL) return st;
     }
     const fc_kernel_info *ki = FC_FN(fc_igemm_pick)(isa, g->C / g->G);
-    if (ki == NULL) return FC_EINVAL;
+    const FC_TR_FN tr = FC_FN(fc_transposer)(isa);
+    if (ki == NULL || tr == NULL) return FC_EINVAL;
     const FC_IGEMM_FN kern = (FC_IGEMM_FN)ki->fn;
     const int64_t MR = ki->mr, NR = ki->nr;
     const int64_t N = g->N, C = g->C, H = g->H, W = g->W, K = g->K, OH = g->OH, OW = g->OW;
@@ -1048,7 +1026,7 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
                            [nv][taps] block transposed at once (element by
                            element, its stride-KH*KW reads were 1/6 of a
                            3x3 256->256 grad input) */
-                        FC_FN(fc_transpose)(wk, ntp, nv, ntp, d, kc * NR);
+                        FC_FN(fc_transpose)(tr, wk, ntp, nv, ntp, d, kc * NR);
                         for (int64_t t = 0; t < ntp && nv < NR; t++)
                             memset(d + t * kc * NR + nv, 0, sizeof(FC_T) * (size_t)(NR - nv));
                         continue;
@@ -1081,7 +1059,7 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
                 fc_split(nbc * KB, nt, tid, &b, &e);
                 for (int64_t i = b; i < e; i++) {
                     const int64_t n = i / KB, kb0 = (i % KB) * 16, kb1 = fc_min64(kb0 + 16, K);
-                    FC_FN(fc_transpose)(gy + ((n0 + n) * K + kb0) * OH * OW, OH * OW, kb1 - kb0,
+                    FC_FN(fc_transpose)(tr, gy + ((n0 + n) * K + kb0) * OH * OW, OH * OW, kb1 - kb0,
                                         OH * OW, gyb + n * img + kb0, K);
                 }
 #if FC_HAVE_OPENMP
@@ -1155,7 +1133,7 @@ int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_
                                buf + (q - q0) * NR, sizeof(FC_T) * (size_t)nr);
                 } else if (SH == 1 && SW == 1) {
                     /* one phase: the block's pixels are consecutive in each plane */
-                    FC_FN(fc_transpose)(buf, NR, q1 - q0, nr,
+                    FC_FN(fc_transpose)(tr, buf, NR, q1 - q0, nr,
                                         gx + (n * C + gg * Cg + c0) * H * W + poff[0], H * W);
                 } else {
                     for (int64_t j = 0; j < nr; j++) {
@@ -1750,8 +1728,8 @@ static void FC_FN(fc_gw_pack_xband)(const fc_conv_geom *g, const FC_T *x, int64_
  * 64 channels fill four). Pixels are split into one part per thread, each
  * with its private [G][T][Jp][Kp] accumulator, summed in part order. The
  * caller checks the accumulators fit FC_GW_PRIVATE_BYTES. */
-static int FC_FN(fc_gw_swap)(const fc_conv_geom *g, const fc_kernel_info *ki, const FC_T *gy,
-                             const FC_T *x, FC_T *gw, FC_T *gb, int nthreads) {
+static int FC_FN(fc_gw_swap)(const fc_conv_geom *g, const fc_kernel_info *ki, FC_TR_FN tr,
+                             const FC_T *gy, const FC_T *x, FC_T *gw, FC_T *gb, int nthreads) {
     const FC_GRADW_FN kern = (FC_GRADW_FN)ki->fn;
     const int64_t N = g->N, K = g->K, OH = g->OH, OW = g->OW, KH = g->KH, KW = g->KW;
     const int64_t SH = g->SH, DH = g->DH, DW = g->DW, PT = g->PT, G = g->G;
@@ -1834,7 +1812,7 @@ static int FC_FN(fc_gw_swap)(const fc_conv_geom *g, const fc_kernel_info *ki, co
                         const FC_T *gs = gk + (size_t)r0s * gcs * (size_t)OW;
                         if (!nhwc) {
                             const int64_t ns = sr * OW;
-                            FC_FN(fc_transpose)(gy + ((n * K + gg * Kg) * OH + oh0 + r0s) * OW,
+                            FC_FN(fc_transpose)(tr, gy + ((n * K + gg * Kg) * OH + oh0 + r0s) * OW,
                                                 OH * OW, Kg, ns, gyb, Kp);
                             if (Kp > Kg)
                                 for (int64_t q = 0; q < ns; q++)
@@ -1907,8 +1885,9 @@ int FC_FN(fc_conv2d_grad_weight)(const fc_conv_geom *g, const FC_T *gy, const FC
     const fc_kernel_info *ks = FC_FN(fc_gradw_pick)(isa, J, Kg, &sshare);
     if (N > 0 && gw != NULL && ks != NULL && sshare > FC_GW_SWAP_GAIN * share) {
         const int64_t swsz = G * T * fc_cdiv(J, ks->mr) * ks->mr * fc_cdiv(Kg, ks->nr) * ks->nr;
-        if ((size_t)nthreads * (size_t)swsz * sizeof(FC_T) <= FC_GW_PRIVATE_BYTES)
-            return FC_FN(fc_gw_swap)(g, ks, gy, x, gw, gb, nthreads);
+        const FC_TR_FN tr = FC_FN(fc_transposer)(isa);
+        if (tr != NULL && (size_t)nthreads * (size_t)swsz * sizeof(FC_T) <= FC_GW_PRIVATE_BYTES)
+            return FC_FN(fc_gw_swap)(g, ks, tr, gy, x, gw, gb, nthreads);
     }
     const FC_GRADW_FN kern = (FC_GRADW_FN)ki->fn;
     const int64_t MR = ki->mr, NR = ki->nr, Kp = fc_cdiv(Kg, MR) * MR, Jp = fc_cdiv(J, NR) * NR;
