@@ -8,22 +8,6 @@
 #include "transpose.h"
 #include "tr16-avx512.h"
 
-static inline __attribute__((always_inline)) void
-fc_tr_block(int full, const float *s, size_t ss, float *d, size_t ds, size_t ni, size_t nj) {
-    const __mmask16 mi = (__mmask16)((1u << ni) - 1u), mj = (__mmask16)((1u << nj) - 1u);
-    __m512 r[16];
-#pragma GCC unroll 16
-    for (int i = 0; i < 16; i++)
-        r[i] = full ? _mm512_loadu_ps(s + i * ss)
-                    : ((size_t)i < ni ? _mm512_maskz_loadu_ps(mj, s + i * ss) : _mm512_setzero_ps());
-    fc_tr16_ps(r);
-#pragma GCC unroll 16
-    for (int j = 0; j < 16; j++) {
-        if (full) _mm512_storeu_ps(d + j * ds, r[j]);
-        else if ((size_t)j < nj) _mm512_mask_storeu_ps(d + j * ds, mi, r[j]);
-    }
-}
-
 void fc_f32_transpose_16x16__avx512(const float *src, size_t ss, float *dst, size_t ds,
                                     size_t rows, size_t cols) {
     for (size_t i0 = 0; i0 < rows; i0 += 16) {
@@ -32,8 +16,8 @@ void fc_f32_transpose_16x16__avx512(const float *src, size_t ss, float *dst, siz
         float *d = dst + i0;
         size_t j0 = 0;
         if (ni == 16)
-            for (; j0 + 16 <= cols; j0 += 16) fc_tr_block(1, s + j0, ss, d + j0 * ds, ds, 16, 16);
+            for (; j0 + 16 <= cols; j0 += 16) fc_tr16_block(1, s + j0, ss, d + j0 * ds, ds, 16, 16);
         for (; j0 < cols; j0 += 16)
-            fc_tr_block(0, s + j0, ss, d + j0 * ds, ds, ni, cols - j0 < 16 ? cols - j0 : 16);
+            fc_tr16_block(0, s + j0, ss, d + j0 * ds, ds, ni, cols - j0 < 16 ? cols - j0 : 16);
     }
 }
