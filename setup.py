@@ -20,6 +20,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -114,7 +115,13 @@ class BuildExt(build_ext):
         if compiler.compiler_type != "unix":
             return super().build_extensions()
         original_compile = compiler._compile
-        built = {}  # object path -> the command it was compiled with, this run
+        # object path -> [command signature, done event, error] of its compile
+        # this run. `build_ext -j N` builds extensions in parallel threads that
+        # share the kernel objects: the first to claim an object compiles it,
+        # the others wait for it (compiling it twice at once left a module
+        # linked against a half-written object: an undefined kernel symbol)
+        built = {}
+        lock = threading.Lock()
 
         def compile_one(obj, src, ext, cc_args, extra_postargs, pp_opts):
             extra = list(extra_postargs)
@@ -122,10 +129,23 @@ class BuildExt(build_ext):
                 if src.endswith(suffix):
                     extra += flags
             signature = (src, tuple(cc_args), tuple(extra), tuple(pp_opts))
-            if built.get(obj) == signature:
+            with lock:
+                entry = built.get(obj)
+                mine = entry is None or entry[0] != signature
+                if mine:
+                    entry = built[obj] = [signature, threading.Event(), None]
+            if not mine:
+                entry[1].wait()
+                if entry[2] is not None:
+                    raise entry[2]
                 return
-            original_compile(obj, src, ext, cc_args, extra, pp_opts)
-            built[obj] = signature
+            try:
+                original_compile(obj, src, ext, cc_args, extra, pp_opts)
+            except BaseException as exc:
+                entry[2] = exc
+                raise
+            finally:
+                entry[1].set()
 
         def parallel_compile(sources, output_dir=None, macros=None, include_dirs=None,
                              debug=False, extra_preargs=None, extra_postargs=None,
