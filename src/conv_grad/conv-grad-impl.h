@@ -1379,16 +1379,6 @@ static inline void FC_FN(fc_copy_strided)(FC_T *d, const FC_T *s, int64_t n, int
 #undef FC_COPY_ST
 }
 
-/* One padded phase row of n elements: d[j] = s[j * st] for j in [j0, j1),
- * zeros elsewhere. */
-static inline void FC_FN(fc_gw_phase_row)(FC_T *d, const FC_T *s, int64_t st, int64_t j0,
-                                          int64_t j1, int64_t n) {
-    /* a few padding columns: loops, not memset calls */
-    for (int64_t j = 0; j < j0; j++) d[j] = 0;
-    for (int64_t j = j1; j < n; j++) d[j] = 0;
-    FC_FN(fc_copy_strided)(d + j0, s + j0 * st, j1 - j0, st);
-}
-
 /* Grad weight with one input channel per group (depthwise, LeNet's 1->6):
  * per (image, group) the input plane is split into its stride phases, each
  * zero padded (phase (rh, rw) row i, column j holds padded input row i*SH+rh,
@@ -1473,7 +1463,12 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
     {
         FC_T *xp = tsc + (int64_t)FC_THREAD_ID() * scratch, *gp = xp + xsz, *acc = gp + GP * nq;
         /* unused phases and the slack past the last plane are read (times
-           zeros of grad_output), never written: zeros, not stale NaNs */
+           zeros of grad_output), never written: zeros, not stale NaNs. The
+           padding (the columns outside [pj0, pj1) of each phase row, the rows
+           outside the input) is the same for every plane of the call, so it
+           is zeroed here once, not per plane (per-row pad stores cost 2
+           memset calls per row, with the copy's memcpy a third of the time of
+           32 channels @112, NCHW) */
         memset(xp, 0, sizeof(FC_T) * (size_t)xsz);
 #if FC_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 1)
@@ -1496,11 +1491,6 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
                         const int64_t r0 = PL & 1, o0 = PL / 2, o1 = (PL + 1) / 2;
                         int64_t mm = fc_min64(W / 2, fc_min64(pj1[r0] - o0, pj1[r0 ^ 1] - o1));
                         mm = fc_max64(mm, 0);
-                        for (int64_t e = 0; e < 2; e++) {
-                            FC_T *de = d[e];
-                            for (int64_t j = 0; j < pj0[e]; j++) de[j] = 0;
-                            for (int64_t j = pj1[e]; j < Wq; j++) de[j] = 0;
-                        }
                         split2((size_t)mm, xr, d[r0] + o0, d[r0 ^ 1] + o1);
                         for (int64_t iw = 2 * mm; iw < W; iw++) {
                             const int64_t rw = (iw + PL) & 1, j = (iw + PL - rw) / 2;
@@ -1511,14 +1501,12 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
                     for (int64_t rw = 0; rw < SW; rw++) {
                         const int64_t p = rh * SW + rw;
                         if (!used[p]) continue;
-                        FC_T *d = xp + p * psz + i * Wq;
-                        if (ih < 0 || ih >= H) {
-                            memset(d, 0, sizeof(FC_T) * (size_t)Wq);
-                            continue;
-                        }
+                        if (ih < 0 || ih >= H) continue; /* a zero row */
+                        const int64_t st = SW * (nhwc ? C : 1), j0 = pj0[rw];
                         const FC_T *s = nhwc ? x + ((n * H + ih) * W + rw - PL) * C + gg
                                              : x + ((n * C + gg) * H + ih) * W + rw - PL;
-                        FC_FN(fc_gw_phase_row)(d, s, SW * (nhwc ? C : 1), pj0[rw], pj1[rw], Wq);
+                        FC_FN(fc_copy_strided)(xp + p * psz + i * Wq + j0, s + j0 * st,
+                                               pj1[rw] - j0, st);
                     }
                 }
             if (kernk != NULL) {
