@@ -1,5 +1,6 @@
 /* A 16x16 float transpose in AVX-512 registers, shared by the kernels that
- * turn pixel-major tiles into planes (smallc_kvec's NCHW store, transpose).
+ * turn pixel-major tiles into planes (smallc_kvec's NCHW store, the float
+ * transpose kernel).
  * Include from an AVX-512 translation unit only. */
 #ifndef FC_TR16_AVX512_H
 #define FC_TR16_AVX512_H
@@ -35,24 +36,6 @@ static inline __attribute__((always_inline)) void fc_tr16_ps(__m512 r[16]) {
     for (int i = 0; i < 8; i++) {
         r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
         r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
-    }
-}
-
-/* d[j*ds + i] = s[i*ss + j] for i < ni, j < nj (<= 16): one block through
- * fc_tr16_ps, masked at the edges unless `full` (ni = nj = 16). */
-static inline __attribute__((always_inline)) void
-fc_tr16_block(int full, const float *s, size_t ss, float *d, size_t ds, size_t ni, size_t nj) {
-    const __mmask16 mi = (__mmask16)((1u << ni) - 1u), mj = (__mmask16)((1u << nj) - 1u);
-    __m512 r[16];
-#pragma GCC unroll 16
-    for (int i = 0; i < 16; i++)
-        r[i] = full ? _mm512_loadu_ps(s + i * ss)
-                    : ((size_t)i < ni ? _mm512_maskz_loadu_ps(mj, s + i * ss) : _mm512_setzero_ps());
-    fc_tr16_ps(r);
-#pragma GCC unroll 16
-    for (int j = 0; j < 16; j++) {
-        if (full) _mm512_storeu_ps(d + j * ds, r[j]);
-        else if ((size_t)j < nj) _mm512_mask_storeu_ps(d + j * ds, mi, r[j]);
     }
 }
 
