@@ -1583,12 +1583,13 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
         /* the omp for's barrier: every partial is written */
         int64_t b, e;
         fc_split(K * (T + 1), FC_NUM_THREADS(), FC_THREAD_ID(), &b, &e);
-        for (int64_t i = b; i < e; i++) {
-            const int64_t kk = i / (T + 1), t = i % (T + 1);
+        /* (kk, t) of i stepped, not divided out per element */
+        for (int64_t i = b, kk = b / (T + 1), t = b % (T + 1); i < e; i++) {
             FC_T v = 0;
             for (int64_t n = 0; n < N; n++) v += part[(n * K + kk) * (T + 1) + t];
             if (t < T && gw != NULL) gw[kk * T + t] = v;
             if (t == T && gb != NULL) gb[kk] = v;
+            if (++t == T + 1) t = 0, kk++;
         }
     }
     fc_free(tsc); fc_free(part); fc_free(off);
