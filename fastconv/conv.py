@@ -105,12 +105,19 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
         raise ValueError(f"activation must be None or 'relu', got {activation!r}")
     if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
-    y = empty(g.output_shape, x.dtype)
+    return unbatch(run_planned(g, x4, w, bias, activation == "relu", algorithm), batched)
+
+
+def run_planned(g, x4, w, bias, relu=False, algorithm="auto"):
+    """The 4-D output of geometry ``g`` from arrays already validated for it
+    (as ``conv2d`` leaves them): allocate, plan and run the C paths."""
+    _conv = _conv_module()
+    y = empty(g.output_shape, x4.dtype)
     if g.N:
-        relu, isa, nthreads = activation == "relu", _config.isa_level(), _config.get_num_threads()
+        isa, nthreads = _config.isa_level(), _config.get_num_threads()
         for path in _plan(g, _conv, algorithm):
             if _conv.conv2d_path(path, g, x4, w, bias, y, relu, isa, nthreads):
                 break
         else:
             raise ValueError(f"algorithm={algorithm!r} does not support this geometry")
-    return unbatch(y, batched)
+    return y

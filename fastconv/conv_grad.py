@@ -7,6 +7,7 @@ import numpy as np
 from . import _config
 from ._arrays import as_batched, as_float_array, check_layout, empty, unbatch
 from ._shapes import conv2d_geometry, conv_transpose2d_geometry, flipped_conv_padding
+from .conv import run_planned
 
 
 def _flag(value, name):
@@ -37,6 +38,20 @@ def _c_pixels_path(g):
             and g.C // g.G >= 64 and g.K // g.G * g.KH * g.KW >= 64)
 
 
+def _flipped_geometry(g):
+    """The forward conv2d geometry of ``g``'s flipped grad input (grad_output
+    in, the input's shape out), or None where its padding cannot express it;
+    memoised on ``g`` (geometries are memoised, and this one costs a second
+    validation, ~4 us of a small layer's call)."""
+    fg = g.__dict__.get("_flipped_geometry", False)
+    if fg is False:
+        pads = flipped_conv_padding(g)
+        fg = None if pads is None else conv2d_geometry(
+            g.output_shape, (g.C, g.K // g.G, g.KH, g.KW), 1, pads, (g.DH, g.DW), g.G, g.layout)
+        g.__dict__["_flipped_geometry"] = fg
+    return fg
+
+
 def _flipped_grad_input(g, gy4, w, bias):
     """grad input of a stride-1 conv2d as the forward conv2d of grad_output
     with the kernel flipped and its in/out channels swapped per group (the
@@ -47,8 +62,8 @@ def _flipped_grad_input(g, gy4, w, bias):
     (the C driver reads the weights in place, unflipped)."""
     if not g.N or _c_pixels_path(g):
         return None
-    pads = flipped_conv_padding(g)
-    if pads is None:
+    fg = _flipped_geometry(g)
+    if fg is None:
         return None
     Cg, Kg = g.C // g.G, g.K // g.G
     if g.G == g.C == g.K and g.layout == "NHWC":
@@ -64,9 +79,7 @@ def _flipped_grad_input(g, gy4, w, bias):
         wf = wf.reshape(g.C, Kg, g.KH, g.KW)[:, :, ::-1, ::-1]
     else:
         return None
-    from .conv import conv2d
-    return conv2d(gy4, np.ascontiguousarray(wf), bias, 1, pads, (g.DH, g.DW), g.G,
-                  layout=g.layout)
+    return run_planned(fg, gy4, np.ascontiguousarray(wf), bias)
 
 
 def conv2d_backward(grad_output, input, weight, stride=1, padding=0, dilation=1, groups=1, *,
