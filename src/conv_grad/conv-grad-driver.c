@@ -2,6 +2,7 @@
 #include "conv-grad.h"
 #include "kernels/registry.h"
 #include "workspace.h"
+#include "steal.h"
 #include "kernels/igemm.h"
 #include "kernels/gemm.h"
 #include "kernels/transpose.h"

@@ -1439,8 +1439,9 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
     FC_T *tsc = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * scratch));
     FC_T *part = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(N * K * (T + 1)));
     int64_t *off = (int64_t *)fc_alloc(sizeof(int64_t) * (size_t)(T + NP + 2 * SW));
-    if (tsc == NULL || part == NULL || off == NULL) {
-        fc_free(tsc); fc_free(part); fc_free(off);
+    fc_steal_slot *slots = fc_steal_new(N * G, nthreads);
+    if (tsc == NULL || part == NULL || off == NULL || slots == NULL) {
+        fc_free(tsc); fc_free(part); fc_free(off); fc_free(slots);
         return FC_ENOMEM;
     }
     int64_t *used = off + T, *pj0 = used + NP, *pj1 = pj0 + SW; /* phases some tap reads */
@@ -1470,10 +1471,11 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
            memset calls per row, with the copy's memcpy a third of the time of
            32 channels @112, NCHW) */
         memset(xp, 0, sizeof(FC_T) * (size_t)xsz);
-#if FC_HAVE_OPENMP
-#pragma omp for schedule(dynamic, 1)
-#endif
-        for (int64_t it = 0; it < N * G; it++) {
+        /* each thread its contiguous share of the planes first, then the
+           others' from their ends: consecutive planes are consecutive memory,
+           one stream the prefetchers keep up with (dynamic, 1 handed the
+           threads alternate planes, a new stream per plane) */
+        for (int64_t it; (it = fc_steal_next(slots, nthreads, FC_THREAD_ID())) >= 0;) {
             const int64_t n = it / G, gg = it % G;
             /* one input row for all its column phases while it is in L1,
                the rows in address order (row phase by row phase read the
@@ -1580,7 +1582,10 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
                 pd[T] = sm;
             }
         }
-        /* the omp for's barrier: every partial is written */
+#if FC_HAVE_OPENMP
+#pragma omp barrier
+#endif
+        /* every partial is written */
         int64_t b, e;
         fc_split(K * (T + 1), FC_NUM_THREADS(), FC_THREAD_ID(), &b, &e);
         /* (kk, t) of i stepped, not divided out per element */
@@ -1592,7 +1597,7 @@ static int FC_FN(fc_gw_planes)(const fc_conv_geom *g, const FC_T *gy, const FC_T
             if (++t == T + 1) t = 0, kk++;
         }
     }
-    fc_free(tsc); fc_free(part); fc_free(off);
+    fc_free(tsc); fc_free(part); fc_free(off); fc_free(slots);
     return FC_OK;
 }
 
