@@ -579,8 +579,9 @@ static int FC_FN(fc_gi_dw_nchw)(const fc_conv_geom *g, const FC_T *gy, const FC_
     FC_T *tsc = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * tsz));
     const FC_T **tsrc = (const FC_T **)fc_alloc(sizeof(FC_T *) * (size_t)(nthreads * SW * KS));
     size_t *tnt = (size_t *)fc_alloc(sizeof(size_t) * (size_t)(nthreads * SW));
-    if (tsc == NULL || tsrc == NULL || tnt == NULL) {
-        fc_free(tsc); fc_free((void *)tsrc); fc_free(tnt); fc_free(tabs);
+    fc_steal_slot *slots = fc_steal_new(N * C, nthreads);
+    if (tsc == NULL || tsrc == NULL || tnt == NULL || slots == NULL) {
+        fc_free(tsc); fc_free((void *)tsrc); fc_free(tnt); fc_free(tabs); fc_free(slots);
         return FC_ENOMEM;
     }
 
@@ -593,10 +594,9 @@ static int FC_FN(fc_gi_dw_nchw)(const fc_conv_geom *g, const FC_T *gy, const FC_
         const FC_T **src = tsrc + (int64_t)tid * SW * KS;
         size_t *nt = tnt + (int64_t)tid * SW;
         memset(pl, 0, sizeof(FC_T) * (size_t)psz); /* margins stay zero */
-#if FC_HAVE_OPENMP
-#pragma omp for schedule(dynamic, 1)
-#endif
-        for (int64_t it = 0; it < N * C; it++) {
+        /* a contiguous share of the planes per thread, then stealing: one
+           read and one write stream each (see fc_gw_planes) */
+        for (int64_t it; (it = fc_steal_next(slots, nthreads, tid)) >= 0;) {
             const int64_t n = it / C, c = it % C;
             const FC_T *gp = gy + it * OH * OW, *wc = w + c * KS;
             const FC_T b = bias != NULL ? bias[c] : (FC_T)0;
@@ -620,7 +620,7 @@ static int FC_FN(fc_gi_dw_nchw)(const fc_conv_geom *g, const FC_T *gy, const FC_
             }
         }
     }
-    fc_free(tsc); fc_free((void *)tsrc); fc_free(tnt); fc_free(tabs);
+    fc_free(tsc); fc_free((void *)tsrc); fc_free(tnt); fc_free(tabs); fc_free(slots);
     return FC_OK;
 }
 
