@@ -48,4 +48,12 @@ static inline int64_t fc_steal_next(fc_steal_slot *slots, int nslots, int tid) {
         it = fc_steal_pop(&slots[(tid + k) % nslots], 1);
     return it;
 }
+
+/* The next of `total` items handed out in order to whichever thread asks
+ * (schedule(dynamic, 1) as a function, for loops that choose their order at
+ * run time); -1 when all are taken. */
+static inline int64_t fc_shared_next(int64_t *next, int64_t total) {
+    const int64_t it = __atomic_fetch_add(next, 1, __ATOMIC_RELAXED);
+    return it < total ? it : -1;
+}
 #endif

@@ -242,8 +242,10 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
             wpo[p + 1] = wpo[p] + G * CB * Kg * pt.nth[p / SW] * pt.ntw[p % SW] * MR;
         wpk = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)fc_max64(wpo[NP], 1));
     }
-    if (wpo == NULL || wpk == NULL || tsc == NULL || toff == NULL) {
-        fc_free(wpo); fc_free(wpk); fc_free(tsc); fc_free(toff); fc_free(tabs);
+    fc_steal_slot *slots = fc_steal_new(N * items_img, nthreads);
+    int64_t next_item = 0;
+    if (wpo == NULL || wpk == NULL || tsc == NULL || toff == NULL || slots == NULL) {
+        fc_free(wpo); fc_free(wpk); fc_free(tsc); fc_free(toff); fc_free(tabs); fc_free(slots);
         return FC_ENOMEM;
     }
     for (int64_t p = 0; p < NP; p++) {
@@ -268,12 +270,13 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
         const int tid = FC_THREAD_ID();
         FC_T *pl = tsc + (int64_t)tid * scratch, *out = pl + GB * Kg * plen;
         int64_t *off = toff + (int64_t)tid * maxtaps;
-        /* dynamic: each item writes its own pixels in a fixed order, so the
-           result does not depend on which thread takes it */
-#if FC_HAVE_OPENMP
-#pragma omp for schedule(dynamic, 1)
-#endif
-        for (int64_t it = 0; it < N * items_img; it++) {
+        /* each item writes its own pixels in a fixed order, so the result
+           does not depend on which thread takes it. NCHW: a contiguous share
+           per thread first (one read and write stream each), then stealing
+           (LeNet dX, 2 threads: 0.78-0.95x the time of items in turn); NHWC
+           items in turn (the shares were 1.04-1.09x on LeNet's 1 -> 6) */
+        for (int64_t it; (it = nhwc ? fc_shared_next(&next_item, N * items_img)
+                                    : fc_steal_next(slots, nthreads, tid)) >= 0;) {
             const int64_t n = it / items_img, rem0 = it % items_img;
             const int64_t gb = rem0 / rbpre[SH];
             int64_t rem = rem0 % rbpre[SH], rh = 0;
@@ -362,7 +365,7 @@ static int FC_FN(fc_gi_planar)(const fc_conv_geom *g, const FC_T *gy, const FC_T
             }
         }
     }
-    fc_free(wpo); fc_free(wpk); fc_free(tsc); fc_free(toff); fc_free(tabs);
+    fc_free(wpo); fc_free(wpk); fc_free(tsc); fc_free(toff); fc_free(tabs); fc_free(slots);
     return FC_OK;
 }
 
