@@ -4,6 +4,7 @@
  * (src/kernels/smallc-kernels.h). One OpenMP region per call. */
 #include "smallc.h"
 #include "row-tasks.h"
+#include "steal.h"
 #include "kernels/smallc-kernels.h"
 #include "kernels/registry.h"
 
@@ -62,7 +63,14 @@ static int fc_smallc(const fc_conv_geom *g, const void *x, const void *w, const 
        K-contiguous); smallc_kvec: blocks of NR channels [KH][KW][C][NR] */
     const size_t wbytes = (((size_t)((T + 1) * Kp) * es) + 63) & ~(size_t)63;
     char *mem = fc_alloc(wbytes + per * (size_t)nthreads);
-    if (!mem) return FC_ENOMEM;
+    /* each thread its contiguous share of the runs, then the others' from
+       their ends: a thread slowed by a neighbour on a shared box does not
+       hold the other up for a whole share */
+    fc_steal_slot *slots = fc_steal_new(total, nthreads);
+    if (!mem || !slots) {
+        fc_free(mem); fc_free(slots);
+        return FC_ENOMEM;
+    }
     char *bp = mem + (size_t)(T * Kp) * es;
     if (kvec) {
         memset(mem, 0, (size_t)((T + 1) * Kp) * es);
@@ -87,9 +95,7 @@ static int fc_smallc(const fc_conv_geom *g, const void *x, const void *w, const 
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
-        int64_t t0, t1;
         int tid = FC_THREAD_ID();
-        fc_split(total, FC_NUM_THREADS(), tid, &t0, &t1);
         fc_smallc_args a;
         a.w = mem; a.bias = bp; a.scratch = scratch + per * (size_t)tid;
         a.C = C; a.H = H; a.W = W; a.K = K; a.OH = OH; a.OW = OW;
@@ -97,7 +103,7 @@ static int fc_smallc(const fc_conv_geom *g, const void *x, const void *w, const 
         a.PT = g->PT; a.PL = g->PL; a.layout = g->layout;
         a.flags = relu ? FC_FLAG_RELU : 0u;
         a.NR = NR;
-        for (int64_t t = t0; t < t1; t++) {
+        for (int64_t t; (t = fc_steal_next(slots, nthreads, tid)) >= 0;) {
             const int64_t n = fc_row_task(t, nruns, run, OH, &a.oh0, &a.oh1);
             a.x = (const char *)x + (size_t)(n * C * H * W) * es;
             a.y = (char *)y + (size_t)(n * K * OH * OW) * es;
@@ -105,6 +111,7 @@ static int fc_smallc(const fc_conv_geom *g, const void *x, const void *w, const 
         }
     }
     fc_free(mem);
+    fc_free(slots);
     return FC_OK;
 }
 
