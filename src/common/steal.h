@@ -49,6 +49,14 @@ static inline int64_t fc_steal_next(fc_steal_slot *slots, int nslots, int tid) {
     return it;
 }
 
+/* Units per item when `total` units are split into about 8 items a thread
+ * (fine enough for stealing to even the threads out, coarse enough to keep
+ * each thread's share one contiguous stream). */
+static inline int64_t fc_steal_chunk(int64_t total, int nthreads) {
+    const int64_t c = total / (8 * (int64_t)nthreads);
+    return c > 0 ? c : 1;
+}
+
 /* The next of `total` items handed out in order to whichever thread asks
  * (schedule(dynamic, 1) as a function, for loops that choose their order at
  * run time); -1 when all are taken. */

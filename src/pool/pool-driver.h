@@ -10,6 +10,7 @@
  * NHWC: the window's taps are pointers to C-vectors of channels; threads take
  * output rows (forward) or (image, channel block) pairs (backward). */
 #include "kernels/registry.h"
+#include "steal.h"
 
 typedef const FC_TABLE *(*FC_FN(table_fn))(void);
 
@@ -328,15 +329,21 @@ int FC_FN(fc_max_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int64_t 
     /* NCHW 3x3/2 without indices: one fused pass per output row (ResNet's pool) */
     const int s3 = nchw && !idx && g->KH == 3 && g->KW == 3 && g->SH == 2 && g->SW == 2 &&
                    g->DH == 1 && g->DW == 1;
+    /* chunks of rows: a contiguous share per thread, then stealing */
+    const int64_t chunk = fc_steal_chunk(rows, nthreads);
+    fc_steal_slot *slots = fc_steal_new(fc_cdiv(rows, chunk), nthreads);
+    if (slots == NULL) {
+        FC_FN(plan_free)(&pl);
+        return FC_ENOMEM;
+    }
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
         FC_FN(ws) w;
         FC_FN(ws_thread)(&w, &pl, g, -(FC_T)INFINITY);
-        int64_t i0, i1;
-        fc_split(rows, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
-        for (int64_t i = i0; i < i1; i++) {
+        for (int64_t ch; (ch = fc_steal_next(slots, nthreads, FC_THREAD_ID())) >= 0;)
+        for (int64_t i = ch * chunk, i1 = fc_min64(rows, i + chunk); i < i1; i++) {
             const int64_t oh = i % g->OH, nc = i / g->OH; /* nc: plane (NCHW) or image */
             if (s3) {
                 const FC_T *rr[3];
@@ -400,6 +407,7 @@ int FC_FN(fc_max_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int64_t 
             }
         }
     }
+    fc_free(slots);
     FC_FN(plan_free)(&pl);
     return FC_OK;
 }
@@ -431,15 +439,20 @@ int FC_FN(fc_avg_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int cip,
     const int64_t rows = g->N * (nchw ? g->C : 1) * g->OH;
     FC_FN(inner) in;
     FC_FN(inner_init)(&in, g);
+    const int64_t chunk = fc_steal_chunk(rows, nthreads);
+    fc_steal_slot *slots = fc_steal_new(fc_cdiv(rows, chunk), nthreads);
+    if (slots == NULL) {
+        FC_FN(plan_free)(&pl);
+        return FC_ENOMEM;
+    }
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
         FC_FN(ws) w;
         FC_FN(ws_thread)(&w, &pl, g, 0);
-        int64_t i0, i1;
-        fc_split(rows, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
-        for (int64_t i = i0; i < i1; i++) {
+        for (int64_t ch; (ch = fc_steal_next(slots, nthreads, FC_THREAD_ID())) >= 0;)
+        for (int64_t i = ch * chunk, i1 = fc_min64(rows, i + chunk); i < i1; i++) {
             const int64_t oh = i % g->OH, nc = i / g->OH;
             const FC_T rf = FC_FN(avg_factor)(g, 0, oh, cip, divisor_override);
             if (nchw) {
@@ -467,6 +480,7 @@ int FC_FN(fc_avg_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int cip,
             }
         }
     }
+    fc_free(slots);
     FC_FN(plan_free)(&pl);
     return FC_OK;
 }
