@@ -5,6 +5,7 @@
  * strides above 2). */
 #include "dwconv.h"
 #include "row-tasks.h"
+#include "steal.h"
 #include "kernels/dwconv-kernels.h"
 #include "kernels/registry.h"
 
@@ -142,32 +143,42 @@ static int fc_dwconv2d(const fc_conv_geom *g, const void *x, const void *w, cons
     const size_t per = (size_t)fc_dwconv_nchw_scratch_bytes(run, OW, KH, KW, g->SH, g->SW,
                                                             g->DH, g->DW, (int64_t)es);
     char *scratch = fc_alloc(per * (size_t)nthreads);
-    if (!scratch) return FC_ENOMEM;
+    /* chunks of tasks (whole planes: one kernel call each chunk), a
+       contiguous share per thread, then stealing; small planes keep one
+       chunk a thread (960 channels @7x7 in 8 chunks a thread: 1.18x the
+       time; 32 @112 0.76x, 144 @56 0.84x, 192 @28 0.87x with them) */
+    const int64_t chunk = nruns > 1 ? 1
+                        : OH * OW >= 512 ? fc_steal_chunk(total, nthreads)
+                                         : fc_cdiv(total, nthreads);
+    fc_steal_slot *slots = fc_steal_new(fc_cdiv(total, chunk), nthreads);
+    if (!scratch || !slots) {
+        fc_free(scratch); fc_free(slots);
+        return FC_ENOMEM;
+    }
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
-        int64_t t0, t1;
         int tid = FC_THREAD_ID();
-        fc_split(total, FC_NUM_THREADS(), tid, &t0, &t1);
         fc_dwconv_nchw_args a;
         a.x = x; a.w = w; a.bias = bias; a.y = y;
         a.scratch = scratch + per * (size_t)tid;
         a.C = C; a.H = H; a.W = W; a.OH = OH; a.OW = OW; a.KH = KH; a.KW = KW;
         a.SH = g->SH; a.SW = g->SW; a.DH = g->DH; a.DW = g->DW; a.PT = g->PT; a.PL = g->PL;
         a.flags = flags;
-        if (nruns == 1) {
-            a.p0 = t0; a.p1 = t1; a.oh0 = 0; a.oh1 = OH;
-            kern(&a);
-        } else {
-            for (int64_t t = t0; t < t1; t++) {
-                a.p0 = fc_row_task(t, nruns, run, OH, &a.oh0, &a.oh1);
+        for (int64_t ch; (ch = fc_steal_next(slots, nthreads, tid)) >= 0;) {
+            if (nruns == 1) {
+                a.p0 = ch * chunk; a.p1 = fc_min64(total, a.p0 + chunk);
+                a.oh0 = 0; a.oh1 = OH;
+            } else {
+                a.p0 = fc_row_task(ch, nruns, run, OH, &a.oh0, &a.oh1);
                 a.p1 = a.p0 + 1;
-                kern(&a);
             }
+            kern(&a);
         }
     }
     fc_free(scratch);
+    fc_free(slots);
     return FC_OK;
 }
 
