@@ -294,6 +294,40 @@ def _check_max_backward(x, k, kw, rng, gy=None):
     return gy
 
 
+@pytest.mark.parametrize("threads", [2, 3, 7])
+def test_backward_row_bands_match_one_thread(isa, threads, dtype, layout, rng):
+    # windows that share no input rows split into bands of output rows (NHWC: the
+    # items; a thread's chunk may end mid-image): uncovered rows between and after the
+    # windows, padded and ceil-mode windows, every band edge against 1 thread and the
+    # reference
+    x = _x((3, 21, 23, 19), dtype, layout, rng, ties=True)
+    maxes = [(2, dict(stride=2)), (3, dict(stride=3)), (2, dict(stride=3)),
+             (3, dict(stride=4, ceil_mode=True))]
+    avgs = [(2, dict(stride=2)), (2, dict(stride=3)),
+            (3, dict(stride=3, padding=1, ceil_mode=True, count_include_pad=False)),
+            ((23, 19), dict())]
+    grads = []
+    for n in (1, threads):
+        fastconv.set_num_threads(n)
+        try:
+            out = []
+            for k, kw in maxes:
+                gy = _check_max_backward(x, k, dict(kw, layout=layout), np.random.default_rng(7))
+                out.append(fastconv.max_pool2d_backward(gy, x, k, **kw, layout=layout))
+            for k, kw in avgs:
+                y = fastconv.avg_pool2d(x, k, **kw, layout=layout)
+                gy = np.random.default_rng(8).standard_normal(y.shape).astype(dtype)
+                gx = fastconv.avg_pool2d_backward(gy, x.shape, k, **kw, layout=layout)
+                assert_close(gx, ref.avg_pool2d_backward(gy, x.shape, k, **kw, layout=layout),
+                             "pool_backward", reduction=9)
+                out.append(gx)
+            grads.append(out)
+        finally:
+            fastconv.set_num_threads(None)
+    for a, b in zip(*grads):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("geom", FAST)
 @pytest.mark.parametrize("shape", [(2, 3, 6, 70), (1, 37, 7, 11), (2, 18, 5, 33)])
 def test_max_pool2d_backward_fast_paths(isa, geom, shape, dtype, layout, rng):

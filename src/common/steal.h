@@ -57,6 +57,31 @@ static inline int64_t fc_steal_chunk(int64_t total, int nthreads) {
     return c > 0 ? c : 1;
 }
 
+/* `total` units in chunks of fc_steal_chunk, handed out by fc_steal_range */
+typedef struct {
+    fc_steal_slot *slots;
+    int64_t total, chunk;
+    int nslots;
+} fc_steal_work;
+
+/* 0 when out of memory (free w->slots with fc_free after the parallel region) */
+static inline int fc_steal_work_init(fc_steal_work *w, int64_t total, int nthreads) {
+    w->total = total;
+    w->chunk = fc_steal_chunk(total, nthreads);
+    w->nslots = nthreads;
+    w->slots = fc_steal_new(total > 0 ? (total + w->chunk - 1) / w->chunk : 0, nthreads);
+    return w->slots != NULL;
+}
+
+/* Thread tid's next chunk of units [*i0, *i1); 0 when all are done. */
+static inline int fc_steal_range(fc_steal_work *w, int tid, int64_t *i0, int64_t *i1) {
+    const int64_t ch = fc_steal_next(w->slots, w->nslots, tid);
+    if (ch < 0) return 0;
+    *i0 = ch * w->chunk;
+    *i1 = *i0 + w->chunk < w->total ? *i0 + w->chunk : w->total;
+    return 1;
+}
+
 /* The next of `total` items handed out in order to whichever thread asks
  * (schedule(dynamic, 1) as a function, for loops that choose their order at
  * run time); -1 when all are taken. */

@@ -525,16 +525,26 @@ static int FC_FN(tiled)(const fc_pool_geom *g) {
            (g->OW - 1) * g->SW + g->KW <= g->W && g->KH <= FC_POOL_MAX_ROWS;
 }
 
-/* Max-pool gradient of one tiled plane: x, gx (H x W) and gy (OH x OW) hold
- * pixels of cn values at stride ld (NCHW: 1, 1; NHWC: a channel block, C).
- * Every value of gx is written once, no zeroing pass first. */
+/* Where windows do not share input rows (stride >= kernel, no dilation), output
+ * rows [oh0, oh1) own input rows [band_row(oh0), band_row(oh1)): their windows' and
+ * the uncovered ones before the next window (after the last for oh1 = OH). */
+static int64_t FC_FN(band_row)(const fc_pool_geom *g, int64_t oh) {
+    if (oh <= 0) return 0;
+    if (oh >= g->OH) return g->H;
+    return fc_max64(0, fc_min64(g->H, oh * g->SH - g->PT));
+}
+
+/* Max-pool gradient of output rows [oh0, oh1) of one tiled plane (the input rows
+ * band_row gives them): x, gx (H x W) and gy (OH x OW) hold pixels of cn values at
+ * stride ld (NCHW: 1, 1; NHWC: C, C). Every value of gx is written once, no zeroing
+ * pass first. */
 static void FC_FN(maxbwd_tiled_plane)(const FC_TABLE *k, const fc_pool_geom *g, const FC_T *x,
                                       const FC_T *gy, FC_T *gx, int64_t cn, int64_t ld,
-                                      int nt, FC_FN(ws) *w) {
+                                      int nt, FC_FN(ws) *w, int64_t oh0, int64_t oh1) {
     const int64_t rs = g->W * ld, done_w = (g->OW - 1) * g->SW + g->KW;
     FC_T **dst = w->dst;
-    int64_t next = 0; /* first input row not written yet */
-    for (int64_t oh = 0; oh < g->OH; oh++) {
+    int64_t next = FC_FN(band_row)(g, oh0); /* first input row not written yet */
+    for (int64_t oh = oh0; oh < oh1; oh++) {
         const int64_t r0 = oh * g->SH;
         FC_FN(zero_pixels)(gx + next * rs, (r0 - next) * g->W, cn, ld);
         for (int64_t j = 0; j < g->KH; j++) {
@@ -546,7 +556,7 @@ static void FC_FN(maxbwd_tiled_plane)(const FC_TABLE *k, const fc_pool_geom *g, 
                         (size_t)g->KH, w->rows, gy + oh * g->OW * ld, dst, nt);
         next = r0 + g->KH;
     }
-    FC_FN(zero_pixels)(gx + next * rs, (g->H - next) * g->W, cn, ld);
+    FC_FN(zero_pixels)(gx + next * rs, (FC_FN(band_row)(g, oh1) - next) * g->W, cn, ld);
 }
 
 int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const FC_T *x,
@@ -561,11 +571,18 @@ int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const F
     const int64_t HW = g->H * g->W, OHW = g->OH * g->OW;
     const int64_t cb = nchw ? 0 : FC_FN(cblock)(g->N, g->C, nthreads);
     const int64_t nb = nchw ? 0 : fc_cdiv(g->C, cb);
-    const int64_t items = nchw ? g->N * g->C : g->N * nb;
     const int tiled = !idx && FC_FN(tiled)(g);
+    /* NHWC tiled: items of one output row, all channels (channel blocks leave
+     * each thread strided reads of whole images) */
+    const int64_t items = nchw ? g->N * g->C : tiled ? g->N * g->OH : g->N * nb;
     const int nt = FC_FN(stream_gx)(g);
     const int s3 = !idx && !tiled && g->KH == 3 && g->KW == 3 && g->SH == 2 && g->SW == 2 &&
                    g->DH == 1 && g->DW == 1;
+    fc_steal_work sw;
+    if (!fc_steal_work_init(&sw, items, nthreads)) {
+        FC_FN(plan_free)(&pl);
+        return FC_ENOMEM;
+    }
     int bad = 0;
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads) reduction(| : bad)
@@ -573,102 +590,105 @@ int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const F
     {
         FC_FN(ws) w;
         FC_FN(ws_thread)(&w, &pl, g, -(FC_T)INFINITY);
-        int64_t i0, i1;
-        fc_split(items, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
-        for (int64_t i = i0; tiled && i < i1; i++) {
-            if (nchw) {
-                FC_FN(maxbwd_tiled_plane)(k, g, x + i * HW, gy + i * OHW, gx + i * HW, 1, 1, nt,
-                                          &w);
-                continue;
+        /* chunks of items: a contiguous share per thread, then stealing */
+        for (int64_t i0, i1; fc_steal_range(&sw, FC_THREAD_ID(), &i0, &i1);) {
+            for (int64_t i = i0; tiled && i < i1; i++) {
+                if (nchw) {
+                    FC_FN(maxbwd_tiled_plane)(k, g, x + i * HW, gy + i * OHW, gx + i * HW, 1, 1, nt,
+                                              &w, 0, g->OH);
+                    continue;
+                }
+                const int64_t n = i / g->OH, oh0 = i % g->OH, oh1 = fc_min64(g->OH, oh0 + i1 - i);
+                FC_FN(maxbwd_tiled_plane)(k, g, x + n * HW * g->C, gy + n * OHW * g->C,
+                                          gx + n * HW * g->C, g->C, g->C, nt, &w, oh0, oh1);
+                i += oh1 - oh0 - 1;
             }
-            const int64_t n = i / nb, c0 = (i % nb) * cb, cn = fc_min64(cb, g->C - c0);
-            FC_FN(maxbwd_tiled_plane)(k, g, x + n * HW * g->C + c0, gy + n * OHW * g->C + c0,
-                                      gx + n * HW * g->C + c0, cn, g->C, nt, &w);
-        }
-        for (int64_t i = i0; s3 && i < i1; i++) {
-            if (nchw) {
-                k->maxbwd_3x3s2((size_t)g->H, (size_t)g->W, (size_t)g->OH, (size_t)g->OW,
-                                (size_t)g->PT, (size_t)g->PL, x + i * HW, gy + i * OHW,
-                                gx + i * HW, w.b, nt);
-                continue;
+            for (int64_t i = i0; s3 && i < i1; i++) {
+                if (nchw) {
+                    k->maxbwd_3x3s2((size_t)g->H, (size_t)g->W, (size_t)g->OH, (size_t)g->OW,
+                                    (size_t)g->PT, (size_t)g->PL, x + i * HW, gy + i * OHW,
+                                    gx + i * HW, w.b, nt);
+                    continue;
+                }
+                const int64_t n = i / nb, c0 = (i % nb) * cb, cn = fc_min64(cb, g->C - c0);
+                k->maxbwd_3x3s2_nhwc((size_t)g->H, (size_t)g->W, (size_t)g->OH, (size_t)g->OW,
+                                     (size_t)g->PT, (size_t)g->PL, (size_t)cn, (size_t)g->C,
+                                     x + n * HW * g->C + c0, gy + n * OHW * g->C + c0,
+                                     gx + n * HW * g->C + c0);
             }
-            const int64_t n = i / nb, c0 = (i % nb) * cb, cn = fc_min64(cb, g->C - c0);
-            k->maxbwd_3x3s2_nhwc((size_t)g->H, (size_t)g->W, (size_t)g->OH, (size_t)g->OW,
-                                 (size_t)g->PT, (size_t)g->PL, (size_t)cn, (size_t)g->C,
-                                 x + n * HW * g->C + c0, gy + n * OHW * g->C + c0,
-                                 gx + n * HW * g->C + c0);
-        }
-        for (int64_t i = i0; !tiled && !s3 && i < i1; i++) {
-            if (nchw) { /* item = one plane */
-                FC_T *gp = gx + i * HW;
-                memset(gp, 0, (size_t)HW * sizeof(FC_T));
-                for (int64_t oh = 0; oh < g->OH; oh++) {
-                    const FC_T *gr = gy + i * OHW + oh * g->OW;
-                    if (idx) {
-                        const int64_t *ir = idx + i * OHW + oh * g->OW;
+            for (int64_t i = i0; !tiled && !s3 && i < i1; i++) {
+                if (nchw) { /* item = one plane */
+                    FC_T *gp = gx + i * HW;
+                    memset(gp, 0, (size_t)HW * sizeof(FC_T));
+                    for (int64_t oh = 0; oh < g->OH; oh++) {
+                        const FC_T *gr = gy + i * OHW + oh * g->OW;
+                        if (idx) {
+                            const int64_t *ir = idx + i * OHW + oh * g->OW;
+                            for (int64_t o = 0; o < g->OW; o++) {
+                                int64_t p = ir[o];
+                                if (p >= 0 && p < HW) gp[p] += gr[o];
+                                else bad |= p != -1;
+                            }
+                            continue;
+                        }
+                        int64_t a, b;
+                        FC_FN(nchw_max_row)(k, g, x + i * HW, oh, w.y, 1, &w);
+                        FC_FN(vrows)(g, oh, &a, &b);
                         for (int64_t o = 0; o < g->OW; o++) {
-                            int64_t p = ir[o];
-                            if (p >= 0 && p < HW) gp[p] += gr[o];
-                            else bad |= p != -1;
+                            int64_t p = FC_FN(nchw_argpos)(g, &w, oh, a, o);
+                            if (p >= 0) gp[p] += gr[o];
                         }
-                        continue;
                     }
-                    int64_t a, b;
-                    FC_FN(nchw_max_row)(k, g, x + i * HW, oh, w.y, 1, &w);
-                    FC_FN(vrows)(g, oh, &a, &b);
-                    for (int64_t o = 0; o < g->OW; o++) {
-                        int64_t p = FC_FN(nchw_argpos)(g, &w, oh, a, o);
-                        if (p >= 0) gp[p] += gr[o];
-                    }
+                    continue;
                 }
-                continue;
+                /* NHWC item = (image n, channels [c0, c1)) */
+                const int64_t n = i / nb, c0 = (i % nb) * cb, cn = fc_min64(cb, g->C - c0);
+                FC_T *gxn = gx + n * HW * g->C + c0;
+                const FC_T *xn = x ? x + n * HW * g->C + c0 : NULL;
+                for (int64_t p = 0; p < HW; p++) memset(gxn + p * g->C, 0, (size_t)cn * sizeof(FC_T));
+                for (int64_t oh = 0; oh < g->OH; oh++)
+                    for (int64_t ow = 0; ow < g->OW; ow++) {
+                        const int64_t op = ((n * g->OH + oh) * g->OW + ow) * g->C + c0;
+                        const FC_T *gp = gy + op;
+                        if (idx) {
+                            const int64_t *ip = idx + op;
+                            for (int64_t c = 0; c < cn; c++) {
+                                int64_t q = ip[c];
+                                if (q >= 0 && q < HW) gxn[q * g->C + c] += gp[c];
+                                else bad |= q != -1;
+                            }
+                            continue;
+                        }
+                        FC_FN(win) v = FC_FN(window)(g, oh, ow);
+                        if (v.nt <= FC_POOL_MAX_ROWS) { /* one call: argmax and accumulate */
+                            if (v.nt == 0) continue;
+                            FC_FN(tap_offsets)(g, &v, oh, ow, 0, v.nt, w.off);
+                            for (int64_t t = 0; t < v.nt; t++) {
+                                w.rows[t] = xn + w.off[t] * g->C;
+                                w.dst[t] = gxn + w.off[t] * g->C;
+                            }
+                            k->maxbwd_taps((size_t)cn, (size_t)v.nt, w.rows, w.dst, gp);
+                            continue;
+                        }
+                        for (int64_t t0 = 0; t0 < v.nt; t0 += FC_POOL_MAX_ROWS) {
+                            int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, v.nt - t0);
+                            FC_FN(tap_offsets)(g, &v, oh, ow, t0, cnt, w.off);
+                            for (int64_t t = 0; t < cnt; t++) w.rows[t] = xn + w.off[t] * g->C;
+                            k->vmaxarg((size_t)cn, (size_t)cnt, w.rows, w.y, w.arg, (int32_t)t0,
+                                       t0 > 0);
+                        }
+                        for (int64_t t0 = 0; t0 < v.nt; t0 += FC_POOL_MAX_ROWS) {
+                            int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, v.nt - t0);
+                            FC_FN(tap_offsets)(g, &v, oh, ow, t0, cnt, w.off);
+                            for (int64_t t = 0; t < cnt; t++) w.dst[t] = gxn + w.off[t] * g->C;
+                            k->vscatter_arg((size_t)cn, (size_t)cnt, w.dst, gp, w.arg, (int32_t)t0);
+                        }
+                    }
             }
-            /* NHWC item = (image n, channels [c0, c1)) */
-            const int64_t n = i / nb, c0 = (i % nb) * cb, cn = fc_min64(cb, g->C - c0);
-            FC_T *gxn = gx + n * HW * g->C + c0;
-            const FC_T *xn = x ? x + n * HW * g->C + c0 : NULL;
-            for (int64_t p = 0; p < HW; p++) memset(gxn + p * g->C, 0, (size_t)cn * sizeof(FC_T));
-            for (int64_t oh = 0; oh < g->OH; oh++)
-                for (int64_t ow = 0; ow < g->OW; ow++) {
-                    const int64_t op = ((n * g->OH + oh) * g->OW + ow) * g->C + c0;
-                    const FC_T *gp = gy + op;
-                    if (idx) {
-                        const int64_t *ip = idx + op;
-                        for (int64_t c = 0; c < cn; c++) {
-                            int64_t q = ip[c];
-                            if (q >= 0 && q < HW) gxn[q * g->C + c] += gp[c];
-                            else bad |= q != -1;
-                        }
-                        continue;
-                    }
-                    FC_FN(win) v = FC_FN(window)(g, oh, ow);
-                    if (v.nt <= FC_POOL_MAX_ROWS) { /* one call: argmax and accumulate */
-                        if (v.nt == 0) continue;
-                        FC_FN(tap_offsets)(g, &v, oh, ow, 0, v.nt, w.off);
-                        for (int64_t t = 0; t < v.nt; t++) {
-                            w.rows[t] = xn + w.off[t] * g->C;
-                            w.dst[t] = gxn + w.off[t] * g->C;
-                        }
-                        k->maxbwd_taps((size_t)cn, (size_t)v.nt, w.rows, w.dst, gp);
-                        continue;
-                    }
-                    for (int64_t t0 = 0; t0 < v.nt; t0 += FC_POOL_MAX_ROWS) {
-                        int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, v.nt - t0);
-                        FC_FN(tap_offsets)(g, &v, oh, ow, t0, cnt, w.off);
-                        for (int64_t t = 0; t < cnt; t++) w.rows[t] = xn + w.off[t] * g->C;
-                        k->vmaxarg((size_t)cn, (size_t)cnt, w.rows, w.y, w.arg, (int32_t)t0,
-                                   t0 > 0);
-                    }
-                    for (int64_t t0 = 0; t0 < v.nt; t0 += FC_POOL_MAX_ROWS) {
-                        int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, v.nt - t0);
-                        FC_FN(tap_offsets)(g, &v, oh, ow, t0, cnt, w.off);
-                        for (int64_t t = 0; t < cnt; t++) w.dst[t] = gxn + w.off[t] * g->C;
-                        k->vscatter_arg((size_t)cn, (size_t)cnt, w.dst, gp, w.arg, (int32_t)t0);
-                    }
-                }
         }
         FC_FN(fence)(nt);
     }
+    fc_free(sw.slots);
     FC_FN(plan_free)(&pl);
     return bad ? FC_EINVAL : FC_OK;
 }
@@ -680,8 +700,9 @@ static int FC_FN(avg_disjoint)(const fc_pool_geom *g) {
            g->W <= INT32_MAX && g->OW < INT32_MAX;
 }
 
-/* Average-pool gradient of one disjoint plane (avg_disjoint): pixels of cn values, ld
- * apart (NCHW: 1, 1); every value of gx written once, input rows in order. col:
+/* Average-pool gradient of output rows [oh0, oh1) of one disjoint plane (avg_disjoint;
+ * the input rows band_row gives them): pixels of cn values, ld apart (NCHW: 1, 1;
+ * NHWC: C, C); every value of gx written once, input rows in order. col:
  * avgbwd_rows's column map; rf[oh]: row factors; rows [ra[oh], rb[oh]) of window row oh
  * lie inside the input (all three per call, not per plane: they cost more than a row's
  * stores on 112-wide NCHW planes). */
@@ -689,10 +710,10 @@ static void FC_FN(avgbwd_disjoint_plane)(const FC_TABLE *k, const fc_pool_geom *
                                          const FC_T *gy, FC_T *gx, int64_t cn, int64_t ld,
                                          const FC_T *cf, const int32_t *col, const FC_T *rf,
                                          const int32_t *ra, const int32_t *rb, int nt,
-                                         FC_FN(ws) *w) {
+                                         FC_FN(ws) *w, int64_t oh0, int64_t oh1) {
     const int64_t rs = g->W * ld;
-    int64_t next = 0; /* first input row not written yet */
-    for (int64_t oh = 0; oh < g->OH; oh++) {
+    int64_t next = FC_FN(band_row)(g, oh0); /* first input row not written yet */
+    for (int64_t oh = oh0; oh < oh1; oh++) {
         const int64_t a = ra[oh], b = rb[oh];
         if (a >= b) continue;
         const int64_t r0 = oh * g->SH - g->PT;
@@ -705,7 +726,7 @@ static void FC_FN(avgbwd_disjoint_plane)(const FC_TABLE *k, const fc_pool_geom *
         }
         next = r0 + b;
     }
-    FC_FN(zero_pixels)(gx + next * rs, (g->H - next) * g->W, cn, ld);
+    FC_FN(zero_pixels)(gx + next * rs, (FC_FN(band_row)(g, oh1) - next) * g->W, cn, ld);
 }
 
 int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *gx, int cip,
@@ -726,23 +747,25 @@ int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *g
     const int64_t HW = g->H * g->W, OHW = g->OH * g->OW;
     const int64_t cb = nchw ? 0 : FC_FN(cblock)(g->N, g->C, nthreads);
     const int64_t nb = nchw ? 0 : fc_cdiv(g->C, cb);
-    const int64_t items = nchw ? g->N * g->C : g->N * nb;
+    /* NHWC disjoint: items of one output row, all channels */
+    const int64_t items = nchw ? g->N * g->C : disjoint ? g->N * g->OH : g->N * nb;
     const int global = g->OH == 1 && g->OW == 1 && g->KH == g->H && g->KW == g->W &&
                        g->PT == 0 && g->PL == 0 && g->DH == 1 && g->DW == 1;
     const FC_T gfac = FC_FN(avg_factor)(g, 0, 0, cip, divisor_override) * (cf ? cf[0] : (FC_T)1);
     const int nt = FC_FN(stream_gx)(g);
+    fc_steal_work sw;
+    if (!fc_steal_work_init(&sw, items, nthreads)) {
+        FC_FN(plan_free)(&pl);
+        return FC_ENOMEM;
+    }
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
         FC_FN(ws) w;
         FC_FN(ws_thread)(&w, &pl, g, 0);
-        int64_t i0, i1;
-        fc_split(items, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
-        if (nchw && global && i1 > i0) /* one window covers each plane: a fill */
-            k->gfill((size_t)(i1 - i0), (size_t)HW, gy + i0, gfac, gx + i0 * HW);
         int32_t *const ra = w.bi + g->W, *const rb = ra + g->OH;
-        if (disjoint && !(nchw && global) && i1 > i0) {
+        if (disjoint && !(nchw && global) && items > 0) {
             for (int64_t c = 0; c < g->W; c++) { /* output o, tap q of column c */
                 const int64_t pc = c + g->PL, o = pc / g->SW;
                 w.bi[c] = (int32_t)(pc % g->SW < g->KW && o < g->OW ? o : -1 - o);
@@ -755,65 +778,72 @@ int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *g
                 w.b[oh] = FC_FN(avg_factor)(g, 0, oh, cip, divisor_override);
             }
         }
-        for (int64_t i = i0; disjoint && !(nchw && global) && i < i1; i++) {
-            if (nchw) {
-                FC_FN(avgbwd_disjoint_plane)(k, g, gy + i * OHW, gx + i * HW, 1, 1, cf, w.bi,
-                                             w.b, ra, rb, nt, &w);
-                continue;
-            }
-            const int64_t n = i / nb, c0 = (i % nb) * cb, cn = fc_min64(cb, g->C - c0);
-            FC_FN(avgbwd_disjoint_plane)(k, g, gy + n * OHW * g->C + c0, gx + n * HW * g->C + c0,
-                                         cn, g->C, cf, w.bi, w.b, ra, rb, nt, &w);
-        }
-        for (int64_t i = i0; i < i1 && !(nchw && global) && !disjoint; i++) {
-            if (nchw) { /* item = one plane: spread each output row, add it to its input rows */
-                FC_T *gp = gx + i * HW;
-                memset(gp, 0, (size_t)HW * sizeof(FC_T));
-                const int64_t S = g->SW, n = w.L * S;
-                for (int64_t oh = 0; oh < g->OH; oh++) {
-                    int64_t a, b;
-                    FC_FN(vrows)(g, oh, &a, &b);
-                    if (a >= b) continue;
-                    memcpy(w.y, gy + i * OHW + oh * g->OW, (size_t)g->OW * sizeof(FC_T));
-                    k->vscale((size_t)g->OW, FC_FN(avg_factor)(g, 0, oh, cip, divisor_override),
-                              cf, w.y);
-                    FC_T *dst = S > 1 ? w.ph : w.b;
-                    memset(dst, 0, (size_t)n * sizeof(FC_T));
-                    for (int64_t q0 = 0; q0 < g->KW; q0 += FC_POOL_MAX_ROWS) {
-                        int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, g->KW - q0);
-                        for (int64_t q = 0; q < cnt; q++) w.dst[q] = dst + FC_FN(htap)(g, w.L, q0 + q);
-                        k->vaxpy((size_t)g->OW, (size_t)cnt, w.dst, w.y, 1);
-                    }
-                    if (S > 1) k->interleave((size_t)w.L, (size_t)S, w.ph, w.b);
-                    const int64_t r0 = oh * g->SH - g->PT;
-                    for (int64_t j0 = a; j0 < b; j0 += FC_POOL_MAX_ROWS) {
-                        int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, b - j0);
-                        for (int64_t j = 0; j < cnt; j++) w.dst[j] = gp + (r0 + (j0 + j) * g->DH) * g->W;
-                        k->vaxpy((size_t)g->W, (size_t)cnt, w.dst, w.b + g->PL, 1);
-                    }
+        /* chunks of items: a contiguous share per thread, then stealing */
+        for (int64_t i0, i1; fc_steal_range(&sw, FC_THREAD_ID(), &i0, &i1);) {
+            if (nchw && global) /* one window covers each plane: a fill */
+                k->gfill((size_t)(i1 - i0), (size_t)HW, gy + i0, gfac, gx + i0 * HW);
+            for (int64_t i = i0; disjoint && !(nchw && global) && i < i1; i++) {
+                if (nchw) {
+                    FC_FN(avgbwd_disjoint_plane)(k, g, gy + i * OHW, gx + i * HW, 1, 1, cf, w.bi,
+                                                 w.b, ra, rb, nt, &w, 0, g->OH);
+                    continue;
                 }
-                continue;
+                const int64_t n = i / g->OH, oh0 = i % g->OH, oh1 = fc_min64(g->OH, oh0 + i1 - i);
+                FC_FN(avgbwd_disjoint_plane)(k, g, gy + n * OHW * g->C, gx + n * HW * g->C, g->C,
+                                             g->C, cf, w.bi, w.b, ra, rb, nt, &w, oh0, oh1);
+                i += oh1 - oh0 - 1;
             }
-            const int64_t n = i / nb, c0 = (i % nb) * cb, cn = fc_min64(cb, g->C - c0);
-            FC_T *gxn = gx + n * HW * g->C + c0;
-            for (int64_t p = 0; p < HW; p++) memset(gxn + p * g->C, 0, (size_t)cn * sizeof(FC_T));
-            for (int64_t oh = 0; oh < g->OH; oh++) {
-                const FC_T rf = FC_FN(avg_factor)(g, 0, oh, cip, divisor_override);
-                for (int64_t ow = 0; ow < g->OW; ow++) {
-                    const FC_T *gp = gy + ((n * g->OH + oh) * g->OW + ow) * g->C + c0;
-                    FC_FN(win) v = FC_FN(window)(g, oh, ow);
-                    const FC_T s = rf * (cf ? cf[ow] : (FC_T)1);
-                    for (int64_t t0 = 0; t0 < v.nt; t0 += FC_POOL_MAX_ROWS) {
-                        int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, v.nt - t0);
-                        FC_FN(tap_offsets)(g, &v, oh, ow, t0, cnt, w.off);
-                        for (int64_t t = 0; t < cnt; t++) w.dst[t] = gxn + w.off[t] * g->C;
-                        k->vaxpy((size_t)cn, (size_t)cnt, w.dst, gp, s);
+            for (int64_t i = i0; i < i1 && !(nchw && global) && !disjoint; i++) {
+                if (nchw) { /* item = one plane: spread each output row, add it to its input rows */
+                    FC_T *gp = gx + i * HW;
+                    memset(gp, 0, (size_t)HW * sizeof(FC_T));
+                    const int64_t S = g->SW, n = w.L * S;
+                    for (int64_t oh = 0; oh < g->OH; oh++) {
+                        int64_t a, b;
+                        FC_FN(vrows)(g, oh, &a, &b);
+                        if (a >= b) continue;
+                        memcpy(w.y, gy + i * OHW + oh * g->OW, (size_t)g->OW * sizeof(FC_T));
+                        k->vscale((size_t)g->OW, FC_FN(avg_factor)(g, 0, oh, cip, divisor_override),
+                                  cf, w.y);
+                        FC_T *dst = S > 1 ? w.ph : w.b;
+                        memset(dst, 0, (size_t)n * sizeof(FC_T));
+                        for (int64_t q0 = 0; q0 < g->KW; q0 += FC_POOL_MAX_ROWS) {
+                            int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, g->KW - q0);
+                            for (int64_t q = 0; q < cnt; q++) w.dst[q] = dst + FC_FN(htap)(g, w.L, q0 + q);
+                            k->vaxpy((size_t)g->OW, (size_t)cnt, w.dst, w.y, 1);
+                        }
+                        if (S > 1) k->interleave((size_t)w.L, (size_t)S, w.ph, w.b);
+                        const int64_t r0 = oh * g->SH - g->PT;
+                        for (int64_t j0 = a; j0 < b; j0 += FC_POOL_MAX_ROWS) {
+                            int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, b - j0);
+                            for (int64_t j = 0; j < cnt; j++) w.dst[j] = gp + (r0 + (j0 + j) * g->DH) * g->W;
+                            k->vaxpy((size_t)g->W, (size_t)cnt, w.dst, w.b + g->PL, 1);
+                        }
+                    }
+                    continue;
+                }
+                const int64_t n = i / nb, c0 = (i % nb) * cb, cn = fc_min64(cb, g->C - c0);
+                FC_T *gxn = gx + n * HW * g->C + c0;
+                for (int64_t p = 0; p < HW; p++) memset(gxn + p * g->C, 0, (size_t)cn * sizeof(FC_T));
+                for (int64_t oh = 0; oh < g->OH; oh++) {
+                    const FC_T rf = FC_FN(avg_factor)(g, 0, oh, cip, divisor_override);
+                    for (int64_t ow = 0; ow < g->OW; ow++) {
+                        const FC_T *gp = gy + ((n * g->OH + oh) * g->OW + ow) * g->C + c0;
+                        FC_FN(win) v = FC_FN(window)(g, oh, ow);
+                        const FC_T s = rf * (cf ? cf[ow] : (FC_T)1);
+                        for (int64_t t0 = 0; t0 < v.nt; t0 += FC_POOL_MAX_ROWS) {
+                            int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, v.nt - t0);
+                            FC_FN(tap_offsets)(g, &v, oh, ow, t0, cnt, w.off);
+                            for (int64_t t = 0; t < cnt; t++) w.dst[t] = gxn + w.off[t] * g->C;
+                            k->vaxpy((size_t)cn, (size_t)cnt, w.dst, gp, s);
+                        }
                     }
                 }
             }
         }
         FC_FN(fence)(nt);
     }
+    fc_free(sw.slots);
     FC_FN(plan_free)(&pl);
     return FC_OK;
 }
@@ -832,29 +862,33 @@ int FC_FN(fc_global_pool2d)(int64_t N, int64_t C, int64_t H, int64_t W, int layo
     const int64_t cb = layout == FC_NCHW ? 0 : FC_FN(cblock)(N, C, nthreads);
     const int64_t nb = layout == FC_NCHW ? 0 : fc_cdiv(C, cb);
     const int64_t items = layout == FC_NCHW ? N * C : N * nb;
+    fc_steal_work sw;
+    if (!fc_steal_work_init(&sw, items, nthreads)) return FC_ENOMEM;
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
-        int64_t i0, i1;
-        fc_split(items, FC_NUM_THREADS(), FC_THREAD_ID(), &i0, &i1);
-        if (layout == FC_NCHW && i1 > i0) {
-            if (is_max) k->gmax((size_t)(i1 - i0), (size_t)HW, x + i0 * HW, y + i0);
-            else k->gsum((size_t)(i1 - i0), (size_t)HW, x + i0 * HW, inv, y + i0);
-        }
-        const FC_T *rows[FC_POOL_MAX_ROWS];
-        for (int64_t i = i0; layout == FC_NHWC && i < i1; i++) {
-            const int64_t n = i / nb, c0 = (i % nb) * cb, cn = fc_min64(cb, C - c0);
-            const FC_T *xn = x + n * HW * C + c0;
-            FC_T *yn = y + n * C + c0;
-            for (int64_t p0 = 0; p0 < HW; p0 += FC_POOL_MAX_ROWS) {
-                int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, HW - p0);
-                for (int64_t p = 0; p < cnt; p++) rows[p] = xn + (p0 + p) * C;
-                if (is_max) k->vmax((size_t)cn, (size_t)cnt, rows, yn, p0 > 0);
-                else k->vsum((size_t)cn, (size_t)cnt, rows, yn, p0 > 0);
+        /* chunks of items: a contiguous share per thread, then stealing */
+        for (int64_t i0, i1; fc_steal_range(&sw, FC_THREAD_ID(), &i0, &i1);) {
+            if (layout == FC_NCHW) {
+                if (is_max) k->gmax((size_t)(i1 - i0), (size_t)HW, x + i0 * HW, y + i0);
+                else k->gsum((size_t)(i1 - i0), (size_t)HW, x + i0 * HW, inv, y + i0);
             }
-            if (!is_max) k->vscale((size_t)cn, inv, NULL, yn);
+            const FC_T *rows[FC_POOL_MAX_ROWS];
+            for (int64_t i = i0; layout == FC_NHWC && i < i1; i++) {
+                const int64_t n = i / nb, c0 = (i % nb) * cb, cn = fc_min64(cb, C - c0);
+                const FC_T *xn = x + n * HW * C + c0;
+                FC_T *yn = y + n * C + c0;
+                for (int64_t p0 = 0; p0 < HW; p0 += FC_POOL_MAX_ROWS) {
+                    int64_t cnt = fc_min64(FC_POOL_MAX_ROWS, HW - p0);
+                    for (int64_t p = 0; p < cnt; p++) rows[p] = xn + (p0 + p) * C;
+                    if (is_max) k->vmax((size_t)cn, (size_t)cnt, rows, yn, p0 > 0);
+                    else k->vsum((size_t)cn, (size_t)cnt, rows, yn, p0 > 0);
+                }
+                if (!is_max) k->vscale((size_t)cn, inv, NULL, yn);
+            }
         }
     }
+    fc_free(sw.slots);
     return FC_OK;
 }
