@@ -64,10 +64,12 @@ typedef struct {
     int nslots;
 } fc_steal_work;
 
-/* 0 when out of memory (free w->slots with fc_free after the parallel region) */
-static inline int fc_steal_work_init(fc_steal_work *w, int64_t total, int nthreads) {
+/* Chunks a multiple of `quantum` units (a kernel's row group); 0 when out of
+ * memory (free w->slots with fc_free after the parallel region). */
+static inline int fc_steal_work_init(fc_steal_work *w, int64_t total, int nthreads,
+                                     int64_t quantum) {
     w->total = total;
-    w->chunk = fc_steal_chunk(total, nthreads);
+    w->chunk = (fc_steal_chunk(total, nthreads) + quantum - 1) / quantum * quantum;
     w->nslots = nthreads;
     w->slots = fc_steal_new(total > 0 ? (total + w->chunk - 1) / w->chunk : 0, nthreads);
     return w->slots != NULL;

@@ -392,12 +392,17 @@ static int FC_FN(fc_gi_dw_nhwc_s2)(const fc_conv_geom *g, const FC_T *gy, const 
     for (int64_t t = 0; t < 9; t++)
         for (int64_t c = 0; c < C; c++) wpk[t * Cp + c] = w[c * 9 + t];
     for (int64_t c = 0; c < C && bias != NULL; c++) wpk[9 * Cp + c] = bias[c];
+    /* chunks of rows (multiples of the kernel's 4-row group): a contiguous
+     * share per thread, then stealing */
+    fc_steal_work sw;
+    if (!fc_steal_work_init(&sw, N * H, nthreads, 4)) {
+        fc_free(wpk);
+        return FC_ENOMEM;
+    }
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
-    {
-        int64_t r0, r1;
-        fc_split(N * H, FC_NUM_THREADS(), FC_THREAD_ID(), &r0, &r1);
+    for (int64_t r0, r1; fc_steal_range(&sw, FC_THREAD_ID(), &r0, &r1);) {
         for (int64_t r = r0; r < r1;) {
             const int64_t n = r / H, i0 = r % H, i1 = fc_min64(H, i0 + r1 - r);
             fc_dwgradx_nhwc_args a;
@@ -412,6 +417,7 @@ static int FC_FN(fc_gi_dw_nhwc_s2)(const fc_conv_geom *g, const FC_T *gy, const 
             r += i1 - i0;
         }
     }
+    fc_free(sw.slots);
     fc_free(wpk);
     return FC_OK;
 }
@@ -468,18 +474,22 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
        row group */
     const int64_t grow = W * C * (int64_t)sizeof(FC_T);
     const int64_t B = fc_max64(4, FC_GI_DW_BAND_BYTES / fc_max64(grow, 1));
+    /* chunks of the N*rpre[SH] phase rows (multiples of 4), each thread a
+       contiguous share then stealing; a chunk is cut at row-phase ends and
+       into bands of B: runs of rows let the kernel's groups of 4 rows run
+       (single-row items ran at 0.65 of torch on 32 and 144 channels, the
+       forward at 0.4). Each gx row is written by one call whatever the
+       split: its sums, taps in kernel order, do not depend on the threads */
+    fc_steal_work sw;
+    if (!fc_steal_work_init(&sw, N * rpre[SH], nthreads, 4)) {
+        fc_free(wpk);
+        fc_free(tabs);
+        return FC_ENOMEM;
+    }
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
-    {
-        /* each thread one contiguous run of the N*rpre[SH] phase rows, cut
-           at row-phase ends and into bands of B: whole runs let the
-           kernel's groups of 4 rows run (single-row items ran at 0.65 of
-           torch on 32 and 144 channels, the forward at 0.4). Each gx row is
-           written by one call whatever the split: its sums, taps in kernel
-           order, do not depend on the threads */
-        int64_t r0, r1;
-        fc_split(N * rpre[SH], FC_NUM_THREADS(), FC_THREAD_ID(), &r0, &r1);
+    for (int64_t r0, r1; fc_steal_range(&sw, FC_THREAD_ID(), &r0, &r1);) {
         for (int64_t r = r0; r < r1;) {
             const int64_t n = r / rpre[SH], q = r % rpre[SH];
             int64_t rh = 0;
@@ -523,7 +533,7 @@ static int FC_FN(fc_gi_dw_nhwc)(const fc_conv_geom *g, const FC_T *gy, const FC_
             }
         }
     }
-    fc_free(wpk); fc_free(tabs);
+    fc_free(sw.slots); fc_free(wpk); fc_free(tabs);
     return FC_OK;
 }
 

@@ -579,7 +579,7 @@ int FC_FN(fc_max_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, const F
     const int s3 = !idx && !tiled && g->KH == 3 && g->KW == 3 && g->SH == 2 && g->SW == 2 &&
                    g->DH == 1 && g->DW == 1;
     fc_steal_work sw;
-    if (!fc_steal_work_init(&sw, items, nthreads)) {
+    if (!fc_steal_work_init(&sw, items, nthreads, 1)) {
         FC_FN(plan_free)(&pl);
         return FC_ENOMEM;
     }
@@ -754,7 +754,7 @@ int FC_FN(fc_avg_pool2d_backward)(const fc_pool_geom *g, const FC_T *gy, FC_T *g
     const FC_T gfac = FC_FN(avg_factor)(g, 0, 0, cip, divisor_override) * (cf ? cf[0] : (FC_T)1);
     const int nt = FC_FN(stream_gx)(g);
     fc_steal_work sw;
-    if (!fc_steal_work_init(&sw, items, nthreads)) {
+    if (!fc_steal_work_init(&sw, items, nthreads, 1)) {
         FC_FN(plan_free)(&pl);
         return FC_ENOMEM;
     }
@@ -863,7 +863,7 @@ int FC_FN(fc_global_pool2d)(int64_t N, int64_t C, int64_t H, int64_t W, int layo
     const int64_t nb = layout == FC_NCHW ? 0 : fc_cdiv(C, cb);
     const int64_t items = layout == FC_NCHW ? N * C : N * nb;
     fc_steal_work sw;
-    if (!fc_steal_work_init(&sw, items, nthreads)) return FC_ENOMEM;
+    if (!fc_steal_work_init(&sw, items, nthreads, 1)) return FC_ENOMEM;
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
