@@ -800,10 +800,10 @@ static int FC_FN(fc_gi_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki, 
     ncc = fc_cdiv(Cg, cch);
     FC_T *pan = (FC_T *)fc_ws_take(sizeof(FC_T) * (size_t)(npan * tpanel)); /* up to 6 MB */
     FC_T *zeros = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)NR);
-    FC_T *tob = nhwc ? (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * cch * NR)) : NULL;
+    FC_T *tob = (FC_T *)fc_alloc(sizeof(FC_T) * (size_t)(nthreads * cch * NR));
     const FC_T **tind = (const FC_T **)fc_alloc(sizeof(FC_T *) * (size_t)(nthreads * MR * kcb));
     int64_t *toff = (int64_t *)fc_alloc(sizeof(int64_t) * (size_t)(nthreads * KS * 3 * (NR + 1)));
-    if (pan == NULL || zeros == NULL || (nhwc && tob == NULL) || tind == NULL || toff == NULL) {
+    if (pan == NULL || zeros == NULL || tob == NULL || tind == NULL || toff == NULL) {
         fc_ws_give(pan); fc_free(zeros); fc_free(tob); fc_free((void *)tind); fc_free(toff);
         return FC_ENOMEM;
     }
@@ -818,7 +818,7 @@ static int FC_FN(fc_gi_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki, 
            nrun[t] of them; every other panel column is zero */
         int64_t *runs = toff + (int64_t)tid * KS * 3 * (NR + 1), *nrun = runs + KS * 3 * NR;
         const FC_T **ind = tind + (int64_t)tid * MR * kcb;
-        FC_T *ob = nhwc ? tob + (int64_t)tid * cch * NR : NULL;
+        FC_T *ob = tob + (int64_t)tid * cch * NR;
         /* panels: pan[n][gg][tile][k][t][NR], items (image, group, tile, filter block) */
 #if FC_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 1)
@@ -888,15 +888,11 @@ static int FC_FN(fc_gi_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki, 
             const int64_t tl = q % ntile, gg = (q / ntile) % G, n = q / (ntile * G);
             const int64_t p0 = tl * NR, np = fc_min64(NR, P - p0);
             const int64_t c0 = cc * cch, c1 = fc_min64(Cg, c0 + cch);
-            FC_T *yt;
-            int64_t ys;
-            if (nhwc) {
-                yt = ob - c0 * NR;
-                ys = NR;
-            } else {
-                yt = gx + (n * C + gg * Cg) * P + p0;
-                ys = P;
-            }
+            /* both layouts accumulate into the aligned [c][NR] buffer (NCHW
+               rows of 49 pixels in place: every pass over them unaligned,
+               1.1-1.2x the time), copied or transposed into gx at the end */
+            FC_T *yt = ob - c0 * NR;
+            const int64_t ys = NR;
             if (bias != NULL)
                 for (int64_t c = c0; c < c1; c++)
                     for (int64_t j = 0; j < np; j++) yt[c * ys + j] = bias[gg * Cg + c];
@@ -919,6 +915,10 @@ static int FC_FN(fc_gi_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki, 
                     FC_T *d = gx + (n * P + p0 + j) * C + gg * Cg;
                     for (int64_t c = c0; c < c1; c++) d[c] = ob[(c - c0) * NR + j];
                 }
+            else
+                for (int64_t c = c0; c < c1; c++)
+                    memcpy(gx + (n * C + gg * Cg + c) * P + p0, ob + (c - c0) * NR,
+                           sizeof(FC_T) * (size_t)np);
         }
     }
     fc_ws_give(pan); fc_free(zeros); fc_free(tob); fc_free((void *)tind); fc_free(toff);
