@@ -330,9 +330,8 @@ int FC_FN(fc_max_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int64_t 
     const int s3 = nchw && !idx && g->KH == 3 && g->KW == 3 && g->SH == 2 && g->SW == 2 &&
                    g->DH == 1 && g->DW == 1;
     /* chunks of rows: a contiguous share per thread, then stealing */
-    const int64_t chunk = fc_steal_chunk(rows, nthreads);
-    fc_steal_slot *slots = fc_steal_new(fc_cdiv(rows, chunk), nthreads);
-    if (slots == NULL) {
+    fc_steal_work sw;
+    if (!fc_steal_work_init(&sw, rows, nthreads, 1)) {
         FC_FN(plan_free)(&pl);
         return FC_ENOMEM;
     }
@@ -342,8 +341,8 @@ int FC_FN(fc_max_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int64_t 
     {
         FC_FN(ws) w;
         FC_FN(ws_thread)(&w, &pl, g, -(FC_T)INFINITY);
-        for (int64_t ch; (ch = fc_steal_next(slots, nthreads, FC_THREAD_ID())) >= 0;)
-        for (int64_t i = ch * chunk, i1 = fc_min64(rows, i + chunk); i < i1; i++) {
+        for (int64_t i0, i1; fc_steal_range(&sw, FC_THREAD_ID(), &i0, &i1);)
+        for (int64_t i = i0; i < i1; i++) {
             const int64_t oh = i % g->OH, nc = i / g->OH; /* nc: plane (NCHW) or image */
             if (s3) {
                 const FC_T *rr[3];
@@ -407,7 +406,7 @@ int FC_FN(fc_max_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int64_t 
             }
         }
     }
-    fc_free(slots);
+    fc_free(sw.slots);
     FC_FN(plan_free)(&pl);
     return FC_OK;
 }
@@ -439,9 +438,9 @@ int FC_FN(fc_avg_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int cip,
     const int64_t rows = g->N * (nchw ? g->C : 1) * g->OH;
     FC_FN(inner) in;
     FC_FN(inner_init)(&in, g);
-    const int64_t chunk = fc_steal_chunk(rows, nthreads);
-    fc_steal_slot *slots = fc_steal_new(fc_cdiv(rows, chunk), nthreads);
-    if (slots == NULL) {
+    /* chunks of rows: a contiguous share per thread, then stealing */
+    fc_steal_work sw;
+    if (!fc_steal_work_init(&sw, rows, nthreads, 1)) {
         FC_FN(plan_free)(&pl);
         return FC_ENOMEM;
     }
@@ -451,8 +450,8 @@ int FC_FN(fc_avg_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int cip,
     {
         FC_FN(ws) w;
         FC_FN(ws_thread)(&w, &pl, g, 0);
-        for (int64_t ch; (ch = fc_steal_next(slots, nthreads, FC_THREAD_ID())) >= 0;)
-        for (int64_t i = ch * chunk, i1 = fc_min64(rows, i + chunk); i < i1; i++) {
+        for (int64_t i0, i1; fc_steal_range(&sw, FC_THREAD_ID(), &i0, &i1);)
+        for (int64_t i = i0; i < i1; i++) {
             const int64_t oh = i % g->OH, nc = i / g->OH;
             const FC_T rf = FC_FN(avg_factor)(g, 0, oh, cip, divisor_override);
             if (nchw) {
@@ -480,7 +479,7 @@ int FC_FN(fc_avg_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int cip,
             }
         }
     }
-    fc_free(slots);
+    fc_free(sw.slots);
     FC_FN(plan_free)(&pl);
     return FC_OK;
 }
