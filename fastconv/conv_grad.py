@@ -7,7 +7,7 @@ import numpy as np
 from . import _config
 from ._arrays import as_batched, as_float_array, check_layout, empty, unbatch
 from ._shapes import conv2d_geometry, conv_transpose2d_geometry, flipped_conv_padding
-from .conv import run_planned
+from .conv import _conv_module, _plan, run_planned
 
 
 def _flag(value, name):
@@ -20,10 +20,8 @@ def _flag(value, name):
 _PLANAR_MAX_CG = 7
 #: weight elements up to which flipping and transposing it in NumPy costs little
 _FLIP_MAX_WEIGHT = 1 << 18
-#: ... for kernels with several taps, whose transposition in NumPy is slower
-#: and for which the C driver's igemm packs the weights with vector transposes
-#: (1 thread vs torch, conv3x3 128->128 @28: flipped conv2d 1.14/1.22 NCHW/NHWC,
-#: C driver 1.01/1.05; 64->64 @56, 37K weights: flipped 0.83/1.10, C 0.90/1.04)
+#: ... for kernels with several taps where the flipped conv would not be igemm
+#: (which packs straight from w, see _run_wflip): NumPy's strided copy is slow
 _FLIP_MAX_WEIGHT_TAPS = 1 << 16
 #: input pixels (one image) up to which a stride-1 grad input with >= 64 input
 #: and output channel x tap columns per group takes the C driver's pixel-major
@@ -55,11 +53,12 @@ def _flipped_geometry(g):
 def _flipped_grad_input(g, gy4, w, bias):
     """grad input of a stride-1 conv2d as the forward conv2d of grad_output
     with the kernel flipped and its in/out channels swapped per group (the
-    forward kernels beat the grad-input igemm there: NCHW 1x1 by 7x); None
-    where that does not apply: stride > 1, padding wider than the kernel's
-    reach, few input channels per group (the planar path is faster), a
-    weight too large to transpose cheaply, or few pixels and many channels
-    (the C driver reads the weights in place, unflipped)."""
+    forward kernels beat the grad-input igemm there: NCHW 1x1 by 7x, 3x3
+    256->256 @14 NHWC by 1.1-1.15x at 2 threads); None where that does not
+    apply: stride > 1, padding wider than the kernel's reach, few input
+    channels per group (the planar path is faster), a 1x1 weight too large to
+    transpose cheaply, or few pixels and many channels (the C driver reads
+    the weights in place, unflipped)."""
     if not g.N or _c_pixels_path(g):
         return None
     fg = _flipped_geometry(g)
@@ -73,6 +72,10 @@ def _flipped_grad_input(g, gy4, w, bias):
         return None
     if g.G == g.C == g.K:
         wf = w[:, :, ::-1, ::-1]
+    elif Cg > _PLANAR_MAX_CG and g.KH * g.KW > 1 and _plan(fg, _conv_module(), "auto") == ("igemm",):
+        # the igemm driver packs its panels straight from w, flipping and
+        # transposing on the way (NumPy's copy took 1.7 ms for 256x256x3x3)
+        return _run_wflip(fg, gy4, w, bias)
     elif Cg > _PLANAR_MAX_CG and w.size <= (_FLIP_MAX_WEIGHT if g.KH * g.KW == 1
                                              else _FLIP_MAX_WEIGHT_TAPS):
         wf = w.reshape(g.G, Kg, Cg, g.KH, g.KW).transpose(0, 2, 1, 3, 4)
@@ -80,6 +83,15 @@ def _flipped_grad_input(g, gy4, w, bias):
     else:
         return None
     return run_planned(fg, gy4, np.ascontiguousarray(wf), bias)
+
+
+def _run_wflip(fg, gy4, w, bias):
+    """Forward conv ``fg`` of grad_output with the flipped, transposed ``w``,
+    done by the igemm path on ``w`` itself."""
+    y = empty(fg.output_shape, gy4.dtype)
+    _conv_module().conv2d_path("igemm_wflip", fg, gy4, w, bias, y, False,
+                               _config.isa_level(), _config.get_num_threads())
+    return y
 
 
 def conv2d_backward(grad_output, input, weight, stride=1, padding=0, dilation=1, groups=1, *,

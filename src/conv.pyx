@@ -17,6 +17,10 @@ cdef extern from "conv/conv2d.h" nogil:
                       float *y, int relu, int isa, int nthreads)
     int fc_conv2d_f64(const fc_conv_geom *g, const double *x, const double *w,
                       const double *bias, double *y, int relu, int isa, int nthreads)
+    int fc_conv2d_wflip_f32(const fc_conv_geom *g, const float *x, const float *w,
+                            const float *bias, float *y, int relu, int isa, int nthreads)
+    int fc_conv2d_wflip_f64(const fc_conv_geom *g, const double *x, const double *w,
+                            const double *bias, double *y, int relu, int isa, int nthreads)
     int fc_igemm_run_f32(const char *name, size_t mr, size_t nr, size_t kc, size_t ks,
                          const float *base, const int64_t *offs, const float *w,
                          const float *bias, float *y, size_t ys, uint32_t flags)
@@ -62,10 +66,13 @@ ctypedef int (*conv_f64_fn)(const fc_conv_geom *, const double *, const double *
                             const double *, double *, int, int, int) noexcept nogil
 
 # path name -> index into the function tables below; smallc_wvec / smallc_kvec
-# force one family of the smallc path (tests, measurements)
-PATHS = {"igemm": 0, "depthwise": 1, "smallc": 2, "smallc_wvec": 3, "smallc_kvec": 4}
-cdef conv_f32_fn F32[5]
-cdef conv_f64_fn F64[5]
+# force one family of the smallc path (tests, measurements); igemm_wflip is
+# igemm given the weight of the conv whose input gradient this is (conv2d.h)
+PATHS = {"igemm": 0, "depthwise": 1, "smallc": 2, "smallc_wvec": 3, "smallc_kvec": 4,
+         "igemm_wflip": 5}
+cdef conv_f32_fn F32[6]
+cdef conv_f64_fn F64[6]
+F32[5] = fc_conv2d_wflip_f32; F64[5] = fc_conv2d_wflip_f64
 F32[0] = fc_conv2d_f32; F32[1] = fc_dwconv2d_f32; F32[2] = fc_smallc_conv2d_f32
 F64[0] = fc_conv2d_f64; F64[1] = fc_dwconv2d_f64; F64[2] = fc_smallc_conv2d_f64
 F32[3] = fc_smallc_wvec_conv2d_f32; F32[4] = fc_smallc_kvec_conv2d_f32
@@ -100,7 +107,7 @@ cdef int run(str path, object geom, cnp.ndarray x, cnp.ndarray w, object bias, c
     """Call one C path; returns its status (FC_EINVAL means it declined)."""
     cdef fc_conv_geom g = conv_geom(geom)
     cdef int which = PATHS[path]
-    if which != 0 and not windows_touch_input(&g):
+    if which != 0 and which != 5 and not windows_touch_input(&g):
         return FC_EINVAL
     cdef int tn = cnp.PyArray_TYPE(x)
     if tn != cnp.NPY_FLOAT32 and tn != cnp.NPY_FLOAT64:
@@ -149,7 +156,7 @@ def conv2d_path(str path, geom, cnp.ndarray x, cnp.ndarray w, bias, cnp.ndarray 
     if path not in PATHS:
         raise ValueError(f"path must be one of {sorted(PATHS)}, got {path!r}")
     status = run(path, geom, x, w, bias, y, relu, isa, nthreads)
-    if status == FC_EINVAL and path != "igemm":
+    if status == FC_EINVAL and path != "igemm" and path != "igemm_wflip":
         return False
     check_status(status)
     return True

@@ -55,12 +55,22 @@ static int fc_conv_none_failed(int *failed) {
 
 int fc_conv2d_f32(const fc_conv_geom *g, const float *x, const float *w, const float *bias,
                   float *y, int relu, int isa, int nthreads) {
-    return fc_conv2d_impl_f32(g, x, w, bias, y, relu, isa, nthreads);
+    return fc_conv2d_impl_f32(g, x, w, bias, y, relu, isa, nthreads, 0);
 }
 
 int fc_conv2d_f64(const fc_conv_geom *g, const double *x, const double *w, const double *bias,
                   double *y, int relu, int isa, int nthreads) {
-    return fc_conv2d_impl_f64(g, x, w, bias, y, relu, isa, nthreads);
+    return fc_conv2d_impl_f64(g, x, w, bias, y, relu, isa, nthreads, 0);
+}
+
+int fc_conv2d_wflip_f32(const fc_conv_geom *g, const float *x, const float *w,
+                        const float *bias, float *y, int relu, int isa, int nthreads) {
+    return fc_conv2d_impl_f32(g, x, w, bias, y, relu, isa, nthreads, 1);
+}
+
+int fc_conv2d_wflip_f64(const fc_conv_geom *g, const double *x, const double *w,
+                        const double *bias, double *y, int relu, int isa, int nthreads) {
+    return fc_conv2d_impl_f64(g, x, w, bias, y, relu, isa, nthreads, 1);
 }
 
 #define FC_IGEMM_RUN(T, DT, FN)                                                               \

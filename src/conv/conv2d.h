@@ -14,6 +14,16 @@ int fc_conv2d_f32(const fc_conv_geom *g, const float *x, const float *w, const f
 int fc_conv2d_f64(const fc_conv_geom *g, const double *x, const double *w, const double *bias,
                   double *y, int relu, int isa, int nthreads);
 
+/* fc_conv2d_f32 with the weight of the conv whose input gradient this conv
+ * computes: w is (C, K/G, KH, KW) (this geometry's C and K) and the conv
+ * uses w'[g*K/G + k][c][t] = w[g*C/G + c][k][KH*KW-1-t] (flipped taps, in
+ * and out channels swapped per group), packed straight from w. */
+int fc_conv2d_wflip_f32(const fc_conv_geom *g, const float *x, const float *w,
+                        const float *bias, float *y, int relu, int isa, int nthreads);
+/* Same as fc_conv2d_wflip_f32, float64 arrays. */
+int fc_conv2d_wflip_f64(const fc_conv_geom *g, const double *x, const double *w,
+                        const double *bias, double *y, int relu, int isa, int nthreads);
+
 /* Test hook: run the igemm kernel `name` once. a[t*MR + m] = base + offs[t*MR + m]
  * (ks*MR offsets, MR the kernel's), w: [ks][kc][NR], bias: NR, y: mr rows of
  * stride ys. FC_EINVAL if no such kernel of that dtype. */
