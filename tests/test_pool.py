@@ -384,6 +384,47 @@ def test_max_pool2d_3x3s2_nchw_rows(isa, W, pad, ceil, dtype, rng):
     np.testing.assert_array_equal(y, ry)
 
 
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("H,W", [(28, 28), (7, 9), (6, 3), (2, 4100), (3, 4099), (9, 34),
+                                 (4, 2)])
+def test_pool_2x2s2_nchw_rows(isa, H, W, threads, dtype, rng):
+    # the NCHW 2x2/2 kernel (no padding, no indices): row groups flattened across
+    # rows (and planes where H is even), column pieces of rows wider than its
+    # buffer, the odd last row / column dropped, NaN, infinities and -0 / +0 ties;
+    # ceil mode with an odd size leaves a window past the edge: the general passes
+    x = np.round(rng.standard_normal((2, 3, H, W)) * 2)
+    flat = x.reshape(-1)
+    flat[rng.choice(flat.size, max(1, flat.size // 11), replace=False)] = np.nan
+    flat[rng.choice(flat.size, max(1, flat.size // 13), replace=False)] = -np.inf
+    flat[rng.choice(flat.size, max(1, flat.size // 17), replace=False)] = np.inf
+    x[1, 0] = -0.0
+    x[1, 0, ::2, ::2] = 0.0
+    x = x.astype(dtype)
+    finite = np.round(rng.standard_normal((2, 3, H, W)) * 2).astype(dtype)
+    nt = fastconv.get_num_threads()
+    try:
+        fastconv.set_num_threads(threads)
+        for ceil in (False, True):
+            y = fastconv.max_pool2d(x, 2, ceil_mode=ceil)
+            ry = ref.max_pool2d(x, 2, ceil_mode=ceil)
+            np.testing.assert_array_equal(np.isnan(y), np.isnan(ry))
+            if not ceil:
+                # the kernel scans windows row-major like PyTorch; the general
+                # separable passes (ceil windows past the edge) go column-first
+                # and may return the other zero of a -0 / +0 tie (equal values)
+                np.testing.assert_array_equal(np.signbit(y), np.signbit(ry))
+            np.testing.assert_array_equal(y, ry)
+            for div in (None, 3):
+                kw = dict(ceil_mode=ceil, divisor_override=div)
+                assert_close(fastconv.avg_pool2d(finite, 2, **kw), ref.avg_pool2d(finite, 2, **kw),
+                             "avg_pool2d", reduction=4)
+                with np.errstate(invalid="ignore"):  # inf - inf in the reference
+                    ya, ra = fastconv.avg_pool2d(x, 2, **kw), ref.avg_pool2d(x, 2, **kw)
+                np.testing.assert_array_equal(np.isnan(ya), np.isnan(ra))
+    finally:
+        fastconv.set_num_threads(nt)
+
+
 @pytest.mark.parametrize("shape", [(2, 3, 7, 7), (1, 33, 1, 1), (3, 20, 5, 40), (2, 17, 4, 4)])
 def test_global_avg_pool2d_backward(isa, shape, dtype, layout, rng):
     # a window covering the whole plane: NCHW fills each plane (vector stores, masked tail)

@@ -124,6 +124,96 @@ FC_NOJAM static void vsum(size_t n, size_t nr, const FC_T *const *x, FC_T *restr
     }
 }
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+/* y[j] = t[j], or u[j] where greater or NaN, for j < h (pool2x2s2's vertical pairs) */
+#define FC_P22_VMAX(NAME, T, V, M, L, SFX)                                                 \
+    FC_INLINE void NAME(size_t h, const T *t, const T *u, T *y) {                          \
+        for (size_t j = 0; j < h; j += L) {                                                \
+            const M k = h - j >= L ? (M)~0u : (M)((1u << (h - j)) - 1);                    \
+            const V m = _mm512_maskz_loadu_##SFX(k, t + j);                                \
+            const V v = _mm512_maskz_loadu_##SFX(k, u + j);                                \
+            const M tk = _mm512_cmp_##SFX##_mask(v, m, _CMP_GT_OQ) |                       \
+                         _mm512_cmp_##SFX##_mask(v, v, _CMP_UNORD_Q);                      \
+            _mm512_mask_storeu_##SFX(y + j, k, _mm512_mask_blend_##SFX(tk, m, v));         \
+        }                                                                                  \
+    }
+#if defined(__AVX512F__)
+FC_P22_VMAX(fc_p22_vmax_ps, float, __m512, __mmask16, 16, ps)
+FC_P22_VMAX(fc_p22_vmax_pd, double, __m512d, __mmask8, 8, pd)
+#endif
+#undef FC_P22_VMAX
+
+/* values of pool2x2s2's buffer: 8 or 16 KiB, in L1 */
+#define FC_P22_BUF 2048
+
+/* The rows of a group go through one buffer so that rows as short as LeNet's 28
+ * still fill vectors (the general separable passes spent ~300 cycles a row in
+ * calls and tails). avg: vertical sums of every row into rows of 2*OW, then one
+ * flat horizontal pass, in the order of those passes (bitwise equal). max: the
+ * horizontal pairs first (one flat pass where the group's rows are contiguous and
+ * even), then the vertical pairs: a tournament in window row-major order whose ties
+ * keep the earlier value, so -0 / +0 ties and NaNs resolve as the row-major scan
+ * does (the column-first separable order can pick the other zero). */
+FC_NOJAM static void pool2x2s2(size_t rows, size_t W, size_t OW, const FC_T *x, FC_T *y,
+                               int avg, FC_T s) {
+    FC_T buf[FC_P22_BUF];
+    const size_t w2 = 2 * OW;
+    const size_t cw = w2 < FC_P22_BUF ? w2 : FC_P22_BUF;     /* columns a piece, even */
+    const size_t rg = w2 <= FC_P22_BUF ? FC_P22_BUF / w2 : 1; /* rows a group */
+    for (size_t r0 = 0; r0 < rows; r0 += rg) {
+        const size_t nr = rows - r0 < rg ? rows - r0 : rg;
+        for (size_t c0 = 0; c0 < w2; c0 += cw) {
+            const size_t nc = w2 - c0 < cw ? w2 - c0 : cw, h = nc / 2;
+            /* nr > 1 only with whole rows (nc = 2*OW): the group's outputs are contiguous */
+            FC_T *restrict yo = y + r0 * OW + c0 / 2;
+            if (avg) {
+                for (size_t r = 0; r < nr; r++) {
+                    const FC_T *restrict a = x + 2 * (r0 + r) * W + c0, *restrict b = a + W;
+                    FC_T *restrict t = buf + r * nc;
+                    for (size_t i = 0; i < nc; i++) t[i] = a[i] + b[i];
+                }
+                for (size_t j = 0; j < nr * h; j++) yo[j] = (buf[2 * j] + buf[2 * j + 1]) * s;
+                continue;
+            }
+            if (nc == W) {
+                const FC_T *restrict a = x + 2 * r0 * W;
+                for (size_t j = 0; j < 2 * nr * h; j++) {
+                    const FC_T m = a[2 * j], v = a[2 * j + 1];
+                    buf[j] = ((v > m) | (v != v)) ? v : m;
+                }
+            } else {
+                for (size_t q = 0; q < 2 * nr; q++) {
+                    const FC_T *restrict a = x + (2 * r0 + q) * W + c0;
+                    FC_T *restrict t = buf + q * h;
+                    for (size_t j = 0; j < h; j++) {
+                        const FC_T m = a[2 * j], v = a[2 * j + 1];
+                        t[j] = ((v > m) | (v != v)) ? v : m;
+                    }
+                }
+            }
+            for (size_t r = 0; r < nr; r++) {
+                const FC_T *restrict t = buf + 2 * r * h, *restrict u = t + h;
+                FC_T *restrict yr = yo + r * OW;
+#if defined(__AVX512F__)
+                /* masked vectors: a short row (14 outputs) is one step, not a loop tail */
+                if (sizeof(FC_T) == 4)
+                    fc_p22_vmax_ps(h, (const float *)t, (const float *)u, (float *)yr);
+                else
+                    fc_p22_vmax_pd(h, (const double *)t, (const double *)u, (double *)yr);
+                continue;
+#endif
+                for (size_t j = 0; j < h; j++) {
+                    const FC_T m = t[j], v = u[j];
+                    yr[j] = ((v > m) | (v != v)) ? v : m;
+                }
+            }
+        }
+    }
+}
+
 static void vscale(size_t n, FC_T s, const FC_T *restrict cs, FC_T *restrict y) {
     if (cs == NULL) {
         for (size_t i = 0; i < n; i++) y[i] *= s;
@@ -1225,7 +1315,7 @@ static int avgbwd_rows(size_t w, size_t cn, size_t ld, const int32_t *col, FC_T 
 static const FC_TABLE_TYPE fc_pool_table = {
     vmax_any, vmaxarg_any, vmaxarg_ranked, vsum_any, vscale, vaxpy, vscatter_arg,
     maxbwd_tiled, maxfwd_3x3s2, maxbwd_3x3s2, maxbwd_3x3s2_nhwc, maxbwd_taps,
-    avgbwd_rows, deinterleave, deinterleave_i32, interleave, gsum, gfill, gmax,
+    avgbwd_rows, pool2x2s2, deinterleave, deinterleave_i32, interleave, gsum, gfill, gmax,
 };
 
 const FC_TABLE_TYPE *FC_TABLE_FN(void) { return &fc_pool_table; }
