@@ -928,6 +928,41 @@ static int FC_FN(fc_gi_pixels)(const fc_conv_geom *g, const fc_kernel_info *ki, 
     return FC_OK;
 }
 
+/* The write-out of a 1x1 unpadded strided NCHW grad input computed densely
+ * (the forward pointwise GEMM with the transposed weight, fastconv/conv_grad.py):
+ * the phase igemm wrote each gx line in SH*SW separate items, 4x slower there */
+int FC_FN(fc_expand_strided)(int64_t planes, int64_t OH, int64_t OW, int64_t H, int64_t W,
+                             int64_t SH, int64_t SW, const FC_T *d, FC_T *gx, int nthreads) {
+    if (planes < 0 || OH < 1 || OW < 1 || SH < 1 || SW < 1 || (OH - 1) * SH >= H ||
+        (OW - 1) * SW >= W || nthreads < 1 || (planes > 0 && (d == NULL || gx == NULL)))
+        return FC_EINVAL;
+    const int64_t rows = planes * H;
+#if FC_HAVE_OPENMP
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+#endif
+    for (int64_t r = 0; r < rows; r++) {
+        const int64_t ih = r % H, oh = ih / SH;
+        FC_T *restrict dst = gx + r * W;
+        if (ih % SH != 0 || oh >= OH) {
+            memset(dst, 0, (size_t)W * sizeof(FC_T));
+            continue;
+        }
+        const FC_T *restrict s = d + ((r / H) * OH + oh) * OW;
+        if (SW == 2) {
+            /* pairs (value, 0): one vectorised pass; OW >= W / 2 */
+            for (int64_t i = 0; i < W / 2; i++) {
+                dst[2 * i] = s[i];
+                dst[2 * i + 1] = 0;
+            }
+            if (W % 2) dst[W - 1] = s[W / 2];
+        } else {
+            memset(dst, 0, (size_t)W * sizeof(FC_T));
+            for (int64_t i = 0; i < OW; i++) dst[i * SW] = s[i];
+        }
+    }
+    return FC_OK;
+}
+
 int FC_FN(fc_conv2d_grad_input)(const fc_conv_geom *g, const FC_T *gy, const FC_T *w,
                                 const FC_T *bias, FC_T *gx, int isa, int nthreads) {
     if (!fc_conv_geom_ok(g) || nthreads < 1) return FC_EINVAL;

@@ -20,6 +20,14 @@ int fc_conv2d_grad_input_f32(const fc_conv_geom *g, const float *gy, const float
 int fc_conv2d_grad_input_f64(const fc_conv_geom *g, const double *gy, const double *w,
                              const double *bias, double *gx, int isa, int nthreads);
 
+/* d: planes x (OH,OW); gx: planes x (H,W), fully written: gx[p][oh*SH][ow*SW] =
+ * d[p][oh][ow], 0 elsewhere. FC_EINVAL where (OH-1)*SH >= H or (OW-1)*SW >= W. */
+int fc_expand_strided_f32(int64_t planes, int64_t OH, int64_t OW, int64_t H, int64_t W,
+                          int64_t SH, int64_t SW, const float *d, float *gx, int nthreads);
+/* Same as fc_expand_strided_f32, float64 arrays. */
+int fc_expand_strided_f64(int64_t planes, int64_t OH, int64_t OW, int64_t H, int64_t W,
+                          int64_t SH, int64_t SW, const double *d, double *gx, int nthreads);
+
 /* gy: (N,K,OH,OW) or (N,OH,OW,K); x: (N,C,H,W) or (N,H,W,C) per g->layout;
  * gw: OIHW (K,C/G,KH,KW) or NULL; gb: (K,) or NULL. Both fully written.
  * Deterministic for a given thread count (fixed-order reduction of partials). */
