@@ -385,28 +385,31 @@ def test_max_pool2d_3x3s2_nchw_rows(isa, W, pad, ceil, dtype, rng):
 
 
 @pytest.mark.parametrize("threads", [1, 3])
-@pytest.mark.parametrize("H,W", [(28, 28), (7, 9), (6, 3), (2, 4100), (3, 4099), (9, 34),
-                                 (4, 2)])
-def test_pool_2x2s2_nchw_rows(isa, H, W, threads, dtype, rng):
-    # the NCHW 2x2/2 kernel (no padding, no indices): row groups flattened across
-    # rows (and planes where H is even), column pieces of rows wider than its
-    # buffer, the odd last row / column dropped, NaN, infinities and -0 / +0 ties;
-    # ceil mode with an odd size leaves a window past the edge: the general passes
-    x = np.round(rng.standard_normal((2, 3, H, W)) * 2)
+@pytest.mark.parametrize("C,H,W", [(3, 28, 28), (3, 7, 9), (3, 6, 3), (3, 2, 4100),
+                                   (3, 3, 4099), (3, 9, 34), (3, 4, 2), (6, 28, 28),
+                                   (15, 5, 700), (17, 4, 6)])
+def test_pool_2x2s2_rows(isa, C, H, W, threads, dtype, layout, rng):
+    # the 2x2/2 kernel (no padding, no indices): row groups flattened across rows
+    # (and planes / images where H is even), pieces of rows wider than its buffer
+    # (NCHW 4100 values; NHWC 15 channels x 700), the odd last row / column
+    # dropped, NaN, infinities and -0 / +0 ties; NHWC takes it below 16 channels
+    # (17: the per-pixel passes); ceil mode with an odd size leaves a window past
+    # the edge: the general passes
+    x = np.round(rng.standard_normal((2, C, H, W)) * 2)
     flat = x.reshape(-1)
     flat[rng.choice(flat.size, max(1, flat.size // 11), replace=False)] = np.nan
     flat[rng.choice(flat.size, max(1, flat.size // 13), replace=False)] = -np.inf
     flat[rng.choice(flat.size, max(1, flat.size // 17), replace=False)] = np.inf
     x[1, 0] = -0.0
     x[1, 0, ::2, ::2] = 0.0
-    x = x.astype(dtype)
-    finite = np.round(rng.standard_normal((2, 3, H, W)) * 2).astype(dtype)
+    x = to_layout(x.astype(dtype), layout)
+    finite = to_layout(np.round(rng.standard_normal((2, C, H, W)) * 2).astype(dtype), layout)
     nt = fastconv.get_num_threads()
     try:
         fastconv.set_num_threads(threads)
         for ceil in (False, True):
-            y = fastconv.max_pool2d(x, 2, ceil_mode=ceil)
-            ry = ref.max_pool2d(x, 2, ceil_mode=ceil)
+            y = fastconv.max_pool2d(x, 2, ceil_mode=ceil, layout=layout)
+            ry = ref.max_pool2d(x, 2, ceil_mode=ceil, layout=layout)
             np.testing.assert_array_equal(np.isnan(y), np.isnan(ry))
             if not ceil:
                 # the kernel scans windows row-major like PyTorch; the general
@@ -415,7 +418,7 @@ def test_pool_2x2s2_nchw_rows(isa, H, W, threads, dtype, rng):
                 np.testing.assert_array_equal(np.signbit(y), np.signbit(ry))
             np.testing.assert_array_equal(y, ry)
             for div in (None, 3):
-                kw = dict(ceil_mode=ceil, divisor_override=div)
+                kw = dict(ceil_mode=ceil, divisor_override=div, layout=layout)
                 assert_close(fastconv.avg_pool2d(finite, 2, **kw), ref.avg_pool2d(finite, 2, **kw),
                              "avg_pool2d", reduction=4)
                 with np.errstate(invalid="ignore"):  # inf - inf in the reference

@@ -140,63 +140,107 @@ FC_NOJAM static void vsum(size_t n, size_t nr, const FC_T *const *x, FC_T *restr
             _mm512_mask_storeu_##SFX(y + j, k, _mm512_mask_blend_##SFX(tk, m, v));         \
         }                                                                                  \
     }
+/* d[q*c + e] = a[2q*c + e], or a[2q*c + c + e] where greater or NaN (NHWC pixel
+ * pairs of c channels, masked: the scalar select of 6 channels compiled to
+ * branches that random data mispredicts, 5x slower than the old path) */
+#define FC_P22_HMAX(NAME, T, V, M, L, SFX)                                                 \
+    FC_INLINE void NAME(size_t n, size_t c, const T *a, T *d) {                            \
+        for (size_t q = 0; q < n / c; q++)                                                 \
+            for (size_t e = 0; e < c; e += L) {                                            \
+                const M k = c - e >= L ? (M)~0u : (M)((1u << (c - e)) - 1);                \
+                const V m = _mm512_maskz_loadu_##SFX(k, a + 2 * q * c + e);                \
+                const V v = _mm512_maskz_loadu_##SFX(k, a + 2 * q * c + c + e);            \
+                const M tk = _mm512_cmp_##SFX##_mask(v, m, _CMP_GT_OQ) |                   \
+                             _mm512_cmp_##SFX##_mask(v, v, _CMP_UNORD_Q);                  \
+                _mm512_mask_storeu_##SFX(d + q * c + e, k, _mm512_mask_blend_##SFX(tk, m, v)); \
+            }                                                                              \
+    }
 #if defined(__AVX512F__)
 FC_P22_VMAX(fc_p22_vmax_ps, float, __m512, __mmask16, 16, ps)
 FC_P22_VMAX(fc_p22_vmax_pd, double, __m512d, __mmask8, 8, pd)
+FC_P22_HMAX(fc_p22_hmax_ps, float, __m512, __mmask16, 16, ps)
+FC_P22_HMAX(fc_p22_hmax_pd, double, __m512d, __mmask8, 8, pd)
 #endif
 #undef FC_P22_VMAX
+#undef FC_P22_HMAX
 
 /* values of pool2x2s2's buffer: 8 or 16 KiB, in L1 */
 #define FC_P22_BUF 2048
 
+/* d[q*c + e] = the pair (a[2q*c + e], a[2q*c + c + e]) for q*c + e < n (n a
+ * multiple of c): summed times s (avg) or the max (a later value wins if greater
+ * or NaN); NCHW (c = 1) is one flat stride-2 loop, NHWC loops over channels */
+FC_INLINE void fc_p22_pairs(size_t n, size_t c, const FC_T *restrict a, FC_T *restrict d,
+                            int avg, FC_T s) {
+    if (c == 1) {
+        if (avg)
+            for (size_t j = 0; j < n; j++) d[j] = (a[2 * j] + a[2 * j + 1]) * s;
+        else
+            for (size_t j = 0; j < n; j++) {
+                const FC_T m = a[2 * j], v = a[2 * j + 1];
+                d[j] = ((v > m) | (v != v)) ? v : m;
+            }
+        return;
+    }
+#if defined(__AVX512F__)
+    if (!avg) {
+        if (sizeof(FC_T) == 4) fc_p22_hmax_ps(n, c, (const float *)a, (float *)d);
+        else fc_p22_hmax_pd(n, c, (const double *)a, (double *)d);
+        return;
+    }
+#endif
+    for (size_t q = 0; q < n / c; q++) {
+        const FC_T *restrict p = a + 2 * q * c;
+        FC_T *restrict o = d + q * c;
+        if (avg)
+            for (size_t e = 0; e < c; e++) o[e] = (p[e] + p[c + e]) * s;
+        else
+            for (size_t e = 0; e < c; e++) {
+                const FC_T m = p[e], v = p[c + e];
+                o[e] = ((v > m) | (v != v)) ? v : m;
+            }
+    }
+}
+
 /* The rows of a group go through one buffer so that rows as short as LeNet's 28
  * still fill vectors (the general separable passes spent ~300 cycles a row in
- * calls and tails). avg: vertical sums of every row into rows of 2*OW, then one
- * flat horizontal pass, in the order of those passes (bitwise equal). max: the
- * horizontal pairs first (one flat pass where the group's rows are contiguous and
- * even), then the vertical pairs: a tournament in window row-major order whose ties
- * keep the earlier value, so -0 / +0 ties and NaNs resolve as the row-major scan
- * does (the column-first separable order can pick the other zero). */
-FC_NOJAM static void pool2x2s2(size_t rows, size_t W, size_t OW, const FC_T *x, FC_T *y,
-                               int avg, FC_T s) {
+ * calls and tails). avg: vertical sums of every row into rows of 2*OW pixels,
+ * then one horizontal pass over all of them (NCHW: in the order of those passes,
+ * bitwise equal). max: the horizontal pairs first (one pass where the group's
+ * rows are contiguous and even), then the vertical pairs: a tournament in window
+ * row-major order whose ties keep the earlier value, so -0 / +0 ties and NaNs
+ * resolve as the row-major scan does (the column-first separable order can pick
+ * the other zero). Values: a pixel is c of them (NCHW 1, NHWC the channels). */
+FC_NOJAM static void pool2x2s2(size_t rows, size_t W, size_t OW, size_t c, const FC_T *x,
+                               FC_T *y, int avg, FC_T s) {
     FC_T buf[FC_P22_BUF];
-    const size_t w2 = 2 * OW;
-    const size_t cw = w2 < FC_P22_BUF ? w2 : FC_P22_BUF;     /* columns a piece, even */
+    const size_t wv = W * c, ov = OW * c, w2 = 2 * ov;  /* values a row */
+    /* values a piece: whole pixel pairs */
+    const size_t cw = w2 <= FC_P22_BUF ? w2 : FC_P22_BUF / (2 * c) * (2 * c);
     const size_t rg = w2 <= FC_P22_BUF ? FC_P22_BUF / w2 : 1; /* rows a group */
     for (size_t r0 = 0; r0 < rows; r0 += rg) {
         const size_t nr = rows - r0 < rg ? rows - r0 : rg;
         for (size_t c0 = 0; c0 < w2; c0 += cw) {
             const size_t nc = w2 - c0 < cw ? w2 - c0 : cw, h = nc / 2;
-            /* nr > 1 only with whole rows (nc = 2*OW): the group's outputs are contiguous */
-            FC_T *restrict yo = y + r0 * OW + c0 / 2;
+            /* nr > 1 only with whole rows (nc = 2*OW*c): the group's outputs are contiguous */
+            FC_T *restrict yo = y + r0 * ov + c0 / 2;
             if (avg) {
                 for (size_t r = 0; r < nr; r++) {
-                    const FC_T *restrict a = x + 2 * (r0 + r) * W + c0, *restrict b = a + W;
+                    const FC_T *restrict a = x + 2 * (r0 + r) * wv + c0, *restrict b = a + wv;
                     FC_T *restrict t = buf + r * nc;
                     for (size_t i = 0; i < nc; i++) t[i] = a[i] + b[i];
                 }
-                for (size_t j = 0; j < nr * h; j++) yo[j] = (buf[2 * j] + buf[2 * j + 1]) * s;
+                fc_p22_pairs(nr * h, c, buf, yo, 1, s);
                 continue;
             }
-            if (nc == W) {
-                const FC_T *restrict a = x + 2 * r0 * W;
-                for (size_t j = 0; j < 2 * nr * h; j++) {
-                    const FC_T m = a[2 * j], v = a[2 * j + 1];
-                    buf[j] = ((v > m) | (v != v)) ? v : m;
-                }
-            } else {
-                for (size_t q = 0; q < 2 * nr; q++) {
-                    const FC_T *restrict a = x + (2 * r0 + q) * W + c0;
-                    FC_T *restrict t = buf + q * h;
-                    for (size_t j = 0; j < h; j++) {
-                        const FC_T m = a[2 * j], v = a[2 * j + 1];
-                        t[j] = ((v > m) | (v != v)) ? v : m;
-                    }
-                }
-            }
+            if (nc == wv)
+                fc_p22_pairs(2 * nr * h, c, x + 2 * r0 * wv, buf, 0, 0);
+            else
+                for (size_t q = 0; q < 2 * nr; q++)
+                    fc_p22_pairs(h, c, x + (2 * r0 + q) * wv + c0, buf + q * h, 0, 0);
             for (size_t r = 0; r < nr; r++) {
                 const FC_T *restrict t = buf + 2 * r * h, *restrict u = t + h;
-                FC_T *restrict yr = yo + r * OW;
+                FC_T *restrict yr = yo + r * ov;
 #if defined(__AVX512F__)
                 /* masked vectors: a short row (14 outputs) is one step, not a loop tail */
                 if (sizeof(FC_T) == 4)

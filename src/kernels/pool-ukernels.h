@@ -85,10 +85,12 @@
         int (*avgbwd_rows)(size_t w, size_t cn, size_t ld, const int32_t *col, T rf,         \
                             const T *cf, const T *g, size_t ow, size_t nr, T *const *d,      \
                             int nt);                                                         \
-        /* NCHW 2x2 windows, stride 2, no padding or dilation, no indices: output row r <   \
-         * rows (OW values, rows contiguous in y) from input rows x + 2r*W and             \
-         * x + (2r+1)*W (2*OW <= W); avg: the sum times s, else the max (PyTorch's rule). */ \
-        void (*pool2x2s2)(size_t rows, size_t W, size_t OW, const T *x, T *y, int avg, T s); \
+        /* 2x2 windows, stride 2, no padding or dilation, no indices; a pixel is c      \
+         * values (NCHW 1, NHWC the channels): output row r < rows (OW pixels, rows       \
+         * contiguous in y) from input rows x + 2r*W*c and x + (2r+1)*W*c (2*OW <= W,   \
+         * 2c <= 2048); avg: the sum times s, else the max (PyTorch's rule). */          \
+        void (*pool2x2s2)(size_t rows, size_t W, size_t OW, size_t c, const T *x, T *y,   \
+                          int avg, T s);                                                 \
         /* phases: y[p*n + i] = x[i*s + p] for p < s, i < n */                               \
         void (*deinterleave)(size_t n, size_t s, const T *x, T *y);                          \
         void (*deinterleave_i32)(size_t n, size_t s, const int32_t *x, int32_t *y);          \

@@ -316,25 +316,28 @@ static inline int FC_FN(inner_taps)(const FC_FN(inner) *q, const fc_pool_geom *g
 
 /* ------------------------------------------------------------------ forward */
 
-/* 1 if NCHW pooling without indices takes the 2x2/2 kernel (pool2x2s2): windows
- * 2x2 at stride 2, undilated, all inside the input (no top/left padding, no
- * ceil-mode window past the edge) */
-static int FC_FN(nchw_2x2s2)(const fc_pool_geom *g) {
-    return g->layout == FC_NCHW && g->KH == 2 && g->KW == 2 && g->SH == 2 && g->SW == 2 &&
-           g->DH == 1 && g->DW == 1 && g->PT == 0 && g->PL == 0 && 2 * g->OH <= g->H &&
-           2 * g->OW <= g->W;
+/* 1 if pooling without indices takes the 2x2/2 kernel (pool2x2s2): windows 2x2 at
+ * stride 2, undilated, all inside the input (no top/left padding, no ceil-mode
+ * window past the edge). NHWC only below 16 channels, where the per-pixel passes
+ * spend their time in calls (LeNet's 6: 0.47-0.49x the time, 2 threads); at 64
+ * those are full vectors and the kernel's buffer pass cost 1.07x for max */
+static int FC_FN(p22)(const fc_pool_geom *g) {
+    return (g->layout == FC_NCHW || g->C < 16) && g->KH == 2 && g->KW == 2 &&
+           g->SH == 2 && g->SW == 2 && g->DH == 1 && g->DW == 1 && g->PT == 0 &&
+           g->PL == 0 && 2 * g->OH <= g->H && 2 * g->OW <= g->W;
 }
 
-/* pool2x2s2 over output rows [i0, i1) (flat over planes and rows): one call per
- * plane, or one for the whole range where the planes' input rows are contiguous
- * pairs (H = 2*OH) */
-static void FC_FN(nchw_2x2s2_rows)(const FC_TABLE *k, const fc_pool_geom *g, const FC_T *x,
-                                   FC_T *y, int64_t i0, int64_t i1, int avg, FC_T s) {
+/* pool2x2s2 over output rows [i0, i1) (flat over planes or images, and rows): one
+ * call per plane (image), or one for the whole range where their input rows are
+ * contiguous pairs (H = 2*OH) */
+static void FC_FN(p22_rows)(const FC_TABLE *k, const fc_pool_geom *g, const FC_T *x, FC_T *y,
+                            int64_t i0, int64_t i1, int avg, FC_T s) {
+    const int64_t c = g->layout == FC_NHWC ? g->C : 1;
     for (int64_t i = i0; i < i1;) {
         const int64_t nc = i / g->OH, oh = i % g->OH;
         const int64_t n = g->H == 2 * g->OH ? i1 - i : fc_min64(i1 - i, g->OH - oh);
-        k->pool2x2s2((size_t)n, (size_t)g->W, (size_t)g->OW, x + (nc * g->H + 2 * oh) * g->W,
-                     y + i * g->OW, avg, s);
+        k->pool2x2s2((size_t)n, (size_t)g->W, (size_t)g->OW, (size_t)c,
+                     x + (nc * g->H + 2 * oh) * g->W * c, y + i * g->OW * c, avg, s);
         i += n;
     }
 }
@@ -352,7 +355,7 @@ int FC_FN(fc_max_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int64_t 
     /* NCHW 3x3/2 without indices: one fused pass per output row (ResNet's pool) */
     const int s3 = nchw && !idx && g->KH == 3 && g->KW == 3 && g->SH == 2 && g->SW == 2 &&
                    g->DH == 1 && g->DW == 1;
-    const int p22 = !idx && FC_FN(nchw_2x2s2)(g);
+    const int p22 = !idx && FC_FN(p22)(g);
     /* chunks of rows: a contiguous share per thread, then stealing */
     fc_steal_work sw;
     if (!fc_steal_work_init(&sw, rows, nthreads, 1)) {
@@ -367,7 +370,7 @@ int FC_FN(fc_max_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int64_t 
         FC_FN(ws_thread)(&w, &pl, g, -(FC_T)INFINITY);
         for (int64_t i0, i1; fc_steal_range(&sw, FC_THREAD_ID(), &i0, &i1);) {
         if (p22) {
-            FC_FN(nchw_2x2s2_rows)(k, g, x, y, i0, i1, 0, 0);
+            FC_FN(p22_rows)(k, g, x, y, i0, i1, 0, 0);
             continue;
         }
         for (int64_t i = i0; i < i1; i++) {
@@ -468,7 +471,7 @@ int FC_FN(fc_avg_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int cip,
     FC_FN(inner) in;
     FC_FN(inner_init)(&in, g);
     /* every window inside the input: one factor (the row pass's rf * cf[o]) */
-    const int p22 = FC_FN(nchw_2x2s2)(g);
+    const int p22 = FC_FN(p22)(g);
     const FC_T s22 = FC_FN(avg_factor)(g, 0, 0, cip, divisor_override) * (cf ? cf[0] : (FC_T)1);
     /* chunks of rows: a contiguous share per thread, then stealing */
     fc_steal_work sw;
@@ -484,7 +487,7 @@ int FC_FN(fc_avg_pool2d)(const fc_pool_geom *g, const FC_T *x, FC_T *y, int cip,
         FC_FN(ws_thread)(&w, &pl, g, 0);
         for (int64_t i0, i1; fc_steal_range(&sw, FC_THREAD_ID(), &i0, &i1);) {
         if (p22) {
-            FC_FN(nchw_2x2s2_rows)(k, g, x, y, i0, i1, 1, s22);
+            FC_FN(p22_rows)(k, g, x, y, i0, i1, 1, s22);
             continue;
         }
         for (int64_t i = i0; i < i1; i++) {
