@@ -14,7 +14,7 @@ from functools import cached_property
 __all__ = [
     "pair", "positive_pair", "conv_padding", "pool_padding", "output_size",
     "ConvGeometry", "PoolGeometry", "conv2d_geometry", "conv_transpose2d_geometry",
-    "pool2d_geometry", "logical_shape", "physical_shape",
+    "pool2d_geometry", "logical_shape", "physical_shape", "winograd_tiles",
 ]
 
 LAYOUTS = ("NCHW", "NHWC")
@@ -431,3 +431,17 @@ def flipped_conv_padding(g):
     reach_h, reach_w = g.DH * (g.KH - 1), g.DW * (g.KW - 1)
     pads = ((reach_h - g.PT, reach_h - g.PB), (reach_w - g.PL, reach_w - g.PR))
     return None if min(min(p) for p in pads) < 0 else pads
+
+
+def winograd_tiles(g, m=4):
+    """``(per_band, total)`` m x m output tiles of the Winograd path for the
+    stride-1 conv2d ``g``: a dilated conv is DH*DW undilated ones on the
+    output's stride phases (rows py, py + DH, ...), each tiled on its own.
+    ``per_band``: the tiles of one image's row phase, the most one work item
+    of the C driver holds (src/conv/winograd-template.h); ``total``: over the
+    batch and every phase."""
+    def tiles(out, d):
+        return [-(-(-(-(out - p) // d)) // m) for p in range(min(d, out))]
+    rows, cols = tiles(g.OH, g.DH), tiles(g.OW, g.DW)
+    return max(rows) * sum(cols), g.N * sum(rows) * sum(cols)
+

@@ -5,10 +5,10 @@ import numpy as np
 
 from . import _config
 from ._arrays import as_batched, as_float_array, check_layout, empty, unbatch
-from ._shapes import conv2d_geometry
+from ._shapes import conv2d_geometry, winograd_tiles
 
 ACTIVATIONS = (None, "relu")
-ALGORITHMS = ("auto", "igemm", "depthwise", "smallc")
+ALGORITHMS = ("auto", "igemm", "depthwise", "smallc", "winograd")
 _ext = None  # fastconv._conv, imported on first use (a per-call import costs ~1 us)
 
 
@@ -35,6 +35,12 @@ def _plan(g, _conv, algorithm):
         return ("depthwise",)
     if algorithm == "smallc":
         return ("smallc",)
+    if algorithm == "winograd":
+        if not _conv.winograd_applicable(g):
+            raise ValueError("algorithm='winograd' needs a 3x3 kernel, stride 1 and groups=1")
+        # non-finite values (inf/NaN in, or an overflow in the transforms)
+        # make the C path decline: the direct path keeps their IEEE semantics
+        return ("winograd", "igemm")
     # geometries are memoised (_shapes), so the auto plan is kept on its
     # geometry: the two applicability checks below cost ~1.5 us a call
     plan = g.__dict__.get("_auto_plan")
@@ -50,7 +56,24 @@ def _auto_plan(g, _conv):
     # than the small-channel planes even for a short reduction
     if _conv.smallc_applicable(g) and not _pointwise(g):
         return ("smallc", "igemm")
+    if _winograd_pays(g) and _conv.winograd_applicable(g):
+        return ("winograd", "igemm")
     return ("igemm",)
+
+
+def _winograd_pays(g):
+    """Whether F(4x4, 3x3) should beat the direct igemm on this 3x3 stride-1
+    layer. It makes 4x fewer multiply-adds but transforms the weights per call
+    into 36*C*K values that every work item reads again, so it needs enough
+    4x4 tiles per item (one image's row phase) and in all, mostly inside the
+    output (7x7 outputs pad to 8x8). Measured at 2 threads (2026-12-08,
+    winograd/igemm time): 64->64 @56 0.40, 128 @28 0.50-0.64, 256 @14 N=8
+    0.74-0.79, 512 @28 0.51-0.57, 512 @14 N=2 0.78, 256 @28 dilation 2 0.62;
+    too few tiles: 256 @14 N=1 1.06, 512 @7 N=8 1.17-1.58, 128 @7 1.2-1.4."""
+    if (g.KH, g.KW, g.SH, g.SW, g.G) != (3, 3, 1, 1, 1) or g.C < 16 or g.K < 16:
+        return False
+    per_band, total = winograd_tiles(g)
+    return per_band >= 16 and total >= 32 and g.N * g.OH * g.OW >= 0.7 * 16 * total
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
@@ -69,11 +92,17 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     groups : int
     layout : {"NCHW", "NHWC"}
     activation : None or "relu", fused into the kernel's epilogue.
-    algorithm : {"auto", "igemm", "depthwise", "smallc"}
+    algorithm : {"auto", "igemm", "depthwise", "smallc", "winograd"}
         Kernel family. "auto" takes the depthwise kernels for groups == C_in ==
-        C_out, the small-channel kernels where they expect to be faster, else
-        the indirect GEMM that handles any geometry. A named family that cannot
-        take the geometry raises ValueError.
+        C_out, the small-channel kernels where they expect to be faster,
+        Winograd F(4x4, 3x3) for 3x3 stride-1 layers with enough output tiles,
+        else the indirect GEMM that handles any geometry. A named family that
+        cannot take the geometry raises ValueError. "winograd" (3x3, stride 1,
+        groups=1, any padding and dilation) makes 4x fewer multiply-adds; its
+        float32 error is a few 1e-6 of the output's largest magnitude, within
+        fastconv's conv2d tolerance (measured against the float64 reference),
+        and inputs or weights with inf/NaN take the direct path, so non-finite
+        values propagate pixel by pixel as they do there.
 
     Returns
     -------

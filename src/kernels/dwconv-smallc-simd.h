@@ -6,6 +6,7 @@
  * an ISA-specific function. Provides:
  *   FC_V lanes; fc_vec; fc_mask (first n lanes);
  *   v_zero, v_set1, v_load (unaligned), v_store, v_fma(a,b,c)=a*b+c,
+ *   v_add, v_sub, v_mul,
  *   v_relu (max with 0, NaN kept), m_first(n), m_bits(lane bits), v_loadm, v_storem
  *   (masked-off lanes are never touched: they may point outside the array),
  *   v_deint2(a, b, &even, &odd): the even and odd lanes of the 2V values a|b. */
@@ -22,6 +23,9 @@ static inline fc_vec v_set1(double s) { return _mm512_set1_pd(s); }
 static inline fc_vec v_load(const double *p) { return _mm512_loadu_pd(p); }
 static inline void v_store(double *p, fc_vec v) { _mm512_storeu_pd(p, v); }
 static inline fc_vec v_fma(fc_vec a, fc_vec b, fc_vec c) { return _mm512_fmadd_pd(a, b, c); }
+static inline fc_vec v_add(fc_vec a, fc_vec b) { return _mm512_add_pd(a, b); }
+static inline fc_vec v_sub(fc_vec a, fc_vec b) { return _mm512_sub_pd(a, b); }
+static inline fc_vec v_mul(fc_vec a, fc_vec b) { return _mm512_mul_pd(a, b); }
 static inline fc_vec v_relu(fc_vec v) { return _mm512_max_pd(_mm512_setzero_pd(), v); }
 static inline fc_mask m_first(int64_t n) { return (fc_mask)((1u << (n > 8 ? 8 : n)) - 1u); }
 static inline fc_mask m_bits(uint32_t b) { return (fc_mask)b; }
@@ -40,6 +44,9 @@ static inline fc_vec v_set1(float s) { return _mm512_set1_ps(s); }
 static inline fc_vec v_load(const float *p) { return _mm512_loadu_ps(p); }
 static inline void v_store(float *p, fc_vec v) { _mm512_storeu_ps(p, v); }
 static inline fc_vec v_fma(fc_vec a, fc_vec b, fc_vec c) { return _mm512_fmadd_ps(a, b, c); }
+static inline fc_vec v_add(fc_vec a, fc_vec b) { return _mm512_add_ps(a, b); }
+static inline fc_vec v_sub(fc_vec a, fc_vec b) { return _mm512_sub_ps(a, b); }
+static inline fc_vec v_mul(fc_vec a, fc_vec b) { return _mm512_mul_ps(a, b); }
 static inline fc_vec v_relu(fc_vec v) { return _mm512_max_ps(_mm512_setzero_ps(), v); }
 static inline fc_mask m_first(int64_t n) { return (fc_mask)((1u << (n > 16 ? 16 : n)) - 1u); }
 static inline fc_mask m_bits(uint32_t b) { return (fc_mask)b; }
@@ -64,6 +71,9 @@ static inline fc_vec v_set1(double s) { return _mm256_set1_pd(s); }
 static inline fc_vec v_load(const double *p) { return _mm256_loadu_pd(p); }
 static inline void v_store(double *p, fc_vec v) { _mm256_storeu_pd(p, v); }
 static inline fc_vec v_fma(fc_vec a, fc_vec b, fc_vec c) { return _mm256_fmadd_pd(a, b, c); }
+static inline fc_vec v_add(fc_vec a, fc_vec b) { return _mm256_add_pd(a, b); }
+static inline fc_vec v_sub(fc_vec a, fc_vec b) { return _mm256_sub_pd(a, b); }
+static inline fc_vec v_mul(fc_vec a, fc_vec b) { return _mm256_mul_pd(a, b); }
 static inline fc_vec v_relu(fc_vec v) { return _mm256_max_pd(_mm256_setzero_pd(), v); }
 static inline fc_mask m_first(int64_t n) {
     return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
@@ -87,6 +97,9 @@ static inline fc_vec v_set1(float s) { return _mm256_set1_ps(s); }
 static inline fc_vec v_load(const float *p) { return _mm256_loadu_ps(p); }
 static inline void v_store(float *p, fc_vec v) { _mm256_storeu_ps(p, v); }
 static inline fc_vec v_fma(fc_vec a, fc_vec b, fc_vec c) { return _mm256_fmadd_ps(a, b, c); }
+static inline fc_vec v_add(fc_vec a, fc_vec b) { return _mm256_add_ps(a, b); }
+static inline fc_vec v_sub(fc_vec a, fc_vec b) { return _mm256_sub_ps(a, b); }
+static inline fc_vec v_mul(fc_vec a, fc_vec b) { return _mm256_mul_ps(a, b); }
 static inline fc_vec v_relu(fc_vec v) { return _mm256_max_ps(_mm256_setzero_ps(), v); }
 static inline fc_mask m_first(int64_t n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n > 8 ? 8 : n)),
@@ -113,6 +126,9 @@ static inline fc_vec v_set1(FC_T s) { return s; }
 static inline fc_vec v_load(const FC_T *p) { return *p; }
 static inline void v_store(FC_T *p, fc_vec v) { *p = v; }
 static inline fc_vec v_fma(fc_vec a, fc_vec b, fc_vec c) { return a * b + c; }
+static inline fc_vec v_add(fc_vec a, fc_vec b) { return a + b; }
+static inline fc_vec v_sub(fc_vec a, fc_vec b) { return a - b; }
+static inline fc_vec v_mul(fc_vec a, fc_vec b) { return a * b; }
 static inline fc_vec v_relu(fc_vec v) { return (v > 0 || v != v) ? v : (FC_T)0; }
 static inline fc_mask m_first(int64_t n) { return n > 0; }
 static inline fc_mask m_bits(uint32_t b) { return (int)(b & 1u); }

@@ -1,0 +1,217 @@
+/* Template of the Winograd conv2d driver (winograd.h), included by
+ * winograd-driver.c with FC_T, FC_DT, FC_GEMM_FN, FC_TR_FN, FC_WINO_TABLE,
+ * FC_WINO_TABLE_FN and FC_SFX defined.
+ *
+ * The transformed weights U = G g G^T are made once per call, laid out
+ * [36][K / NR column panels][C][NR] (a panel per GEMM column tile, rows
+ * consecutive). Work items are (chunk of output channels, image, row phase
+ * py, band of tile rows); an item
+ *   1. transforms the 6x6 input patches of its tiles (every column phase px)
+ *      into V[36][tiles][C] (wino input kernel; padding masked, no copy),
+ *   2. multiplies each V[xi] by U[xi] into M[36][tiles][kc] (gemm kernel:
+ *      rows tiles, columns output channels, the reduction over C),
+ *   3. transforms M into the output tiles, with bias and relu (wino output).
+ * NCHW items first gather the input rows they read into pixel-major rows and
+ * write their output rows through a pixel-major buffer (transpose kernels).
+ * Every output value comes from one item in one fixed order, so the result
+ * does not depend on the thread count or on how the items are cut. */
+
+/* V + M of one item (36 coefficients of its tiles, kept in L2/L3 between
+ * the three steps): the GEMMs read each U panel once per item, so the more
+ * tiles an item has the less U traffic a tile costs */
+#ifndef FC_WINO_BUF_BYTES
+#define FC_WINO_BUF_BYTES ((int64_t)4 << 20)
+#endif
+/* past this for a single tile row (very wide images) the path declines */
+#ifndef FC_WINO_MAX_BUF_BYTES
+#define FC_WINO_MAX_BUF_BYTES ((int64_t)32 << 20)
+#endif
+
+static void FC_SFX(wino_flag)(int *flag) {
+#if FC_HAVE_OPENMP
+#pragma omp atomic write
+#endif
+    *flag = 1;
+}
+
+static int FC_SFX(wino_flagged)(int *flag) {
+    int f;
+#if FC_HAVE_OPENMP
+#pragma omp atomic read
+#endif
+    f = *flag;
+    return f;
+}
+
+static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
+                               const FC_T *bias, FC_T *y, int relu, int isa, int nthreads) {
+    if (!fc_wino_conv2d_applicable(g)) return FC_EINVAL;
+    const int64_t N = g->N, C = g->C, H = g->H, W = g->W, K = g->K, OH = g->OH, OW = g->OW;
+    const int64_t DH = g->DH, DW = g->DW, PT = g->PT, PL = g->PL, sz = (int64_t)sizeof(FC_T);
+    /* the column tile by K alone (not by the item's rows), so that the kernel
+     * and with it the rounding never depend on how the items are cut */
+    const fc_kernel_info *wk = fc_kernel_select("wino", FC_DT, isa);
+    const fc_kernel_info *gk = fc_gemm_pick(FC_DT, isa, 24 * 4096, K, NULL);
+    const fc_kernel_info *tk = fc_kernel_select("transpose", FC_DT, isa);
+    if (wk == NULL || gk == NULL || tk == NULL) return FC_EINVAL;
+    const FC_WINO_TABLE *wt = ((FC_WINO_TABLE_FN)wk->fn)();
+    const FC_GEMM_FN kern = (FC_GEMM_FN)gk->fn;
+    const FC_TR_FN tr = (FC_TR_FN)tk->fn;
+    const int nhwc = g->layout == FC_NHWC;
+    const int64_t MR = gk->mr, NR = gk->nr, nnb = fc_cdiv(K, NR), us = nnb * C * NR;
+    /* phases: output rows py, py + DH, ... (likewise columns) form an
+     * undilated conv; NPY x NPX of them hold output pixels */
+    const int64_t NPY = fc_min64(DH, OH), NPX = fc_min64(DW, OW);
+    const int64_t TYmax = fc_cdiv(fc_cdiv(OH, DH), 4);
+    int64_t TX = 0; /* tiles of one tile row, every column phase */
+    for (int64_t px = 0; px < NPX; px++) TX += fc_cdiv(fc_cdiv(OW - px, DW), 4);
+    if (36 * TX * (C + fc_min64(K, NR)) * sz > FC_WINO_MAX_BUF_BYTES) return FC_EINVAL;
+    /* item size: tile rows (nty) and output channels (kc, whole panels) whose
+     * V + M fit the budget, then cut finer until the threads have 3 items
+     * each: K first (an item's U reads per tile do not grow with it, only its
+     * input transforms are redone), tile rows last */
+    const int64_t budget = FC_WINO_BUF_BYTES / sz;
+    int64_t kc = K, nty = budget / (36 * TX * (C + K));
+    if (nty < 1) {
+        nty = 1;
+        kc = fc_min64(K, fc_max64(NR, (budget / (36 * TX) - C) / NR * NR));
+    }
+    nty = fc_max64(1, fc_min64(nty, TYmax));
+    while (fc_cdiv(K, kc) * N * NPY * fc_cdiv(TYmax, nty) < 3 * (int64_t)nthreads) {
+        if (kc > NR) kc = fc_cdiv(fc_cdiv(kc, 2), NR) * NR;
+        else if (nty > 1) nty = fc_cdiv(nty, 2);
+        else break;
+    }
+    const int64_t nkc = fc_cdiv(K, kc), nband = fc_cdiv(TYmax, nty);
+    const int64_t items = nkc * N * NPY * nband;
+    const int64_t TBp = fc_cdiv(nty * TX, MR) * MR; /* rows of V and M: whole GEMM tiles */
+    const int64_t vs = TBp * C, ms = TBp * kc;
+    const int64_t xsn = nhwc ? 0 : (4 * nty + 2) * W * C, ysn = nhwc ? 0 : 4 * nty * OW * kc;
+    const int64_t CB = 16; /* weight transform: channels per unit */
+    const int64_t per_thread = 36 * (vs + ms) + xsn + ysn + 9 * CB * NR + 36 * CB * NR;
+    FC_T *U = fc_ws_take((size_t)(36 * us) * sizeof(FC_T));
+    if (U == NULL) return FC_ENOMEM;
+    fc_steal_slot *slots = fc_steal_new(items, nthreads);
+    if (slots == NULL) {
+        fc_ws_give(U);
+        return FC_ENOMEM;
+    }
+    const uint32_t flags = relu ? FC_FLAG_RELU : 0u;
+    int failed = 0, nonfinite = 0;
+#if FC_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        FC_T *buf = fc_alloc((size_t)per_thread * sizeof(FC_T));
+        if (buf == NULL) FC_SFX(wino_flag)(&failed);
+        else memset(buf, 0, (size_t)per_thread * sizeof(FC_T)); /* V's padding rows: read, never stored */
+        FC_T *V = buf, *M = buf + 36 * vs, *xs = M + 36 * ms, *ys = xs + xsn, *wb = ys + ysn;
+        FC_T *stage = wb + 9 * CB * NR;
+        /* U[xi][k / NR][c][k % NR], a panel's CB rows at a time: the panel's
+         * filter taps of CB channels gathered into wb[c][tap][NR] (one
+         * transpose), transformed into stage[xi][c][NR], then copied out as 36
+         * runs of CB*NR values (36 stores to 36 far-apart lines per vector
+         * left the stores waiting on misses: 45% of a 256->256 @28 call) */
+        const int64_t ncb = fc_cdiv(C, CB);
+#if FC_HAVE_OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (int64_t r = 0; r < nnb * ncb; r++) {
+            if (buf == NULL) continue;
+            const int64_t nb = r / ncb, c0 = r % ncb * CB;
+            const int64_t nk = fc_min64(NR, K - nb * NR), cn = fc_min64(CB, C - c0);
+            tr(w + (nb * NR * C + c0) * 9, (size_t)(C * 9), wb, (size_t)NR, (size_t)nk,
+               (size_t)(cn * 9));
+            for (int64_t c = 0; c < cn; c++)
+                if (!wt->weight(wb + c * 9 * NR, NR, nk, stage + c * NR, CB * NR))
+                    FC_SFX(wino_flag)(&nonfinite);
+            for (int64_t xi = 0; xi < 36; xi++)
+                memcpy(U + (xi * nnb + nb) * C * NR + c0 * NR, stage + xi * CB * NR,
+                       (size_t)(cn * NR) * sizeof(FC_T));
+        }
+        /* implicit barrier: U complete, every allocation known */
+        const int go = !FC_SFX(wino_flagged)(&failed) && !FC_SFX(wino_flagged)(&nonfinite);
+        for (int64_t it; go && (it = fc_steal_next(slots, nthreads, FC_THREAD_ID())) >= 0;) {
+            if (FC_SFX(wino_flagged)(&nonfinite)) break;
+            const int64_t kci = it / (N * NPY * nband), rest = it % (N * NPY * nband);
+            const int64_t n = rest / (NPY * nband), py = rest % (NPY * nband) / nband;
+            const int64_t OHp = fc_cdiv(OH - py, DH), TYp = fc_cdiv(OHp, 4);
+            const int64_t ty0 = rest % nband * nty, ty1 = fc_min64(TYp, ty0 + nty);
+            if (ty0 >= TYp) continue;
+            const int64_t k0 = kci * kc, kn = fc_min64(kc, K - k0);
+            int ok = 1;
+            if (!nhwc) /* xs[r][ix][c] = x[n][c][py - PT + DH*(4*ty0 + r)][ix] */
+                for (int64_t r = 0; r < 4 * (ty1 - ty0) + 2; r++) {
+                    const int64_t iy = py - PT + DH * (4 * ty0 + r);
+                    if (iy >= 0 && iy < H)
+                        tr(x + (n * C * H + iy) * W, (size_t)(H * W), xs + r * W * C, (size_t)C,
+                           (size_t)C, (size_t)W);
+                }
+            /* 1. input patches -> V */
+            int64_t t = 0;
+            for (int64_t ty = ty0; ty < ty1; ty++)
+                for (int64_t px = 0; px < NPX; px++) {
+                    const int64_t TXp = fc_cdiv(fc_cdiv(OW - px, DW), 4);
+                    for (int64_t tx = 0; tx < TXp; tx++, t++) {
+                        const int64_t iy0 = py + DH * 4 * ty - PT, ix0 = px + DW * 4 * tx - PL;
+                        uint32_t rmask = 0, cmask = 0;
+                        for (int q = 0; q < 6; q++) {
+                            const int64_t iy = iy0 + DH * q, ix = ix0 + DW * q;
+                            rmask |= (uint32_t)(iy >= 0 && iy < H) << q;
+                            cmask |= (uint32_t)(ix >= 0 && ix < W) << q;
+                        }
+                        ok &= nhwc ? wt->input(x, ((n * H + iy0) * W + ix0) * C, DH * W * C,
+                                               DW * C, rmask, cmask, C, V + t * C, vs)
+                                   : wt->input(xs, (4 * (ty - ty0) * W + ix0) * C, W * C,
+                                               DW * C, rmask, cmask, C, V + t * C, vs);
+                    }
+                }
+            /* 2. M[xi] = V[xi] U[xi], one cached weight panel at a time */
+            for (int64_t xi = 0; xi < 36; xi++)
+                for (int64_t nb = k0 / NR; nb < fc_cdiv(k0 + kn, NR); nb++) {
+                    const int64_t n0 = nb * NR, nr = fc_min64(NR, k0 + kn - n0);
+                    const FC_T *b = U + (xi * nnb + nb) * C * NR;
+                    for (int64_t m0 = 0; m0 < t; m0 += MR)
+                        kern((size_t)fc_min64(MR, t - m0), (size_t)nr, (size_t)C,
+                             V + xi * vs + m0 * C, (size_t)C, b, (size_t)NR, b, NULL,
+                             M + xi * ms + m0 * kc + (n0 - k0), (size_t)kc, 0u);
+                }
+            /* 3. M -> output tiles */
+            t = 0;
+            for (int64_t ty = ty0; ty < ty1; ty++)
+                for (int64_t px = 0; px < NPX; px++) {
+                    const int64_t OWp = fc_cdiv(OW - px, DW), TXp = fc_cdiv(OWp, 4);
+                    const int nrow = (int)fc_min64(4, OHp - 4 * ty);
+                    for (int64_t tx = 0; tx < TXp; tx++, t++) {
+                        const int64_t oy0 = py + DH * 4 * ty, ox0 = px + DW * 4 * tx;
+                        const int ncol = (int)fc_min64(4, OWp - 4 * tx);
+                        const FC_T *bk = bias == NULL ? NULL : bias + k0;
+                        ok &= nhwc ? wt->output(M + t * kc, ms, kn, bk,
+                                                y + ((n * OH + oy0) * OW + ox0) * K + k0,
+                                                DH * OW * K, DW * K, nrow, ncol, flags)
+                                   : wt->output(M + t * kc, ms, kn, bk,
+                                                ys + (4 * (ty - ty0) * OW + ox0) * kn, OW * kn,
+                                                DW * kn, nrow, ncol, flags);
+                    }
+                }
+            if (!nhwc) /* y[n][k0 + k][oy][ox] = ys[r][ox][k] */
+                for (int64_t r = 0; r < 4 * (ty1 - ty0); r++) {
+                    const int64_t oy = py + DH * (4 * ty0 + r);
+                    if (oy >= OH) break;
+                    tr(ys + r * OW * kn, (size_t)kn, y + ((n * K + k0) * OH + oy) * OW,
+                       (size_t)(OH * OW), (size_t)OW, (size_t)kn);
+                }
+            if (!ok) FC_SFX(wino_flag)(&nonfinite);
+        }
+        fc_free(buf);
+    }
+    fc_free(slots);
+    fc_ws_give(U);
+    if (failed) return FC_ENOMEM;
+    return nonfinite ? FC_EINVAL : FC_OK;
+}
+
+int FC_SFX(fc_wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
+                           const FC_T *bias, FC_T *y, int relu, int isa, int nthreads) {
+    return FC_SFX(wino_conv2d)(g, x, w, bias, y, relu, isa, nthreads);
+}

@@ -1,0 +1,46 @@
+/* Winograd F(4x4, 3x3) transform micro-kernels ("wino"): the three
+ * transforms of conv2d's Winograd path (src/conv/winograd-template.h),
+ * vectorised over channels (Lavin & Gray's points 0, 1, -1, 2, -2, inf):
+ *
+ *   V = B^T d B   (6x6 input patch d -> 36 coefficients, per input channel)
+ *   U = G g G^T   (3x3 filter g -> 36 coefficients, per output channel)
+ *   Y = A^T M A   (36 products M -> 4x4 output tile, per output channel)
+ *
+ * so that Y = A^T [U (.) V] A is the 3x3 cross-correlation of d: 36
+ * multiplies per 16 outputs and input channel instead of 144; the sum over
+ * input channels of U (.) V is 36 GEMMs, done by the gemm kernels. Index
+ * xi = 6a + b is coefficient (a, b); its values lie xi * stride apart.
+ * One table per (dtype, ISA), registered in kernels.inc as op "wino"; the
+ * registered function returns it. Every kernel returns 1, or 0 when a value
+ * it wrote is not finite (an inf or NaN in, or an overflow): the transforms
+ * spread a value over the whole tile, so the driver then hands the call to
+ * the direct path, which keeps IEEE semantics pixel by pixel. */
+#ifndef FC_WINOGRAD_H
+#define FC_WINOGRAD_H
+#include "fastconv.h"
+
+/* Output tile (4x4) and input patch (6x6) of F(4x4, 3x3). */
+#define FC_WINO_M 4
+#define FC_WINO_P 6
+
+#define FC_WINO_KERNELS_TYPE(T, NAME)                                                        \
+    typedef struct {                                                                         \
+        /* v[xi*vs + c] = (B^T d B)[xi] for c < nc, where d[r][s][c] =                      \
+         * x[o0 + r*rs + s*ps + c] if bit r of rmask and bit s of cmask are set, else 0   \
+         * (padding: never read) */                                                         \
+        int (*input)(const T *x, int64_t o0, int64_t rs, int64_t ps, uint32_t rmask,        \
+                     uint32_t cmask, int64_t nc, T *v, int64_t vs);                         \
+        /* y[i*rs + j*ps + k] = (A^T M A)[i][j] + bias[k] (relu with FC_FLAG_RELU) for      \
+         * i < nrow, j < ncol, k < nc, where M[xi][k] = m[xi*ms + k]; bias may be NULL */   \
+        int (*output)(const T *m, int64_t ms, int64_t nc, const T *bias, T *y, int64_t rs,  \
+                      int64_t ps, int nrow, int ncol, uint32_t flags);                      \
+        /* u[xi*us + k] = (G g G^T)[xi] for k < nk, where g[t][k] = w[t*ws + k],           \
+         * t = 3*kh + kw */                                                                 \
+        int (*weight)(const T *w, int64_t ws, int64_t nk, T *u, int64_t us);                \
+    } NAME;
+
+FC_WINO_KERNELS_TYPE(float, fc_f32_wino_kernels)
+FC_WINO_KERNELS_TYPE(double, fc_f64_wino_kernels)
+typedef const fc_f32_wino_kernels *(*fc_f32_wino_table_fn)(void);
+typedef const fc_f64_wino_kernels *(*fc_f64_wino_table_fn)(void);
+#endif
