@@ -434,14 +434,9 @@ def flipped_conv_padding(g):
 
 
 def winograd_tiles(g, m=4):
-    """``(per_band, total)`` m x m output tiles of the Winograd path for the
-    stride-1 conv2d ``g``: a dilated conv is DH*DW undilated ones on the
-    output's stride phases (rows py, py + DH, ...), each tiled on its own.
-    ``per_band``: the tiles of one image's row phase, the most one work item
-    of the C driver holds (src/conv/winograd-template.h); ``total``: over the
-    batch and every phase."""
+    """The m x m output tiles of the Winograd path for the stride-1 conv2d
+    ``g``, over the batch: a dilated conv is DH*DW undilated ones on the
+    output's stride phases (rows py, py + DH, ...), each tiled on its own."""
     def tiles(out, d):
-        return [-(-(-(-(out - p) // d)) // m) for p in range(min(d, out))]
-    rows, cols = tiles(g.OH, g.DH), tiles(g.OW, g.DW)
-    return max(rows) * sum(cols), g.N * sum(rows) * sum(cols)
-
+        return sum(-(-(-(-(out - p) // d)) // m) for p in range(min(d, out)))
+    return g.N * tiles(g.OH, g.DH) * tiles(g.OW, g.DW)

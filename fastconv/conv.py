@@ -65,15 +65,16 @@ def _winograd_pays(g):
     """Whether F(4x4, 3x3) should beat the direct igemm on this 3x3 stride-1
     layer. It makes 4x fewer multiply-adds but transforms the weights per call
     into 36*C*K values that every work item reads again, so it needs enough
-    4x4 tiles per item (one image's row phase) and in all, mostly inside the
+    4x4 tiles (over the batch: small images share items) mostly inside the
     output (7x7 outputs pad to 8x8). Measured at 2 threads (2026-12-08,
-    winograd/igemm time): 64->64 @56 0.40, 128 @28 0.50-0.64, 256 @14 N=8
-    0.74-0.79, 512 @28 0.51-0.57, 512 @14 N=2 0.78, 256 @28 dilation 2 0.62;
-    too few tiles: 256 @14 N=1 1.06, 512 @7 N=8 1.17-1.58, 128 @7 1.2-1.4."""
+    winograd/igemm time): 64->64 @56 0.41-0.51, 128 @28 0.47-0.66, 512 @28
+    0.51-0.57, 256 @14 N=8 0.53-0.61, 512 @7 N=8 0.86, 256 @28 dilation 2
+    0.62; too few tiles: 256 @14 N=1 1.04-1.05, 512 @14 N=1 1.11-1.17,
+    256 @7 N=4 1.15-1.23, 64 @14 1.01-1.21, 512 @7 N=2 1.7."""
     if (g.KH, g.KW, g.SH, g.SW, g.G) != (3, 3, 1, 1, 1) or g.C < 16 or g.K < 16:
         return False
-    per_band, total = winograd_tiles(g)
-    return per_band >= 16 and total >= 32 and g.N * g.OH * g.OW >= 0.7 * 16 * total
+    tiles = winograd_tiles(g)
+    return tiles >= 32 and g.N * g.OH * g.OW >= 0.7 * 16 * tiles
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,

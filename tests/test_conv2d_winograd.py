@@ -86,10 +86,12 @@ def test_winograd_error_is_small_against_float64(layout):
 
 @pytest.mark.parametrize("nthreads", [2, 3, 7])
 def test_thread_counts_agree(isa, layout, nthreads):
-    """Items cut by the thread count (tile rows, output-channel chunks, phases)
-    give the same bits: each value is made by one item in a fixed order."""
+    """Items cut by the thread count (bands of tile rows across images and
+    phases, output-channel chunks) give the same bits: each value is made by
+    one item in a fixed order."""
     rng = np.random.default_rng(11)
-    for N, C, H, K, dil in ((1, 40, 30, 200, 1), (2, 70, 13, 64, 1), (1, 24, 20, 150, 2)):
+    for N, C, H, K, dil in ((1, 40, 30, 200, 1), (2, 70, 13, 64, 1), (1, 24, 20, 150, 2),
+                            (5, 20, 6, 30, 1), (3, 16, 9, 20, 3)):
         x = to_layout(_data(rng, (N, C, H, H + 3), np.float32), layout)
         w = _data(rng, (K, C, 3, 3), np.float32)
         b = _data(rng, (K,), np.float32)
@@ -140,11 +142,11 @@ def test_auto_plan_takes_winograd_where_it_pays():
     def geom(N, C, H, dil=1):
         return conv2d_geometry((N, C, H, H), (C, C, 3, 3), 1, dil, dil, 1, "NCHW")
     for g in (geom(1, 64, 56), geom(1, 512, 28), geom(8, 256, 14), geom(1, 256, 28, 2),
-              geom(1, 256, 28, 4), geom(1, 64, 224)):
+              geom(1, 256, 28, 4), geom(1, 64, 224), geom(8, 512, 7)):
         assert conv._winograd_pays(g) and conv._plan(g, _conv, "auto")[0] == "winograd", g
     # too few tiles (the transformed weights cost more than the saved work),
     # too few channels (smallc's), or not a 3x3 stride-1 single-group conv
-    for g in (geom(1, 256, 14), geom(1, 512, 7), geom(8, 512, 7), geom(1, 3, 224),
+    for g in (geom(1, 256, 14), geom(1, 512, 7), geom(2, 512, 7), geom(1, 3, 224),
               conv2d_geometry((1, 64, 56, 56), (64, 64, 3, 3), 2, 1, 1, 1, "NCHW"),
               conv2d_geometry((1, 64, 56, 56), (64, 32, 3, 3), 1, 1, 1, 2, "NCHW"),
               conv2d_geometry((1, 64, 56, 56), (64, 64, 5, 5), 1, 2, 1, 1, "NCHW")):
@@ -153,11 +155,11 @@ def test_auto_plan_takes_winograd_where_it_pays():
 
 def test_winograd_tiles():
     g = conv2d_geometry((2, 8, 9, 11), (8, 8, 3, 3), 1, 1, 1, 1, "NCHW")
-    assert winograd_tiles(g) == (3 * 3, 2 * 3 * 3)
+    assert winograd_tiles(g) == 2 * 3 * 3
     # dilation 2 on a 9x11 output: row phases of 5 and 4 rows (2 and 1 tile
     # rows), column phases of 6 and 5 columns (2 tiles each)
     g = conv2d_geometry((1, 8, 9, 11), (8, 8, 3, 3), 1, 2, 2, 1, "NCHW")
-    assert winograd_tiles(g) == (2 * 4, 3 * 4)
+    assert winograd_tiles(g) == 3 * 4
 
 
 def test_winograd_declines_or_refuses_other_geometries():

@@ -4,15 +4,17 @@
  *
  * The transformed weights U = G g G^T are made once per call, laid out
  * [36][K / NR column panels][C][NR] (a panel per GEMM column tile, rows
- * consecutive). Work items are (chunk of output channels, image, row phase
- * py, band of tile rows); an item
+ * consecutive). Tile rows are numbered over (image, row phase py, tile row
+ * of the phase); work items are (chunk of output channels, band of
+ * consecutive tile rows), so small images share an item; an item
  *   1. transforms the 6x6 input patches of its tiles (every column phase px)
  *      into V[36][tiles][C] (wino input kernel; padding masked, no copy),
  *   2. multiplies each V[xi] by U[xi] into M[36][tiles][kc] (gemm kernel:
  *      rows tiles, columns output channels, the reduction over C),
  *   3. transforms M into the output tiles, with bias and relu (wino output).
- * NCHW items first gather the input rows they read into pixel-major rows and
- * write their output rows through a pixel-major buffer (transpose kernels).
+ * NCHW items first gather the 6 input rows of each tile row into pixel-major
+ * rows and write each tile row's 4 output rows through a pixel-major buffer
+ * (transpose kernels).
  * Every output value comes from one item in one fixed order, so the result
  * does not depend on the thread count or on how the items are cut. */
 
@@ -62,7 +64,7 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
     /* phases: output rows py, py + DH, ... (likewise columns) form an
      * undilated conv; NPY x NPX of them hold output pixels */
     const int64_t NPY = fc_min64(DH, OH), NPX = fc_min64(DW, OW);
-    const int64_t TYmax = fc_cdiv(fc_cdiv(OH, DH), 4);
+    const int64_t TYmax = fc_cdiv(fc_cdiv(OH, DH), 4), TR = N * NPY * TYmax;
     int64_t TX = 0; /* tiles of one tile row, every column phase */
     for (int64_t px = 0; px < NPX; px++) TX += fc_cdiv(fc_cdiv(OW - px, DW), 4);
     if (36 * TX * (C + fc_min64(K, NR)) * sz > FC_WINO_MAX_BUF_BYTES) return FC_EINVAL;
@@ -76,17 +78,16 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
         nty = 1;
         kc = fc_min64(K, fc_max64(NR, (budget / (36 * TX) - C) / NR * NR));
     }
-    nty = fc_max64(1, fc_min64(nty, TYmax));
-    while (fc_cdiv(K, kc) * N * NPY * fc_cdiv(TYmax, nty) < 3 * (int64_t)nthreads) {
+    nty = fc_max64(1, fc_min64(nty, TR));
+    while (fc_cdiv(K, kc) * fc_cdiv(TR, nty) < 3 * (int64_t)nthreads) {
         if (kc > NR) kc = fc_cdiv(fc_cdiv(kc, 2), NR) * NR;
         else if (nty > 1) nty = fc_cdiv(nty, 2);
         else break;
     }
-    const int64_t nkc = fc_cdiv(K, kc), nband = fc_cdiv(TYmax, nty);
-    const int64_t items = nkc * N * NPY * nband;
+    const int64_t nkc = fc_cdiv(K, kc), nband = fc_cdiv(TR, nty), items = nkc * nband;
     const int64_t TBp = fc_cdiv(nty * TX, MR) * MR; /* rows of V and M: whole GEMM tiles */
     const int64_t vs = TBp * C, ms = TBp * kc;
-    const int64_t xsn = nhwc ? 0 : (4 * nty + 2) * W * C, ysn = nhwc ? 0 : 4 * nty * OW * kc;
+    const int64_t xsn = nhwc ? 0 : 6 * nty * W * C, ysn = nhwc ? 0 : 4 * nty * OW * kc;
     const int64_t CB = 16; /* weight transform: channels per unit */
     const int64_t per_thread = 36 * (vs + ms) + xsn + ysn + 9 * CB * NR + 36 * CB * NR;
     FC_T *U = fc_ws_take((size_t)(36 * us) * sizeof(FC_T));
@@ -133,23 +134,22 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
         const int go = !FC_SFX(wino_flagged)(&failed) && !FC_SFX(wino_flagged)(&nonfinite);
         for (int64_t it; go && (it = fc_steal_next(slots, nthreads, FC_THREAD_ID())) >= 0;) {
             if (FC_SFX(wino_flagged)(&nonfinite)) break;
-            const int64_t kci = it / (N * NPY * nband), rest = it % (N * NPY * nband);
-            const int64_t n = rest / (NPY * nband), py = rest % (NPY * nband) / nband;
-            const int64_t OHp = fc_cdiv(OH - py, DH), TYp = fc_cdiv(OHp, 4);
-            const int64_t ty0 = rest % nband * nty, ty1 = fc_min64(TYp, ty0 + nty);
-            if (ty0 >= TYp) continue;
-            const int64_t k0 = kci * kc, kn = fc_min64(kc, K - k0);
+            const int64_t kci = it / nband, R0 = it % nband * nty;
+            const int64_t R1 = fc_min64(TR, R0 + nty), k0 = kci * kc, kn = fc_min64(kc, K - k0);
             int ok = 1;
-            if (!nhwc) /* xs[r][ix][c] = x[n][c][py - PT + DH*(4*ty0 + r)][ix] */
-                for (int64_t r = 0; r < 4 * (ty1 - ty0) + 2; r++) {
-                    const int64_t iy = py - PT + DH * (4 * ty0 + r);
-                    if (iy >= 0 && iy < H)
-                        tr(x + (n * C * H + iy) * W, (size_t)(H * W), xs + r * W * C, (size_t)C,
-                           (size_t)C, (size_t)W);
-                }
-            /* 1. input patches -> V */
+            /* 1. input patches -> V, a tile row at a time: tile (R, px, tx) */
             int64_t t = 0;
-            for (int64_t ty = ty0; ty < ty1; ty++)
+            for (int64_t R = R0; R < R1; R++) {
+                const int64_t n = R / (NPY * TYmax), py = R / TYmax % NPY, ty = R % TYmax;
+                if (ty >= fc_cdiv(fc_cdiv(OH - py, DH), 4)) continue; /* a short phase */
+                FC_T *xr = xs + (R - R0) * 6 * W * C;
+                if (!nhwc) /* xr[r][ix][c] = x[n][c][py + DH*(4*ty + r) - PT][ix] */
+                    for (int64_t r = 0; r < 6; r++) {
+                        const int64_t iy = py + DH * (4 * ty + r) - PT;
+                        if (iy >= 0 && iy < H)
+                            tr(x + (n * C * H + iy) * W, (size_t)(H * W), xr + r * W * C,
+                               (size_t)C, (size_t)C, (size_t)W);
+                    }
                 for (int64_t px = 0; px < NPX; px++) {
                     const int64_t TXp = fc_cdiv(fc_cdiv(OW - px, DW), 4);
                     for (int64_t tx = 0; tx < TXp; tx++, t++) {
@@ -162,10 +162,11 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
                         }
                         ok &= nhwc ? wt->input(x, ((n * H + iy0) * W + ix0) * C, DH * W * C,
                                                DW * C, rmask, cmask, C, V + t * C, vs)
-                                   : wt->input(xs, (4 * (ty - ty0) * W + ix0) * C, W * C,
-                                               DW * C, rmask, cmask, C, V + t * C, vs);
+                                   : wt->input(xr, ix0 * C, W * C, DW * C, rmask, cmask, C,
+                                               V + t * C, vs);
                     }
                 }
+            }
             /* 2. M[xi] = V[xi] U[xi], one cached weight panel at a time */
             for (int64_t xi = 0; xi < 36; xi++)
                 for (int64_t nb = k0 / NR; nb < fc_cdiv(k0 + kn, NR); nb++) {
@@ -176,31 +177,33 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
                              V + xi * vs + m0 * C, (size_t)C, b, (size_t)NR, b, NULL,
                              M + xi * ms + m0 * kc + (n0 - k0), (size_t)kc, 0u);
                 }
-            /* 3. M -> output tiles */
+            /* 3. M -> output tiles, in the same order */
             t = 0;
-            for (int64_t ty = ty0; ty < ty1; ty++)
+            for (int64_t R = R0; R < R1; R++) {
+                const int64_t n = R / (NPY * TYmax), py = R / TYmax % NPY, ty = R % TYmax;
+                const int64_t OHp = fc_cdiv(OH - py, DH);
+                if (ty >= fc_cdiv(OHp, 4)) continue;
+                FC_T *yr = ys + (R - R0) * 4 * OW * kn;
+                const int nrow = (int)fc_min64(4, OHp - 4 * ty);
+                const FC_T *bk = bias == NULL ? NULL : bias + k0;
                 for (int64_t px = 0; px < NPX; px++) {
                     const int64_t OWp = fc_cdiv(OW - px, DW), TXp = fc_cdiv(OWp, 4);
-                    const int nrow = (int)fc_min64(4, OHp - 4 * ty);
                     for (int64_t tx = 0; tx < TXp; tx++, t++) {
                         const int64_t oy0 = py + DH * 4 * ty, ox0 = px + DW * 4 * tx;
                         const int ncol = (int)fc_min64(4, OWp - 4 * tx);
-                        const FC_T *bk = bias == NULL ? NULL : bias + k0;
                         ok &= nhwc ? wt->output(M + t * kc, ms, kn, bk,
                                                 y + ((n * OH + oy0) * OW + ox0) * K + k0,
                                                 DH * OW * K, DW * K, nrow, ncol, flags)
-                                   : wt->output(M + t * kc, ms, kn, bk,
-                                                ys + (4 * (ty - ty0) * OW + ox0) * kn, OW * kn,
+                                   : wt->output(M + t * kc, ms, kn, bk, yr + ox0 * kn, OW * kn,
                                                 DW * kn, nrow, ncol, flags);
                     }
                 }
-            if (!nhwc) /* y[n][k0 + k][oy][ox] = ys[r][ox][k] */
-                for (int64_t r = 0; r < 4 * (ty1 - ty0); r++) {
-                    const int64_t oy = py + DH * (4 * ty0 + r);
-                    if (oy >= OH) break;
-                    tr(ys + r * OW * kn, (size_t)kn, y + ((n * K + k0) * OH + oy) * OW,
-                       (size_t)(OH * OW), (size_t)OW, (size_t)kn);
-                }
+                if (!nhwc) /* y[n][k0 + k][py + DH*(4*ty + i)][ox] = yr[i][ox][k] */
+                    for (int64_t i = 0; i < nrow; i++)
+                        tr(yr + i * OW * kn, (size_t)kn,
+                           y + ((n * K + k0) * OH + py + DH * (4 * ty + i)) * OW,
+                           (size_t)(OH * OW), (size_t)OW, (size_t)kn);
+            }
             if (!ok) FC_SFX(wino_flag)(&nonfinite);
         }
         fc_free(buf);
