@@ -72,9 +72,11 @@ def _flipped_grad_input(g, gy4, w, bias):
         return None
     if g.G == g.C == g.K:
         wf = w[:, :, ::-1, ::-1]
-    elif Cg > _PLANAR_MAX_CG and g.KH * g.KW > 1 and _plan(fg, _conv_module(), "auto") == ("igemm",):
-        # the igemm driver packs its panels straight from w, flipping and
-        # transposing on the way (NumPy's copy took 1.7 ms for 256x256x3x3)
+    elif Cg > _PLANAR_MAX_CG and g.KH * g.KW > 1 and \
+            _plan(fg, _conv_module(), "auto") in (("igemm",), ("winograd", "igemm")):
+        # the igemm and winograd drivers pack their panels straight from w,
+        # flipping and transposing on the way (NumPy's copy took 1.7 ms for
+        # 256x256x3x3)
         return _run_wflip(fg, gy4, w, bias)
     elif Cg > _PLANAR_MAX_CG and w.size <= (_FLIP_MAX_WEIGHT if g.KH * g.KW == 1
                                              else _FLIP_MAX_WEIGHT_TAPS):
@@ -110,10 +112,14 @@ def _strided_pointwise_grad_input(g, gy4, w):
 
 def _run_wflip(fg, gy4, w, bias):
     """Forward conv ``fg`` of grad_output with the flipped, transposed ``w``,
-    done by the igemm path on ``w`` itself."""
+    done by the path the forward plan takes (winograd or igemm) on ``w``
+    itself; winograd declines non-finite values, then igemm answers."""
     y = empty(fg.output_shape, gy4.dtype)
-    _conv_module().conv2d_path("igemm_wflip", fg, gy4, w, bias, y, False,
-                               _config.isa_level(), _config.get_num_threads())
+    _conv = _conv_module()
+    isa, nthreads = _config.isa_level(), _config.get_num_threads()
+    for path in _plan(fg, _conv, "auto"):
+        if _conv.conv2d_path(path + "_wflip", fg, gy4, w, bias, y, False, isa, nthreads):
+            break
     return y
 
 

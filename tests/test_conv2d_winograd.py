@@ -44,7 +44,8 @@ def _data(rng, shape, dtype):
 
 
 def _run(x, w, b, padding, dilation, layout, relu=False, nthreads=None, path="winograd"):
-    g = conv2d_geometry(x.shape, w.shape, 1, padding, dilation, 1, layout)
+    wshape = (w.shape[1], w.shape[0], 3, 3) if path.endswith("_wflip") else w.shape
+    g = conv2d_geometry(x.shape, wshape, 1, padding, dilation, 1, layout)
     y = np.full(g.output_shape, np.nan, x.dtype)   # every output must be written
     took = _conv.conv2d_path(path, g, x, w, b, y, relu, _config.isa_level(),
                              nthreads or _config.get_num_threads())
@@ -192,3 +193,53 @@ def test_unbatched_and_empty_batch(layout):
     expected = reference.conv2d(x[0], w, None, 1, 1, layout=layout)
     assert_close(fastconv.conv2d(x[0], w, padding=1, layout=layout, algorithm="winograd"),
                  expected, "conv2d", reduction=16 * 9)
+
+
+@pytest.mark.parametrize("case", CASES[:6] + CASES[8:9], ids=[str(c) for c in CASES[:6] + CASES[8:9]])
+def test_winograd_wflip_transforms_the_flipped_weight(isa, dtype, layout, case):
+    """winograd_wflip is given the weight (C, K, 3, 3) of the conv whose input
+    gradient it computes and convolves with its flipped, transposed filter."""
+    N, C, H, W, K, padding, dilation = case
+    rng = np.random.default_rng(zlib.crc32(repr(case).encode()) + 1)
+    x = to_layout(_data(rng, (N, C, H, W), dtype), layout)
+    w = _data(rng, (C, K, 3, 3), dtype)
+    b = _data(rng, (K,), dtype)
+    wf = np.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
+    expected = reference.conv2d(x, wf, b, 1, padding, dilation, 1, layout=layout)
+    took, y = _run(x, w, b, padding, dilation, layout, path="winograd_wflip")
+    assert took
+    assert_close(y, expected, "conv2d", reduction=C * 9)
+    # and it gives the same bits as the forward path on the flipped copy
+    np.testing.assert_array_equal(y, _run(x, wf, b, padding, dilation, layout)[1])
+
+
+@pytest.mark.parametrize("where", ["finite", "gy_inf", "w_nan"])
+def test_grad_input_takes_winograd_where_the_forward_would(layout, where):
+    """The stride-1 3x3 grad input is the flipped forward conv of grad_output:
+    winograd_wflip where the forward plan is Winograd, igemm_wflip after it
+    declines non-finite values."""
+    from fastconv import conv_grad
+    rng = np.random.default_rng(13)
+    N, C, K, H = 1, 48, 40, 30
+    x = to_layout(_data(rng, (N, C, H, H), np.float32), layout)
+    w = _data(rng, (K, C, 3, 3), np.float32)
+    gy = to_layout(_data(rng, (N, K, H, H), np.float32), layout)
+    if where == "gy_inf":
+        gy.reshape(-1)[777] = np.inf
+    elif where == "w_nan":
+        w[3, 5, 0, 2] = np.nan
+    g = conv2d_geometry(x.shape, w.shape, 1, 1, 1, 1, layout)
+    fg = conv_grad._flipped_geometry(g)
+    assert conv._plan(fg, _conv, "auto") == ("winograd", "igemm")
+    gx = fastconv.conv2d_backward(gy, x, w, padding=1, layout=layout, weight_grad=False,
+                                  bias_grad=False)[0]
+    if where == "finite":
+        want = reference.conv2d_backward(gy, x, w, 1, 1, layout=layout)[0]
+        assert_close(gx, want, "conv2d_backward", reduction=K * 9)
+    y = np.empty(fg.output_shape, np.float32)
+    assert _conv.conv2d_path("igemm_wflip", fg, gy, w, None, y, False, _config.isa_level(),
+                             _config.get_num_threads())
+    if where != "finite":   # the direct path's values, non-finite ones in place
+        np.testing.assert_array_equal(gx, y)
+    else:
+        assert_close(gx, y, "conv2d_backward", reduction=K * 9)

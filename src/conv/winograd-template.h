@@ -45,8 +45,11 @@ static int FC_SFX(wino_flagged)(int *flag) {
     return f;
 }
 
+/* wflip: w is the weight of the conv whose input gradient this is (see
+ * winograd.h), transformed as the flipped, transposed filter it stands for */
 static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
-                               const FC_T *bias, FC_T *y, int relu, int isa, int nthreads) {
+                               const FC_T *bias, FC_T *y, int relu, int isa, int nthreads,
+                               int wflip) {
     if (!fc_wino_conv2d_applicable(g)) return FC_EINVAL;
     const int64_t N = g->N, C = g->C, H = g->H, W = g->W, K = g->K, OH = g->OH, OW = g->OW;
     const int64_t DH = g->DH, DW = g->DW, PT = g->PT, PL = g->PL, sz = (int64_t)sizeof(FC_T);
@@ -121,11 +124,19 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
             if (buf == NULL) continue;
             const int64_t nb = r / ncb, c0 = r % ncb * CB;
             const int64_t nk = fc_min64(NR, K - nb * NR), cn = fc_min64(CB, C - c0);
-            tr(w + (nb * NR * C + c0) * 9, (size_t)(C * 9), wb, (size_t)NR, (size_t)nk,
-               (size_t)(cn * 9));
-            for (int64_t c = 0; c < cn; c++)
-                if (!wt->weight(wb + c * 9 * NR, NR, nk, stage + c * NR, CB * NR))
+            if (!wflip)
+                tr(w + (nb * NR * C + c0) * 9, (size_t)(C * 9), wb, (size_t)NR, (size_t)nk,
+                   (size_t)(cn * 9));
+            for (int64_t c = 0; c < cn; c++) {
+                /* wflip: filter (k, c) is w[c][k] with its taps reversed: the
+                 * (k, tap) block of channel c transposed, read from its last tap */
+                if (wflip)
+                    tr(w + ((c0 + c) * K + nb * NR) * 9, 9, wb + c * 9 * NR, (size_t)NR,
+                       (size_t)nk, 9);
+                if (!wt->weight(wb + c * 9 * NR + (wflip ? 8 * NR : 0), wflip ? -NR : NR, nk,
+                                stage + c * NR, CB * NR))
                     FC_SFX(wino_flag)(&nonfinite);
+            }
             for (int64_t xi = 0; xi < 36; xi++)
                 memcpy(U + (xi * nnb + nb) * C * NR + c0 * NR, stage + xi * CB * NR,
                        (size_t)(cn * NR) * sizeof(FC_T));
@@ -216,5 +227,10 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
 
 int FC_SFX(fc_wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
                            const FC_T *bias, FC_T *y, int relu, int isa, int nthreads) {
-    return FC_SFX(wino_conv2d)(g, x, w, bias, y, relu, isa, nthreads);
+    return FC_SFX(wino_conv2d)(g, x, w, bias, y, relu, isa, nthreads, 0);
+}
+
+int FC_SFX(fc_wino_conv2d_wflip)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
+                                 const FC_T *bias, FC_T *y, int relu, int isa, int nthreads) {
+    return FC_SFX(wino_conv2d)(g, x, w, bias, y, relu, isa, nthreads, 1);
 }

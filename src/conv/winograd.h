@@ -19,4 +19,14 @@ int fc_wino_conv2d_f32(const fc_conv_geom *g, const float *x, const float *w,
 /* Same as fc_wino_conv2d_f32, float64 arrays. */
 int fc_wino_conv2d_f64(const fc_conv_geom *g, const double *x, const double *w,
                        const double *bias, double *y, int relu, int isa, int nthreads);
+
+/* fc_wino_conv2d_f32 with the weight of the conv whose input gradient this
+ * conv computes: w is (C, K, 3, 3) (this geometry's C and K) and the conv uses
+ * w'[k][c][t] = w[c][k][8 - t] (flipped taps, channels swapped), transformed
+ * straight from w (as fc_conv2d_wflip_f32 packs it). */
+int fc_wino_conv2d_wflip_f32(const fc_conv_geom *g, const float *x, const float *w,
+                             const float *bias, float *y, int relu, int isa, int nthreads);
+/* Same as fc_wino_conv2d_wflip_f32, float64 arrays. */
+int fc_wino_conv2d_wflip_f64(const fc_conv_geom *g, const double *x, const double *w,
+                             const double *bias, double *y, int relu, int isa, int nthreads);
 #endif
