@@ -192,6 +192,20 @@ def test_report_group_table_geomean_and_worst_layer():
     assert len({len(l) for l in lines}) == 1  # aligned
 
 
+def test_report_marks_winograd_layers_and_their_algorithm_is_the_plan():
+    group = [dict(_record("a", 0.5), algorithm="winograd"), dict(_record("b", 1.0),
+                                                                 algorithm="igemm")]
+    text = report.format_group((2, "float32", "lenet", "NCHW"), group)
+    rows = [l for l in text.splitlines() if l.startswith("| a ") or l.startswith("| b ")]
+    assert "d, winograd" in rows[0] and "winograd" not in rows[1]
+    from fastconv.bench import runner
+    vgg = {c.name: c for c in cases.select("vgg16")}
+    assert runner._fastconv_algorithm(vgg["conv3x3_64"], "NHWC") == "winograd"
+    assert runner._fastconv_algorithm(vgg["conv3x3_3_64"], "NCHW") == "smallc"
+    back = [c for c in cases.select("backward") if c.op != "conv2d"]
+    assert back and runner._fastconv_algorithm(back[0], "NCHW") is None
+
+
 def test_summary_has_a_row_per_group_and_columns_per_peer():
     records = [_record("a", 0.5), dict(_record("b", 2.0), layout="NHWC")]
     text = report.format_summary(records)

@@ -115,6 +115,9 @@ def format_header(info, options):
     lines.append("- ratio = fastconv time / peer time (< 1: fastconv faster); medians of "
                  "interleaved runs; % roof = % of the measured fp32 FMA peak (half of it "
                  "for float64) for convs, % of copy bandwidth for pools")
+    lines.append("- conv throughput counts the direct convolution's multiply-adds whatever "
+                 "the algorithm: layers marked 'winograd' (F(4x4, 3x3), 4x fewer "
+                 "multiply-adds) show effective GFLOP/s and can pass 100% of the roof")
     lines += ["", "```", info["fastconv_config"], "```"]
     return lines
 
@@ -133,13 +136,14 @@ def format_group(key, group):
     rows, notes = [header], []
     for r in group:
         fc = r["peers"].get("fastconv")
+        desc = r["description"] + (", winograd" if r.get("algorithm") == "winograd" else "")
         if r["skipped"]:
-            row = [r["layer"], r["description"], "skipped", "-", "-"]
+            row = [r["layer"], desc, "skipped", "-", "-"]
         else:
             rate = (f"{r['gflops']:.1f} GF/s" if r["gflops"] is not None else
                     f"{r['gbs']:.1f} GB/s" if r["gbs"] is not None else "-")
             roof = r["pct_peak"] if r["family"] == "conv" else r["pct_bandwidth"]
-            row = [r["layer"], r["description"], _peer_cell(fc, notes), rate,
+            row = [r["layer"], desc, _peer_cell(fc, notes), rate,
                    f"{roof:.0f}%" if roof is not None else "-"]
         for p in peers:
             row += [_peer_cell(r["peers"].get(p), notes), _ratio(r["ratios"].get(p))]

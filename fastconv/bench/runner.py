@@ -145,13 +145,22 @@ def _metrics(record, roofs):
     return record
 
 
+def _fastconv_algorithm(case, layout):
+    """The C path fastconv.conv2d's auto plan tries first for a forward conv
+    layer ("igemm", "winograd", ...); None for other ops."""
+    if case.op != "conv2d":
+        return None
+    from .. import conv
+    return conv._plan(case.geometry(layout), conv._conv_module(), "auto")[0]
+
+
 def run_case(table, case, layout, dtype, threads, peers, options, roofs):
     """Measure one layer; return its record."""
     itemsize = np.dtype(dtype).itemsize
     record = dict(table=table, layer=case.name, description=case.describe(), op=case.op,
                   family=case.family, layout=layout, dtype=dtype, threads=threads,
                   flops=case.flops, bytes=case.nbytes(itemsize), peers={}, skipped=None,
-                  check=None, speedup=None)
+                  check=None, speedup=None, algorithm=_fastconv_algorithm(case, layout))
     names = ["fastconv"] + [p for p in peers if p != "reference"
                             or _reference_wanted(case, options.quick)]
     need = case.nbytes(itemsize) * (2 + len(names))
