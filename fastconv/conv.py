@@ -40,7 +40,7 @@ def _plan(g, _conv, algorithm):
             raise ValueError("algorithm='winograd' needs a 3x3 kernel, stride 1 and groups=1")
         # non-finite values (inf/NaN in, or an overflow in the transforms)
         # make the C path decline: the direct path keeps their IEEE semantics
-        return ("winograd", "igemm")
+        return ("winograd2" if _winograd_tile(g) == 2 else "winograd", "igemm")
     # geometries are memoised (_shapes), so the auto plan is kept on its
     # geometry: the two applicability checks below cost ~1.5 us a call
     plan = g.__dict__.get("_auto_plan")
@@ -56,25 +56,31 @@ def _auto_plan(g, _conv):
     # than the small-channel planes even for a short reduction
     if _conv.smallc_applicable(g) and not _pointwise(g):
         return ("smallc", "igemm")
-    if _winograd_pays(g) and _conv.winograd_applicable(g):
-        return ("winograd", "igemm")
+    tile = _winograd_tile(g)
+    if tile is not None and _conv.winograd_applicable(g):
+        return ("winograd" if tile == 4 else "winograd2", "igemm")
     return ("igemm",)
 
 
-def _winograd_pays(g):
-    """Whether F(4x4, 3x3) should beat the direct igemm on this 3x3 stride-1
-    layer. It makes 4x fewer multiply-adds but transforms the weights per call
-    into 36*C*K values that every work item reads again, so it needs enough
-    4x4 tiles (over the batch: small images share items) mostly inside the
-    output (7x7 outputs pad to 8x8). Measured at 2 threads (2026-12-08,
-    winograd/igemm time): 64->64 @56 0.41-0.51, 128 @28 0.47-0.66, 512 @28
-    0.51-0.57, 256 @14 N=8 0.53-0.61, 512 @7 N=8 0.86, 256 @28 dilation 2
-    0.62; too few tiles: 256 @14 N=1 1.04-1.05, 512 @14 N=1 1.11-1.17,
-    256 @7 N=4 1.15-1.23, 64 @14 1.01-1.21, 512 @7 N=2 1.7."""
+def _winograd_tile(g):
+    """The Winograd output tile (4: F(4x4, 3x3), 2: F(2x2, 3x3)) expected to
+    beat the direct igemm on this 3x3 stride-1 layer, or None. F(4x4) makes
+    4x fewer multiply-adds, F(2x2) 2.25x, but both transform the weights per
+    call (into 36*C*K and 16*C*K values) that every work item reads again, so
+    they need enough tiles (over the batch: small images share items), mostly
+    inside the output (7x7 outputs pad to 8x8). Measured at 2 threads
+    (2026-12-08, time / igemm's): F(4x4) 64->64 @56 0.41-0.51, 128 @28
+    0.47-0.66, 512 @28 0.51-0.57, 256 @14 N=8 0.50-0.61, 512 @7 N=8 0.86-0.91,
+    256 @28 dilation 2 0.62; F(2x2) where F(4x4) has too few tiles: 256 @14
+    0.69-0.78 (F(4x4) 1.04-1.13), 64 @14 0.70, 512 @14 0.90-1.01, 256 @7 N=4
+    0.94-0.96; neither: 512 @7 N=1 1.3 / 2.6, N=2 0.98-1.23 / 1.8."""
     if (g.KH, g.KW, g.SH, g.SW, g.G) != (3, 3, 1, 1, 1) or g.C < 16 or g.K < 16:
-        return False
-    tiles = winograd_tiles(g)
-    return tiles >= 32 and g.N * g.OH * g.OW >= 0.7 * 16 * tiles
+        return None
+    for tile, least in ((4, 32), (2, 40)):
+        tiles = winograd_tiles(g, tile)
+        if tiles >= least and g.N * g.OH * g.OW >= 0.7 * tile * tile * tiles:
+            return tile
+    return None
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
@@ -96,11 +102,12 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     algorithm : {"auto", "igemm", "depthwise", "smallc", "winograd"}
         Kernel family. "auto" takes the depthwise kernels for groups == C_in ==
         C_out, the small-channel kernels where they expect to be faster,
-        Winograd F(4x4, 3x3) for 3x3 stride-1 layers with enough output tiles,
-        else the indirect GEMM that handles any geometry. A named family that
-        cannot take the geometry raises ValueError. "winograd" (3x3, stride 1,
-        groups=1, any padding and dilation) makes 4x fewer multiply-adds; its
-        float32 error is a few 1e-6 of the output's largest magnitude, within
+        Winograd F(4x4, 3x3) or F(2x2, 3x3) for 3x3 stride-1 layers with
+        enough output tiles, else the indirect GEMM that handles any geometry.
+        A named family that cannot take the geometry raises ValueError.
+        "winograd" (3x3, stride 1, groups=1, any padding and dilation) makes
+        4x (2.25x) fewer multiply-adds; its float32 error is a few 1e-6 (a few
+        1e-7) of the output's largest magnitude, within
         fastconv's conv2d tolerance (measured against the float64 reference),
         and inputs or weights with inf/NaN take the direct path, so non-finite
         values propagate pixel by pixel as they do there.

@@ -23,6 +23,8 @@ _FLIP_MAX_WEIGHT = 1 << 18
 #: ... for kernels with several taps where the flipped conv would not be igemm
 #: (which packs straight from w, see _run_wflip): NumPy's strided copy is slow
 _FLIP_MAX_WEIGHT_TAPS = 1 << 16
+#: forward plans whose paths have a _wflip form (packing straight from w)
+_WFLIP_PLANS = (("igemm",), ("winograd", "igemm"), ("winograd2", "igemm"))
 #: input pixels (one image) up to which a stride-1 grad input with >= 64 input
 #: and output channel x tap columns per group takes the C driver's pixel-major
 #: path (one tile of pixels, the weights read in place): mirrors
@@ -73,7 +75,7 @@ def _flipped_grad_input(g, gy4, w, bias):
     if g.G == g.C == g.K:
         wf = w[:, :, ::-1, ::-1]
     elif Cg > _PLANAR_MAX_CG and g.KH * g.KW > 1 and \
-            _plan(fg, _conv_module(), "auto") in (("igemm",), ("winograd", "igemm")):
+            _plan(fg, _conv_module(), "auto") in _WFLIP_PLANS:
         # the igemm and winograd drivers pack their panels straight from w,
         # flipping and transposing on the way (NumPy's copy took 1.7 ms for
         # 256x256x3x3)

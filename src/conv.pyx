@@ -54,6 +54,15 @@ cdef extern from "conv/winograd.h" nogil:
                                  const float *bias, float *y, int relu, int isa, int nthreads)
     int fc_wino_conv2d_wflip_f64(const fc_conv_geom *g, const double *x, const double *w,
                                  const double *bias, double *y, int relu, int isa, int nthreads)
+    int fc_wino2_conv2d_f32(const fc_conv_geom *g, const float *x, const float *w,
+                            const float *bias, float *y, int relu, int isa, int nthreads)
+    int fc_wino2_conv2d_f64(const fc_conv_geom *g, const double *x, const double *w,
+                            const double *bias, double *y, int relu, int isa, int nthreads)
+    int fc_wino2_conv2d_wflip_f32(const fc_conv_geom *g, const float *x, const float *w,
+                                  const float *bias, float *y, int relu, int isa, int nthreads)
+    int fc_wino2_conv2d_wflip_f64(const fc_conv_geom *g, const double *x, const double *w,
+                                  const double *bias, double *y, int relu, int isa,
+                                  int nthreads)
     int fc_wino_conv2d_applicable(const fc_conv_geom *g)
 
 cdef extern from "conv/smallc.h" nogil:
@@ -79,14 +88,18 @@ ctypedef int (*conv_f64_fn)(const fc_conv_geom *, const double *, const double *
 # path name -> index into the function tables below; smallc_wvec / smallc_kvec
 # force one family of the smallc path (tests, measurements); igemm_wflip is
 # igemm given the weight of the conv whose input gradient this is (conv2d.h);
-# winograd declines (FC_EINVAL) where a transformed value is not finite;
-# winograd_wflip is winograd given that weight, as igemm_wflip
+# winograd (F(4x4, 3x3)) and winograd2 (F(2x2, 3x3)) decline (FC_EINVAL) where
+# a transformed value is not finite; their _wflip forms are given that weight,
+# as igemm_wflip
 PATHS = {"igemm": 0, "depthwise": 1, "smallc": 2, "smallc_wvec": 3, "smallc_kvec": 4,
-         "igemm_wflip": 5, "winograd": 6, "winograd_wflip": 7}
-cdef conv_f32_fn F32[8]
-cdef conv_f64_fn F64[8]
+         "igemm_wflip": 5, "winograd": 6, "winograd_wflip": 7, "winograd2": 8,
+         "winograd2_wflip": 9}
+cdef conv_f32_fn F32[10]
+cdef conv_f64_fn F64[10]
 F32[6] = fc_wino_conv2d_f32; F64[6] = fc_wino_conv2d_f64
 F32[7] = fc_wino_conv2d_wflip_f32; F64[7] = fc_wino_conv2d_wflip_f64
+F32[8] = fc_wino2_conv2d_f32; F64[8] = fc_wino2_conv2d_f64
+F32[9] = fc_wino2_conv2d_wflip_f32; F64[9] = fc_wino2_conv2d_wflip_f64
 F32[5] = fc_conv2d_wflip_f32; F64[5] = fc_conv2d_wflip_f64
 F32[0] = fc_conv2d_f32; F32[1] = fc_dwconv2d_f32; F32[2] = fc_smallc_conv2d_f32
 F64[0] = fc_conv2d_f64; F64[1] = fc_dwconv2d_f64; F64[2] = fc_smallc_conv2d_f64

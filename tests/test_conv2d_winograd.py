@@ -1,6 +1,6 @@
-"""The Winograd F(4x4, 3x3) conv2d path against fastconv.reference.
+"""The Winograd F(4x4, 3x3) and F(2x2, 3x3) conv2d paths against fastconv.reference.
 
-The path is called directly (fastconv._conv.conv2d_path) for every ISA
+Each path ("winograd", "winograd2") is called directly (fastconv._conv.conv2d_path) for every ISA
 variant the CPU runs (its transform kernels and the gemm kernels it drives),
 both dtypes and layouts, on sizes that leave edge tiles everywhere: outputs
 not a multiple of 4 (and smaller than one tile), channels not a multiple of
@@ -52,8 +52,12 @@ def _run(x, w, b, padding, dilation, layout, relu=False, nthreads=None, path="wi
     return took, y
 
 
+PATHS = ["winograd", "winograd2"]
+
+
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("case", CASES, ids=[str(c) for c in CASES])
-def test_winograd_matches_reference(isa, dtype, layout, case):
+def test_winograd_matches_reference(isa, dtype, layout, case, path):
     N, C, H, W, K, padding, dilation = case
     rng = np.random.default_rng(zlib.crc32(repr(case).encode()))
     x = to_layout(_data(rng, (N, C, H, W), dtype), layout)
@@ -63,30 +67,37 @@ def test_winograd_matches_reference(isa, dtype, layout, case):
         act = "relu" if relu else None
         expected = reference.conv2d(x, w, b, 1, padding, dilation, 1, layout=layout,
                                     activation=act)
-        took, y = _run(x, w, b, padding, dilation, layout, relu)
-        assert took, "the winograd path declined"
+        took, y = _run(x, w, b, padding, dilation, layout, relu, path=path)
+        assert took, f"the {path} path declined"
         assert_close(y, expected, "conv2d", reduction=C * 9)
         public = fastconv.conv2d(x, w, b, 1, padding, dilation, layout=layout, activation=act,
                                  algorithm="winograd")
-        np.testing.assert_array_equal(public, y)
+        g = conv2d_geometry(x.shape, w.shape, 1, padding, dilation, 1, layout)
+        if conv._plan(g, _conv, "winograd")[0] == path:
+            np.testing.assert_array_equal(public, y)
+        else:
+            assert_close(public, expected, "conv2d", reduction=C * 9)
 
 
-def test_winograd_error_is_small_against_float64(layout):
+@pytest.mark.parametrize("path,bound", [("winograd", 2e-5), ("winograd2", 2e-6)])
+def test_winograd_error_is_small_against_float64(layout, path, bound):
     """The float32 error, measured against the float64 reference on a ResNet-size
-    reduction: a few 1e-6 of the output's scale (the tolerance allows 2.4e-4)."""
+    reduction: a few 1e-6 (F(4x4)) or 1e-7 (F(2x2)) of the output's scale (the
+    tolerance allows 2.4e-4)."""
     rng = np.random.default_rng(5)
     x = rng.uniform(-1, 1, (1, 256, 12, 12))
     w = rng.uniform(-1, 1, (32, 256, 3, 3))
     expected = reference.conv2d(x, w, padding=1)
     took, y = _run(to_layout(x.astype(np.float32), layout), w.astype(np.float32), None, 1, 1,
-                   layout)
+                   layout, path=path)
     assert took
     y = y if layout == "NCHW" else y.transpose(0, 3, 1, 2)
-    assert np.max(np.abs(y - expected)) / np.max(np.abs(expected)) < 2e-5
+    assert np.max(np.abs(y - expected)) / np.max(np.abs(expected)) < bound
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("nthreads", [2, 3, 7])
-def test_thread_counts_agree(isa, layout, nthreads):
+def test_thread_counts_agree(isa, layout, nthreads, path):
     """Items cut by the thread count (bands of tile rows across images and
     phases, output-channel chunks) give the same bits: each value is made by
     one item in a fixed order."""
@@ -98,14 +109,15 @@ def test_thread_counts_agree(isa, layout, nthreads):
         b = _data(rng, (K,), np.float32)
         ys = []
         for nt in (1, nthreads):
-            took, y = _run(x, w, b, dil, dil, layout, nthreads=nt)
+            took, y = _run(x, w, b, dil, dil, layout, nthreads=nt, path=path)
             assert took
             ys.append(y)
         np.testing.assert_array_equal(ys[0], ys[1])
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("where", ["x_inf", "x_nan", "w_inf", "w_nan", "overflow"])
-def test_non_finite_values_take_the_direct_path(isa, layout, where):
+def test_non_finite_values_take_the_direct_path(isa, layout, where, path):
     """A transform spreads a value over its whole tile (inf - inf = NaN in pixels
     whose windows never saw the inf), so the path declines and the direct path
     answers; so does an overflow inside the transforms on finite data."""
@@ -121,13 +133,13 @@ def test_non_finite_values_take_the_direct_path(isa, layout, where):
     elif where == "w_nan":
         w[19, 15, 2, 0] = np.nan
     else:
-        # 1e37 inputs and 1e-3 weights: the conv is finite (< 2e36), the
-        # transforms of 1e37 are not (up to 100x the input)
-        x[:] = 1e37
-        x[0, ::2, 1::3, ::2] = -1e37
+        # 1e38 inputs and 1e-3 weights: the conv is finite (< 5e37), the
+        # transforms are not (up to 100x the input, 4x in F(2x2))
+        x[:] = 1e38
+        x[0, ::2, 1::3, ::2] = -1e38
         w *= 1e-3
     x = to_layout(x, layout)
-    took, _ = _run(x, w, None, 1, 1, layout)
+    took, _ = _run(x, w, None, 1, 1, layout, path=path)
     assert not took
     direct = fastconv.conv2d(x, w, padding=1, layout=layout, algorithm="igemm")
     public = fastconv.conv2d(x, w, padding=1, layout=layout, algorithm="winograd")
@@ -142,21 +154,27 @@ def test_non_finite_values_take_the_direct_path(isa, layout, where):
 def test_auto_plan_takes_winograd_where_it_pays():
     def geom(N, C, H, dil=1):
         return conv2d_geometry((N, C, H, H), (C, C, 3, 3), 1, dil, dil, 1, "NCHW")
-    for g in (geom(1, 64, 56), geom(1, 512, 28), geom(8, 256, 14), geom(1, 256, 28, 2),
-              geom(1, 256, 28, 4), geom(1, 64, 224), geom(8, 512, 7)):
-        assert conv._winograd_pays(g) and conv._plan(g, _conv, "auto")[0] == "winograd", g
+    for g, tile in ((geom(1, 64, 56), 4), (geom(1, 512, 28), 4), (geom(8, 256, 14), 4),
+                    (geom(1, 256, 28, 2), 4), (geom(1, 256, 28, 4), 4), (geom(1, 64, 224), 4),
+                    (geom(8, 512, 7), 4), (geom(1, 256, 14), 2), (geom(1, 512, 14), 2),
+                    (geom(4, 256, 7), 2)):
+        assert conv._winograd_tile(g) == tile, g
+        assert conv._plan(g, _conv, "auto")[0] == ("winograd" if tile == 4 else "winograd2")
+        assert conv._plan(g, _conv, "winograd") == conv._plan(g, _conv, "auto")
     # too few tiles (the transformed weights cost more than the saved work),
     # too few channels (smallc's), or not a 3x3 stride-1 single-group conv
-    for g in (geom(1, 256, 14), geom(1, 512, 7), geom(2, 512, 7), geom(1, 3, 224),
+    for g in (geom(1, 512, 7), geom(2, 512, 7), geom(1, 3, 224),
               conv2d_geometry((1, 64, 56, 56), (64, 64, 3, 3), 2, 1, 1, 1, "NCHW"),
               conv2d_geometry((1, 64, 56, 56), (64, 32, 3, 3), 1, 1, 1, 2, "NCHW"),
               conv2d_geometry((1, 64, 56, 56), (64, 64, 5, 5), 1, 2, 1, 1, "NCHW")):
-        assert not conv._winograd_pays(g), g
+        assert conv._winograd_tile(g) is None, g
+    assert conv._plan(geom(1, 512, 7), _conv, "winograd") == ("winograd", "igemm")
 
 
 def test_winograd_tiles():
     g = conv2d_geometry((2, 8, 9, 11), (8, 8, 3, 3), 1, 1, 1, 1, "NCHW")
     assert winograd_tiles(g) == 2 * 3 * 3
+    assert winograd_tiles(g, 2) == 2 * 5 * 6
     # dilation 2 on a 9x11 output: row phases of 5 and 4 rows (2 and 1 tile
     # rows), column phases of 6 and 5 columns (2 tiles each)
     g = conv2d_geometry((1, 8, 9, 11), (8, 8, 3, 3), 1, 2, 2, 1, "NCHW")
@@ -195,8 +213,9 @@ def test_unbatched_and_empty_batch(layout):
                  expected, "conv2d", reduction=16 * 9)
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("case", CASES[:6] + CASES[8:9], ids=[str(c) for c in CASES[:6] + CASES[8:9]])
-def test_winograd_wflip_transforms_the_flipped_weight(isa, dtype, layout, case):
+def test_winograd_wflip_transforms_the_flipped_weight(isa, dtype, layout, case, path):
     """winograd_wflip is given the weight (C, K, 3, 3) of the conv whose input
     gradient it computes and convolves with its flipped, transposed filter."""
     N, C, H, W, K, padding, dilation = case
@@ -206,21 +225,22 @@ def test_winograd_wflip_transforms_the_flipped_weight(isa, dtype, layout, case):
     b = _data(rng, (K,), dtype)
     wf = np.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
     expected = reference.conv2d(x, wf, b, 1, padding, dilation, 1, layout=layout)
-    took, y = _run(x, w, b, padding, dilation, layout, path="winograd_wflip")
+    took, y = _run(x, w, b, padding, dilation, layout, path=path + "_wflip")
     assert took
     assert_close(y, expected, "conv2d", reduction=C * 9)
     # and it gives the same bits as the forward path on the flipped copy
-    np.testing.assert_array_equal(y, _run(x, wf, b, padding, dilation, layout)[1])
+    np.testing.assert_array_equal(y, _run(x, wf, b, padding, dilation, layout, path=path)[1])
 
 
+@pytest.mark.parametrize("H,path", [(30, "winograd"), (14, "winograd2")])
 @pytest.mark.parametrize("where", ["finite", "gy_inf", "w_nan"])
-def test_grad_input_takes_winograd_where_the_forward_would(layout, where):
+def test_grad_input_takes_winograd_where_the_forward_would(layout, where, H, path):
     """The stride-1 3x3 grad input is the flipped forward conv of grad_output:
-    winograd_wflip where the forward plan is Winograd, igemm_wflip after it
+    winograd(2)_wflip where the forward plan is Winograd, igemm_wflip after it
     declines non-finite values."""
     from fastconv import conv_grad
     rng = np.random.default_rng(13)
-    N, C, K, H = 1, 48, 40, 30
+    N, C, K = 1, 48, 40
     x = to_layout(_data(rng, (N, C, H, H), np.float32), layout)
     w = _data(rng, (K, C, 3, 3), np.float32)
     gy = to_layout(_data(rng, (N, K, H, H), np.float32), layout)
@@ -230,7 +250,7 @@ def test_grad_input_takes_winograd_where_the_forward_would(layout, where):
         w[3, 5, 0, 2] = np.nan
     g = conv2d_geometry(x.shape, w.shape, 1, 1, 1, 1, layout)
     fg = conv_grad._flipped_geometry(g)
-    assert conv._plan(fg, _conv, "auto") == ("winograd", "igemm")
+    assert conv._plan(fg, _conv, "auto") == (path, "igemm")
     gx = fastconv.conv2d_backward(gy, x, w, padding=1, layout=layout, weight_grad=False,
                                   bias_grad=False)[0]
     if where == "finite":

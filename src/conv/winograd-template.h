@@ -1,24 +1,26 @@
 /* Template of the Winograd conv2d driver (winograd.h), included by
  * winograd-driver.c with FC_T, FC_DT, FC_GEMM_FN, FC_TR_FN, FC_WINO_TABLE,
- * FC_WINO_TABLE_FN and FC_SFX defined.
+ * FC_WINO_TABLE_FN and FC_SFX defined. One driver for both output tiles
+ * TM = 4 and 2 (F(TM x TM, 3x3)): input patches of P = TM + 2, NC = P*P
+ * coefficients each.
  *
  * The transformed weights U = G g G^T are made once per call, laid out
- * [36][K / NR column panels][C][NR] (a panel per GEMM column tile, rows
+ * [NC][K / NR column panels][C][NR] (a panel per GEMM column tile, rows
  * consecutive). Tile rows are numbered over (image, row phase py, tile row
  * of the phase); work items are (chunk of output channels, band of
  * consecutive tile rows), so small images share an item; an item
- *   1. transforms the 6x6 input patches of its tiles (every column phase px)
- *      into V[36][tiles][C] (wino input kernel; padding masked, no copy),
- *   2. multiplies each V[xi] by U[xi] into M[36][tiles][kc] (gemm kernel:
+ *   1. transforms the P x P input patches of its tiles (every column phase
+ *      px) into V[NC][tiles][C] (wino input kernel; padding masked, no copy),
+ *   2. multiplies each V[xi] by U[xi] into M[NC][tiles][kc] (gemm kernel:
  *      rows tiles, columns output channels, the reduction over C),
  *   3. transforms M into the output tiles, with bias and relu (wino output).
- * NCHW items first gather the 6 input rows of each tile row into pixel-major
- * rows and write each tile row's 4 output rows through a pixel-major buffer
+ * NCHW items first gather the P input rows of each tile row into pixel-major
+ * rows and write each tile row's TM output rows through a pixel-major buffer
  * (transpose kernels).
  * Every output value comes from one item in one fixed order, so the result
  * does not depend on the thread count or on how the items are cut. */
 
-/* V + M of one item (36 coefficients of its tiles, kept in L2/L3 between
+/* V + M of one item (NC coefficients of its tiles, kept in L2/L3 between
  * the three steps): the GEMMs read each U panel once per item, so the more
  * tiles an item has the less U traffic a tile costs */
 #ifndef FC_WINO_BUF_BYTES
@@ -49,13 +51,13 @@ static int FC_SFX(wino_flagged)(int *flag) {
  * winograd.h), transformed as the flipped, transposed filter it stands for */
 static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
                                const FC_T *bias, FC_T *y, int relu, int isa, int nthreads,
-                               int wflip) {
+                               int wflip, int tm) {
     if (!fc_wino_conv2d_applicable(g)) return FC_EINVAL;
     const int64_t N = g->N, C = g->C, H = g->H, W = g->W, K = g->K, OH = g->OH, OW = g->OW;
     const int64_t DH = g->DH, DW = g->DW, PT = g->PT, PL = g->PL, sz = (int64_t)sizeof(FC_T);
     /* the column tile by K alone (not by the item's rows), so that the kernel
      * and with it the rounding never depend on how the items are cut */
-    const fc_kernel_info *wk = fc_kernel_select("wino", FC_DT, isa);
+    const fc_kernel_info *wk = fc_kernel_select(tm == 4 ? "wino4" : "wino2", FC_DT, isa);
     const fc_kernel_info *gk = fc_gemm_pick(FC_DT, isa, 24 * 4096, K, NULL);
     const fc_kernel_info *tk = fc_kernel_select("transpose", FC_DT, isa);
     if (wk == NULL || gk == NULL || tk == NULL) return FC_EINVAL;
@@ -63,23 +65,25 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
     const FC_GEMM_FN kern = (FC_GEMM_FN)gk->fn;
     const FC_TR_FN tr = (FC_TR_FN)tk->fn;
     const int nhwc = g->layout == FC_NHWC;
+    /* output tile tm x tm, input patch P x P, NC coefficients */
+    const int64_t TM = tm, P = tm + 2, NC = P * P;
     const int64_t MR = gk->mr, NR = gk->nr, nnb = fc_cdiv(K, NR), us = nnb * C * NR;
     /* phases: output rows py, py + DH, ... (likewise columns) form an
      * undilated conv; NPY x NPX of them hold output pixels */
     const int64_t NPY = fc_min64(DH, OH), NPX = fc_min64(DW, OW);
-    const int64_t TYmax = fc_cdiv(fc_cdiv(OH, DH), 4), TR = N * NPY * TYmax;
+    const int64_t TYmax = fc_cdiv(fc_cdiv(OH, DH), TM), TR = N * NPY * TYmax;
     int64_t TX = 0; /* tiles of one tile row, every column phase */
-    for (int64_t px = 0; px < NPX; px++) TX += fc_cdiv(fc_cdiv(OW - px, DW), 4);
-    if (36 * TX * (C + fc_min64(K, NR)) * sz > FC_WINO_MAX_BUF_BYTES) return FC_EINVAL;
+    for (int64_t px = 0; px < NPX; px++) TX += fc_cdiv(fc_cdiv(OW - px, DW), TM);
+    if (NC * TX * (C + fc_min64(K, NR)) * sz > FC_WINO_MAX_BUF_BYTES) return FC_EINVAL;
     /* item size: tile rows (nty) and output channels (kc, whole panels) whose
      * V + M fit the budget, then cut finer until the threads have 3 items
      * each: K first (an item's U reads per tile do not grow with it, only its
      * input transforms are redone), tile rows last */
     const int64_t budget = FC_WINO_BUF_BYTES / sz;
-    int64_t kc = K, nty = budget / (36 * TX * (C + K));
+    int64_t kc = K, nty = budget / (NC * TX * (C + K));
     if (nty < 1) {
         nty = 1;
-        kc = fc_min64(K, fc_max64(NR, (budget / (36 * TX) - C) / NR * NR));
+        kc = fc_min64(K, fc_max64(NR, (budget / (NC * TX) - C) / NR * NR));
     }
     nty = fc_max64(1, fc_min64(nty, TR));
     while (fc_cdiv(K, kc) * fc_cdiv(TR, nty) < 3 * (int64_t)nthreads) {
@@ -90,10 +94,10 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
     const int64_t nkc = fc_cdiv(K, kc), nband = fc_cdiv(TR, nty), items = nkc * nband;
     const int64_t TBp = fc_cdiv(nty * TX, MR) * MR; /* rows of V and M: whole GEMM tiles */
     const int64_t vs = TBp * C, ms = TBp * kc;
-    const int64_t xsn = nhwc ? 0 : 6 * nty * W * C, ysn = nhwc ? 0 : 4 * nty * OW * kc;
+    const int64_t xsn = nhwc ? 0 : P * nty * W * C, ysn = nhwc ? 0 : TM * nty * OW * kc;
     const int64_t CB = 16; /* weight transform: channels per unit */
-    const int64_t per_thread = 36 * (vs + ms) + xsn + ysn + 9 * CB * NR + 36 * CB * NR;
-    FC_T *U = fc_ws_take((size_t)(36 * us) * sizeof(FC_T));
+    const int64_t per_thread = NC * (vs + ms) + xsn + ysn + 9 * CB * NR + NC * CB * NR;
+    FC_T *U = fc_ws_take((size_t)(NC * us) * sizeof(FC_T));
     if (U == NULL) return FC_ENOMEM;
     fc_steal_slot *slots = fc_steal_new(items, nthreads);
     if (slots == NULL) {
@@ -109,12 +113,12 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
         FC_T *buf = fc_alloc((size_t)per_thread * sizeof(FC_T));
         if (buf == NULL) FC_SFX(wino_flag)(&failed);
         else memset(buf, 0, (size_t)per_thread * sizeof(FC_T)); /* V's padding rows: read, never stored */
-        FC_T *V = buf, *M = buf + 36 * vs, *xs = M + 36 * ms, *ys = xs + xsn, *wb = ys + ysn;
+        FC_T *V = buf, *M = buf + NC * vs, *xs = M + NC * ms, *ys = xs + xsn, *wb = ys + ysn;
         FC_T *stage = wb + 9 * CB * NR;
         /* U[xi][k / NR][c][k % NR], a panel's CB rows at a time: the panel's
          * filter taps of CB channels gathered into wb[c][tap][NR] (one
-         * transpose), transformed into stage[xi][c][NR], then copied out as 36
-         * runs of CB*NR values (36 stores to 36 far-apart lines per vector
+         * transpose), transformed into stage[xi][c][NR], then copied out as NC
+         * runs of CB*NR values (NC stores to NC far-apart lines per vector
          * left the stores waiting on misses: 45% of a 256->256 @28 call) */
         const int64_t ncb = fc_cdiv(C, CB);
 #if FC_HAVE_OPENMP
@@ -137,7 +141,7 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
                                 stage + c * NR, CB * NR))
                     FC_SFX(wino_flag)(&nonfinite);
             }
-            for (int64_t xi = 0; xi < 36; xi++)
+            for (int64_t xi = 0; xi < NC; xi++)
                 memcpy(U + (xi * nnb + nb) * C * NR + c0 * NR, stage + xi * CB * NR,
                        (size_t)(cn * NR) * sizeof(FC_T));
         }
@@ -152,21 +156,21 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
             int64_t t = 0;
             for (int64_t R = R0; R < R1; R++) {
                 const int64_t n = R / (NPY * TYmax), py = R / TYmax % NPY, ty = R % TYmax;
-                if (ty >= fc_cdiv(fc_cdiv(OH - py, DH), 4)) continue; /* a short phase */
-                FC_T *xr = xs + (R - R0) * 6 * W * C;
+                if (ty >= fc_cdiv(fc_cdiv(OH - py, DH), TM)) continue; /* a short phase */
+                FC_T *xr = xs + (R - R0) * P * W * C;
                 if (!nhwc) /* xr[r][ix][c] = x[n][c][py + DH*(4*ty + r) - PT][ix] */
-                    for (int64_t r = 0; r < 6; r++) {
-                        const int64_t iy = py + DH * (4 * ty + r) - PT;
+                    for (int64_t r = 0; r < P; r++) {
+                        const int64_t iy = py + DH * (TM * ty + r) - PT;
                         if (iy >= 0 && iy < H)
                             tr(x + (n * C * H + iy) * W, (size_t)(H * W), xr + r * W * C,
                                (size_t)C, (size_t)C, (size_t)W);
                     }
                 for (int64_t px = 0; px < NPX; px++) {
-                    const int64_t TXp = fc_cdiv(fc_cdiv(OW - px, DW), 4);
+                    const int64_t TXp = fc_cdiv(fc_cdiv(OW - px, DW), TM);
                     for (int64_t tx = 0; tx < TXp; tx++, t++) {
-                        const int64_t iy0 = py + DH * 4 * ty - PT, ix0 = px + DW * 4 * tx - PL;
+                        const int64_t iy0 = py + DH * TM * ty - PT, ix0 = px + DW * TM * tx - PL;
                         uint32_t rmask = 0, cmask = 0;
-                        for (int q = 0; q < 6; q++) {
+                        for (int q = 0; q < P; q++) {
                             const int64_t iy = iy0 + DH * q, ix = ix0 + DW * q;
                             rmask |= (uint32_t)(iy >= 0 && iy < H) << q;
                             cmask |= (uint32_t)(ix >= 0 && ix < W) << q;
@@ -179,7 +183,7 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
                 }
             }
             /* 2. M[xi] = V[xi] U[xi], one cached weight panel at a time */
-            for (int64_t xi = 0; xi < 36; xi++)
+            for (int64_t xi = 0; xi < NC; xi++)
                 for (int64_t nb = k0 / NR; nb < fc_cdiv(k0 + kn, NR); nb++) {
                     const int64_t n0 = nb * NR, nr = fc_min64(NR, k0 + kn - n0);
                     const FC_T *b = U + (xi * nnb + nb) * C * NR;
@@ -193,15 +197,15 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
             for (int64_t R = R0; R < R1; R++) {
                 const int64_t n = R / (NPY * TYmax), py = R / TYmax % NPY, ty = R % TYmax;
                 const int64_t OHp = fc_cdiv(OH - py, DH);
-                if (ty >= fc_cdiv(OHp, 4)) continue;
-                FC_T *yr = ys + (R - R0) * 4 * OW * kn;
-                const int nrow = (int)fc_min64(4, OHp - 4 * ty);
+                if (ty >= fc_cdiv(OHp, TM)) continue;
+                FC_T *yr = ys + (R - R0) * TM * OW * kn;
+                const int nrow = (int)fc_min64(TM, OHp - TM * ty);
                 const FC_T *bk = bias == NULL ? NULL : bias + k0;
                 for (int64_t px = 0; px < NPX; px++) {
-                    const int64_t OWp = fc_cdiv(OW - px, DW), TXp = fc_cdiv(OWp, 4);
+                    const int64_t OWp = fc_cdiv(OW - px, DW), TXp = fc_cdiv(OWp, TM);
                     for (int64_t tx = 0; tx < TXp; tx++, t++) {
-                        const int64_t oy0 = py + DH * 4 * ty, ox0 = px + DW * 4 * tx;
-                        const int ncol = (int)fc_min64(4, OWp - 4 * tx);
+                        const int64_t oy0 = py + DH * TM * ty, ox0 = px + DW * TM * tx;
+                        const int ncol = (int)fc_min64(TM, OWp - TM * tx);
                         ok &= nhwc ? wt->output(M + t * kc, ms, kn, bk,
                                                 y + ((n * OH + oy0) * OW + ox0) * K + k0,
                                                 DH * OW * K, DW * K, nrow, ncol, flags)
@@ -212,7 +216,7 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
                 if (!nhwc) /* y[n][k0 + k][py + DH*(4*ty + i)][ox] = yr[i][ox][k] */
                     for (int64_t i = 0; i < nrow; i++)
                         tr(yr + i * OW * kn, (size_t)kn,
-                           y + ((n * K + k0) * OH + py + DH * (4 * ty + i)) * OW,
+                           y + ((n * K + k0) * OH + py + DH * (TM * ty + i)) * OW,
                            (size_t)(OH * OW), (size_t)OW, (size_t)kn);
             }
             if (!ok) FC_SFX(wino_flag)(&nonfinite);
@@ -227,10 +231,20 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
 
 int FC_SFX(fc_wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
                            const FC_T *bias, FC_T *y, int relu, int isa, int nthreads) {
-    return FC_SFX(wino_conv2d)(g, x, w, bias, y, relu, isa, nthreads, 0);
+    return FC_SFX(wino_conv2d)(g, x, w, bias, y, relu, isa, nthreads, 0, 4);
+}
+
+int FC_SFX(fc_wino2_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
+                            const FC_T *bias, FC_T *y, int relu, int isa, int nthreads) {
+    return FC_SFX(wino_conv2d)(g, x, w, bias, y, relu, isa, nthreads, 0, 2);
+}
+
+int FC_SFX(fc_wino2_conv2d_wflip)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
+                                  const FC_T *bias, FC_T *y, int relu, int isa, int nthreads) {
+    return FC_SFX(wino_conv2d)(g, x, w, bias, y, relu, isa, nthreads, 1, 2);
 }
 
 int FC_SFX(fc_wino_conv2d_wflip)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
                                  const FC_T *bias, FC_T *y, int relu, int isa, int nthreads) {
-    return FC_SFX(wino_conv2d)(g, x, w, bias, y, relu, isa, nthreads, 1);
+    return FC_SFX(wino_conv2d)(g, x, w, bias, y, relu, isa, nthreads, 1, 4);
 }

@@ -1,4 +1,4 @@
-/* conv2d forward, Winograd path: F(4x4, 3x3) for 3x3 stride-1 convolutions
+/* conv2d forward, Winograd path: F(4x4, 3x3) or F(2x2, 3x3) for 3x3 stride-1 convolutions
  * of one group, any padding and dilation (a dilated conv is DH*DW undilated
  * ones on the stride phases of its output), both layouts. */
 #ifndef FC_WINOGRAD_CONV_H
@@ -19,6 +19,22 @@ int fc_wino_conv2d_f32(const fc_conv_geom *g, const float *x, const float *w,
 /* Same as fc_wino_conv2d_f32, float64 arrays. */
 int fc_wino_conv2d_f64(const fc_conv_geom *g, const double *x, const double *w,
                        const double *bias, double *y, int relu, int isa, int nthreads);
+
+/* fc_wino_conv2d_f32 with F(2x2, 3x3): 2.25x fewer multiply-adds than the
+ * direct conv instead of 4x, transformed weights of 16*C*K values instead of
+ * 36*C*K (layers with few pixels, where making those dominates). */
+int fc_wino2_conv2d_f32(const fc_conv_geom *g, const float *x, const float *w,
+                        const float *bias, float *y, int relu, int isa, int nthreads);
+/* Same as fc_wino2_conv2d_f32, float64 arrays. */
+int fc_wino2_conv2d_f64(const fc_conv_geom *g, const double *x, const double *w,
+                        const double *bias, double *y, int relu, int isa, int nthreads);
+/* fc_wino2_conv2d_f32 with the weight of the conv whose input gradient this
+ * conv computes, as fc_wino_conv2d_wflip_f32. */
+int fc_wino2_conv2d_wflip_f32(const fc_conv_geom *g, const float *x, const float *w,
+                              const float *bias, float *y, int relu, int isa, int nthreads);
+/* Same as fc_wino2_conv2d_wflip_f32, float64 arrays. */
+int fc_wino2_conv2d_wflip_f64(const fc_conv_geom *g, const double *x, const double *w,
+                              const double *bias, double *y, int relu, int isa, int nthreads);
 
 /* fc_wino_conv2d_f32 with the weight of the conv whose input gradient this
  * conv computes: w is (C, K, 3, 3) (this geometry's C and K) and the conv uses

@@ -1,5 +1,6 @@
 /* fc_f32_wino_4x4__scalar: Winograd F(4x4, 3x3) transforms, scalar build of winograd-simd.h (contract in winograd.h). */
 #define FC_T float
+#define FC_WINO_M 4
 #define FC_SIMD 0
 #define FC_TABLE_TYPE fc_f32_wino_kernels
 #define FC_TABLE_FN fc_f32_wino_4x4__scalar

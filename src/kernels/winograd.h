@@ -1,16 +1,17 @@
-/* Winograd F(4x4, 3x3) transform micro-kernels ("wino"): the three
- * transforms of conv2d's Winograd path (src/conv/winograd-template.h),
- * vectorised over channels (Lavin & Gray's points 0, 1, -1, 2, -2, inf):
+/* Winograd F(m x m, 3x3) transform micro-kernels: the three transforms of
+ * conv2d's Winograd path (src/conv/winograd-template.h), vectorised over
+ * channels, for output tiles of m = 4 (op "wino4", Lavin & Gray's points 0,
+ * 1, -1, 2, -2, inf) and m = 2 (op "wino2", points 0, 1, -1, inf); P = m + 2:
  *
- *   V = B^T d B   (6x6 input patch d -> 36 coefficients, per input channel)
- *   U = G g G^T   (3x3 filter g -> 36 coefficients, per output channel)
- *   Y = A^T M A   (36 products M -> 4x4 output tile, per output channel)
+ *   V = B^T d B   (P x P input patch d -> P*P coefficients, per input channel)
+ *   U = G g G^T   (3x3 filter g -> P*P coefficients, per output channel)
+ *   Y = A^T M A   (P*P products M -> m x m output tile, per output channel)
  *
- * so that Y = A^T [U (.) V] A is the 3x3 cross-correlation of d: 36
- * multiplies per 16 outputs and input channel instead of 144; the sum over
- * input channels of U (.) V is 36 GEMMs, done by the gemm kernels. Index
- * xi = 6a + b is coefficient (a, b); its values lie xi * stride apart.
- * One table per (dtype, ISA), registered in kernels.inc as op "wino"; the
+ * so that Y = A^T [U (.) V] A is the 3x3 cross-correlation of d: 36 (16)
+ * multiplies per 16 (4) outputs and input channel instead of 144 (36); the
+ * sum over input channels of U (.) V is P*P GEMMs, done by the gemm kernels.
+ * Index xi = P*a + b is coefficient (a, b); its values lie xi * stride apart.
+ * One table per (dtype, ISA, m), registered in kernels.inc (mr = m); the
  * registered function returns it. Every kernel returns 1, or 0 when a value
  * it wrote is not finite (an inf or NaN in, or an overflow): the transforms
  * spread a value over the whole tile, so the driver then hands the call to
@@ -18,10 +19,6 @@
 #ifndef FC_WINOGRAD_H
 #define FC_WINOGRAD_H
 #include "fastconv.h"
-
-/* Output tile (4x4) and input patch (6x6) of F(4x4, 3x3). */
-#define FC_WINO_M 4
-#define FC_WINO_P 6
 
 #define FC_WINO_KERNELS_TYPE(T, NAME)                                                        \
     typedef struct {                                                                         \

@@ -1,0 +1,7 @@
+/* fc_f32_wino_2x2__avx2: Winograd F(2x2, 3x3) transforms, avx2 build of winograd-simd.h (contract in winograd.h). */
+#define FC_T float
+#define FC_WINO_M 2
+#define FC_SIMD 2
+#define FC_TABLE_TYPE fc_f32_wino_kernels
+#define FC_TABLE_FN fc_f32_wino_2x2__avx2
+#include "winograd-simd.h"
