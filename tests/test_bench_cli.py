@@ -194,10 +194,12 @@ def test_report_group_table_geomean_and_worst_layer():
 
 def test_report_marks_winograd_layers_and_their_algorithm_is_the_plan():
     group = [dict(_record("a", 0.5), algorithm="winograd"), dict(_record("b", 1.0),
-                                                                 algorithm="igemm")]
+                                                                 algorithm="igemm"),
+             dict(_record("c", 0.7), algorithm="winograd2")]
     text = report.format_group((2, "float32", "lenet", "NCHW"), group)
-    rows = [l for l in text.splitlines() if l.startswith("| a ") or l.startswith("| b ")]
-    assert "d, winograd" in rows[0] and "winograd" not in rows[1]
+    rows = [l for l in text.splitlines() if l[:4] in ("| a ", "| b ", "| c ")]
+    assert "d, winograd 4x4" in rows[0] and "winograd" not in rows[1]
+    assert "d, winograd 2x2" in rows[2]
     from fastconv.bench import runner
     vgg = {c.name: c for c in cases.select("vgg16")}
     assert runner._fastconv_algorithm(vgg["conv3x3_64"], "NHWC") == "winograd"

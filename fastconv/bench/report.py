@@ -116,10 +116,15 @@ def format_header(info, options):
                  "interleaved runs; % roof = % of the measured fp32 FMA peak (half of it "
                  "for float64) for convs, % of copy bandwidth for pools")
     lines.append("- conv throughput counts the direct convolution's multiply-adds whatever "
-                 "the algorithm: layers marked 'winograd' (F(4x4, 3x3), 4x fewer "
-                 "multiply-adds) show effective GFLOP/s and can pass 100% of the roof")
+                 "the algorithm: layers marked 'winograd' (F(4x4, 3x3) or F(2x2, 3x3), 4x or "
+                 "2.25x fewer multiply-adds) show effective GFLOP/s and can pass 100% of "
+                 "the roof")
     lines += ["", "```", info["fastconv_config"], "```"]
     return lines
+
+
+#: what a forward conv row's shape cell adds for the Winograd paths
+_WINOGRAD_NOTE = {"winograd": ", winograd 4x4", "winograd2": ", winograd 2x2"}
 
 
 def format_group(key, group):
@@ -136,7 +141,7 @@ def format_group(key, group):
     rows, notes = [header], []
     for r in group:
         fc = r["peers"].get("fastconv")
-        desc = r["description"] + (", winograd" if r.get("algorithm") == "winograd" else "")
+        desc = r["description"] + _WINOGRAD_NOTE.get(r.get("algorithm"), "")
         if r["skipped"]:
             row = [r["layer"], desc, "skipped", "-", "-"]
         else:
