@@ -263,3 +263,14 @@ def test_grad_input_takes_winograd_where_the_forward_would(layout, where, H, pat
         np.testing.assert_array_equal(gx, y)
     else:
         assert_close(gx, y, "conv2d_backward", reduction=K * 9)
+
+
+def test_winograd_declines_rows_too_wide_for_its_buffers():
+    """One tile row's coefficients past 32 MiB (a 30000-pixel-wide image): the
+    path declines and conv2d(algorithm="winograd") answers with the direct path."""
+    rng = np.random.default_rng(21)
+    x = _data(rng, (1, 16, 3, 30000), np.float32)
+    w = _data(rng, (16, 16, 3, 3), np.float32)
+    assert not _run(x, w, None, 1, 1, "NCHW")[0]
+    np.testing.assert_array_equal(fastconv.conv2d(x, w, padding=1, algorithm="winograd"),
+                                  fastconv.conv2d(x, w, padding=1, algorithm="igemm"))

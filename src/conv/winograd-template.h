@@ -26,9 +26,14 @@
 #ifndef FC_WINO_BUF_BYTES
 #define FC_WINO_BUF_BYTES ((int64_t)4 << 20)
 #endif
-/* past this for a single tile row (very wide images) the path declines */
+/* past this for a single tile row (very wide images), or past the U bound
+ * for the transformed weights (NC*C*K values: 2.25 GB at 8192 channels), the
+ * path declines and the direct path, with 9*C*K packed weights, answers */
 #ifndef FC_WINO_MAX_BUF_BYTES
 #define FC_WINO_MAX_BUF_BYTES ((int64_t)32 << 20)
+#endif
+#ifndef FC_WINO_MAX_U_BYTES
+#define FC_WINO_MAX_U_BYTES ((int64_t)1 << 30)
 #endif
 
 static void FC_SFX(wino_flag)(int *flag) {
@@ -74,7 +79,9 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
     const int64_t TYmax = fc_cdiv(fc_cdiv(OH, DH), TM), TR = N * NPY * TYmax;
     int64_t TX = 0; /* tiles of one tile row, every column phase */
     for (int64_t px = 0; px < NPX; px++) TX += fc_cdiv(fc_cdiv(OW - px, DW), TM);
-    if (NC * TX * (C + fc_min64(K, NR)) * sz > FC_WINO_MAX_BUF_BYTES) return FC_EINVAL;
+    if (NC * TX * (C + fc_min64(K, NR)) * sz > FC_WINO_MAX_BUF_BYTES ||
+        (double)NC * (double)us * (double)sz > (double)FC_WINO_MAX_U_BYTES)
+        return FC_EINVAL;
     /* item size: tile rows (nty) and output channels (kc, whole panels) whose
      * V + M fit the budget, then cut finer until the threads have 3 items
      * each: K first (an item's U reads per tile do not grow with it, only its
