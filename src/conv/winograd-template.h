@@ -103,8 +103,11 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
     const int64_t vs = TBp * C, ms = TBp * kc;
     const int64_t xsn = nhwc ? 0 : P * nty * W * C, ysn = nhwc ? 0 : TM * nty * OW * kc;
     const int64_t CB = 16; /* weight transform: channels per unit */
-    const int64_t per_thread = NC * (vs + ms) + xsn + ysn + 9 * CB * NR + NC * CB * NR;
-    FC_T *U = fc_ws_take((size_t)(NC * us) * sizeof(FC_T));
+    /* U and every thread's buffers in the one kept workspace: fresh pages
+     * (a few MB a thread) cost a fault each, every call */
+    const int64_t per_thread = (NC * (vs + ms) + xsn + ysn + 9 * CB * NR + NC * CB * NR + 15) /
+                               16 * 16;
+    FC_T *U = fc_ws_take((size_t)(NC * us + nthreads * per_thread) * sizeof(FC_T));
     if (U == NULL) return FC_ENOMEM;
     fc_steal_slot *slots = fc_steal_new(items, nthreads);
     if (slots == NULL) {
@@ -112,14 +115,15 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
         return FC_ENOMEM;
     }
     const uint32_t flags = relu ? FC_FLAG_RELU : 0u;
-    int failed = 0, nonfinite = 0;
+    int nonfinite = 0;
 #if FC_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
-        FC_T *buf = fc_alloc((size_t)per_thread * sizeof(FC_T));
-        if (buf == NULL) FC_SFX(wino_flag)(&failed);
-        else memset(buf, 0, (size_t)per_thread * sizeof(FC_T)); /* V's padding rows: read, never stored */
+        FC_T *buf = U + NC * us + FC_THREAD_ID() * per_thread;
+        /* the GEMM tiles' padding rows past a full band: read, never stored */
+        for (int64_t xi = 0; xi < NC; xi++)
+            memset(buf + xi * vs + nty * TX * C, 0, (size_t)((TBp - nty * TX) * C) * sizeof(FC_T));
         FC_T *V = buf, *M = buf + NC * vs, *xs = M + NC * ms, *ys = xs + xsn, *wb = ys + ysn;
         FC_T *stage = wb + 9 * CB * NR;
         /* U[xi][k / NR][c][k % NR], a panel's CB rows at a time: the panel's
@@ -132,7 +136,6 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
 #pragma omp for schedule(static)
 #endif
         for (int64_t r = 0; r < nnb * ncb; r++) {
-            if (buf == NULL) continue;
             const int64_t nb = r / ncb, c0 = r % ncb * CB;
             const int64_t nk = fc_min64(NR, K - nb * NR), cn = fc_min64(CB, C - c0);
             if (!wflip)
@@ -152,8 +155,8 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
                 memcpy(U + (xi * nnb + nb) * C * NR + c0 * NR, stage + xi * CB * NR,
                        (size_t)(cn * NR) * sizeof(FC_T));
         }
-        /* implicit barrier: U complete, every allocation known */
-        const int go = !FC_SFX(wino_flagged)(&failed) && !FC_SFX(wino_flagged)(&nonfinite);
+        /* implicit barrier: U complete */
+        const int go = !FC_SFX(wino_flagged)(&nonfinite);
         for (int64_t it; go && (it = fc_steal_next(slots, nthreads, FC_THREAD_ID())) >= 0;) {
             if (FC_SFX(wino_flagged)(&nonfinite)) break;
             const int64_t kci = it / nband, R0 = it % nband * nty;
@@ -228,11 +231,9 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
             }
             if (!ok) FC_SFX(wino_flag)(&nonfinite);
         }
-        fc_free(buf);
     }
     fc_free(slots);
     fc_ws_give(U);
-    if (failed) return FC_ENOMEM;
     return nonfinite ? FC_EINVAL : FC_OK;
 }
 
