@@ -237,22 +237,14 @@ static int FC_SFX(wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T 
     return nonfinite ? FC_EINVAL : FC_OK;
 }
 
-int FC_SFX(fc_wino_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
-                           const FC_T *bias, FC_T *y, int relu, int isa, int nthreads) {
-    return FC_SFX(wino_conv2d)(g, x, w, bias, y, relu, isa, nthreads, 0, 4);
-}
-
-int FC_SFX(fc_wino2_conv2d)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
-                            const FC_T *bias, FC_T *y, int relu, int isa, int nthreads) {
-    return FC_SFX(wino_conv2d)(g, x, w, bias, y, relu, isa, nthreads, 0, 2);
-}
-
-int FC_SFX(fc_wino2_conv2d_wflip)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
-                                  const FC_T *bias, FC_T *y, int relu, int isa, int nthreads) {
-    return FC_SFX(wino_conv2d)(g, x, w, bias, y, relu, isa, nthreads, 1, 2);
-}
-
-int FC_SFX(fc_wino_conv2d_wflip)(const fc_conv_geom *g, const FC_T *x, const FC_T *w,
-                                 const FC_T *bias, FC_T *y, int relu, int isa, int nthreads) {
-    return FC_SFX(wino_conv2d)(g, x, w, bias, y, relu, isa, nthreads, 1, 4);
-}
+/* The four entry points of winograd.h: (tile, weight as given or flipped) */
+#define FC_WINO_ENTRY(NAME, WFLIP, TILE)                                                     \
+    int FC_SFX(NAME)(const fc_conv_geom *g, const FC_T *x, const FC_T *w, const FC_T *bias, \
+                     FC_T *y, int relu, int isa, int nthreads) {                            \
+        return FC_SFX(wino_conv2d)(g, x, w, bias, y, relu, isa, nthreads, WFLIP, TILE);     \
+    }
+FC_WINO_ENTRY(fc_wino_conv2d, 0, 4)
+FC_WINO_ENTRY(fc_wino_conv2d_wflip, 1, 4)
+FC_WINO_ENTRY(fc_wino2_conv2d, 0, 2)
+FC_WINO_ENTRY(fc_wino2_conv2d_wflip, 1, 2)
+#undef FC_WINO_ENTRY
